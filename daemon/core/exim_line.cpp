@@ -1,0 +1,150 @@
+#include "core/exim_line.hpp"
+
+namespace exim_ban {
+namespace {
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Reads `count` digits at `pos`; returns -1 when they are not all digits.
+int digits_at(std::string_view text, std::size_t pos, std::size_t count) {
+    if (pos + count > text.size())
+        return -1;
+    int value = 0;
+    for (std::size_t i = pos; i < pos + count; ++i) {
+        if (!is_digit(text[i]))
+            return -1;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+// "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
+std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
+    const std::size_t p = pos;
+    if (p + 19 > text.size() || text[p + 4] != '-' || text[p + 7] != '-' || text[p + 10] != ' ' ||
+        text[p + 13] != ':' || text[p + 16] != ':')
+        return std::nullopt;
+    const int year = digits_at(text, p, 4), month = digits_at(text, p + 5, 2),
+              day = digits_at(text, p + 8, 2), hour = digits_at(text, p + 11, 2),
+              minute = digits_at(text, p + 14, 2), second = digits_at(text, p + 17, 2);
+    if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || hour > 23 ||
+        minute > 59 || second > 60 ||
+        !is_valid_date(year, static_cast<unsigned>(month), static_cast<unsigned>(day)))
+        return std::nullopt;
+
+    LogTime time;
+    time.wall_seconds =
+        days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+        hour * 3600 + minute * 60 + second;
+    std::size_t q = p + 19;
+    if (q < text.size() && text[q] == '.') {
+        std::size_t digits = 0;
+        int fraction = 0;
+        while (q + 1 + digits < text.size() && is_digit(text[q + 1 + digits]) && digits < 6)
+            fraction = fraction * 10 + (text[q + 1 + digits++] - '0');
+        if (digits == 0)
+            return std::nullopt;
+        for (std::size_t d = digits; d < 3; ++d)
+            fraction *= 10;
+        for (std::size_t d = 3; d < digits; ++d)
+            fraction /= 10;
+        time.milliseconds = fraction;
+        q += 1 + digits;
+    }
+    if (q + 6 <= text.size() && text[q] == ' ' && (text[q + 1] == '+' || text[q + 1] == '-') &&
+        (q + 6 == text.size() || text[q + 6] == ' ')) {
+        const int hh = digits_at(text, q + 2, 2), mm = digits_at(text, q + 4, 2);
+        if (hh >= 0 && mm >= 0 && hh <= 14 && mm <= 59) {
+            const int offset = (hh * 3600 + mm * 60) * (text[q + 1] == '-' ? -1 : 1);
+            time.utc_offset = offset;
+            q += 6;
+        }
+    }
+    pos = q;
+    return time;
+}
+
+// "HOST exim[PID]:" at pos (HOST without spaces, program exim, exim4, ...);
+// advances pos past the colon.
+bool read_syslog_tag(std::string_view text, std::size_t& pos) {
+    const std::size_t host_end = text.find(' ', pos);
+    if (host_end == std::string_view::npos || host_end == pos)
+        return false;
+    std::size_t q = host_end + 1;
+    if (text.substr(q, 4) != "exim")
+        return false;
+    q += 4;
+    while (q < text.size() && (is_digit(text[q]) || text[q] == '_' || text[q] == '-' ||
+                               (text[q] >= 'a' && text[q] <= 'z')))
+        ++q;
+    if (q >= text.size() || text[q] != '[')
+        return false;
+    const std::size_t digits_start = ++q;
+    while (q < text.size() && is_digit(text[q]))
+        ++q;
+    if (q == digits_start || q + 1 >= text.size() || text[q] != ']' || text[q + 1] != ':')
+        return false;
+    pos = q + 2;
+    return true;
+}
+
+// "Mmm dd HH:MM:SS " (a syslog file's own date) at pos.
+bool read_syslog_date(std::string_view text, std::size_t& pos) {
+    if (pos + 16 > text.size())
+        return false;
+    const std::string_view d = text.substr(pos, 16);
+    const bool shape = d[0] >= 'A' && d[0] <= 'Z' && d[1] >= 'a' && d[1] <= 'z' && d[2] >= 'a' &&
+                       d[2] <= 'z' && d[3] == ' ' && (d[4] == ' ' || is_digit(d[4])) &&
+                       is_digit(d[5]) && d[6] == ' ' && d[9] == ':' && d[12] == ':' && d[15] == ' ';
+    if (!shape)
+        return false;
+    pos += 16;
+    return true;
+}
+
+} // namespace
+
+std::optional<EximLine> split_exim_line(std::string_view line) {
+    std::size_t pos = 0;
+    std::optional<LogTime> time = read_timestamp(line, pos);
+    if (!time) {
+        // A syslog or journal tag in front of Exim's own timestamp.
+        pos = 0;
+        read_syslog_date(line, pos);
+        if (!read_syslog_tag(line, pos) || pos >= line.size() || line[pos] != ' ')
+            return std::nullopt;
+        ++pos;
+        time = read_timestamp(line, pos);
+        if (!time)
+            return std::nullopt;
+    } else if (pos < line.size() && line[pos] == ' ') {
+        std::size_t after_tag = pos + 1;
+        if (read_syslog_tag(line, after_tag))
+            pos = after_tag;
+    }
+
+    // Up to two "[pid]" fields: Exim's +pid, and syslog-ng's copy of it.
+    for (int i = 0; i < 2; ++i) {
+        if (pos + 3 < line.size() && line[pos] == ' ' && line[pos + 1] == '[' &&
+            is_digit(line[pos + 2])) {
+            std::size_t q = pos + 2;
+            while (q < line.size() && is_digit(line[q]))
+                ++q;
+            if (q < line.size() && line[q] == ']')
+                pos = q + 1;
+        }
+    }
+
+    if (pos >= line.size() || line[pos] != ' ')
+        return std::nullopt;
+    std::string_view message = line.substr(pos + 1);
+    if (!message.empty() && message.back() == '\r')
+        message.remove_suffix(1);
+    if (message.empty() || message.front() == ' ')
+        return std::nullopt;
+    return EximLine{*time, message};
+}
+
+} // namespace exim_ban

@@ -1,0 +1,46 @@
+// exim-banctl: the admin's command line. Wiring only: each command lives in
+// its module.
+#include "scan/test_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+int main(int argc, char** argv) {
+    CLI::App app{"exim-banctl: inspect and steer exim-ban"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("exim-banctl ") + EXIM_BAN_VERSION);
+
+    exim_ban::TestCommandOptions test;
+    std::string filters_dir;
+    auto* test_command = app.add_subcommand(
+        "test",
+        "Scan LOGFILE with a filter offline, like fail2ban-regex (no daemon, no root needed)");
+    test_command
+        ->add_option("LOGFILE", test.log_path, "Exim mainlog to scan ('-' for standard input)")
+        ->required();
+    test_command
+        ->add_option(
+            "FILTER", test.filter,
+            "filter name with parameters (exim, exim[mode=more]) or path to a .conf/.patterns file")
+        ->capture_default_str();
+    test_command->add_option(
+        "--filters-dir", filters_dir,
+        "directory of filters (default /etc/exim-ban/filters.d, else the source tree's filters/)");
+    test_command->add_flag("--print-missed", test.print_missed,
+                           "print the lines no pattern matched");
+    test_command->add_flag("--json", test.json,
+                           "print one JSON object instead of the text summary");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        const int code = app.exit(error);
+        return code == 0 ? 0 : 2;
+    }
+
+    if (test_command->parsed()) {
+        test.filters_dir = filters_dir;
+        return exim_ban::run_test_command(test, std::cout, std::cerr);
+    }
+    return 2;
+}

@@ -1,0 +1,304 @@
+#include "filter/filter_loader.hpp"
+
+#include "core/ini_document.hpp"
+#include "core/load_error.hpp"
+#include "filter/filter_sections.hpp"
+#include "filter/patterns_file.hpp"
+#include "filter/regex_translation.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace exim_ban {
+namespace {
+
+constexpr int max_include_depth = 10;
+constexpr int max_tag_rounds = 32;
+const std::string parameters_origin = "filter parameters";
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+bool is_tag_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == '/';
+}
+
+// Reads a filter file and its includes into `sections`, in fail2ban's order:
+// the files named by "before", the file itself, the files named by "after".
+class IncludeReader {
+  public:
+    IncludeReader(const TextFileReader& files, FilterSections& sections)
+        : files_(files)
+        , sections_(sections) {}
+
+    void read(const std::filesystem::path& path, bool required, const std::string& included_from) {
+        if (stack_.size() >= max_include_depth ||
+            std::find(stack_.begin(), stack_.end(), path) != stack_.end())
+            throw LoadError(included_from, 0,
+                            "includes " + path.string() + " again: an include loop");
+        const std::optional<std::string> text = files_.read(path);
+        if (!text) {
+            if (required)
+                throw LoadError(included_from.empty() ? path.string() : included_from, 0,
+                                (included_from.empty()
+                                     ? "no such file"
+                                     : "includes " + path.string() + ", which does not exist"));
+            return;
+        }
+        stack_.push_back(path);
+        IniDocument document = parse_ini(*text, path.string());
+
+        std::vector<SourceLine> before, after;
+        for (auto section = document.sections.begin(); section != document.sections.end();) {
+            if (section->name != "INCLUDES") {
+                ++section;
+                continue;
+            }
+            for (const auto& entry : section->entries) {
+                auto& list = entry.key == "before" ? before : after;
+                if (entry.key != "before" && entry.key != "after")
+                    throw LoadError(path.string(), entry.value.front().line,
+                                    "[INCLUDES] knows only \"before\" and \"after\", not \"" +
+                                        entry.key + '"');
+                for (const auto& line : entry.value) {
+                    std::string_view rest = line.text;
+                    while (!(rest = trim(rest)).empty()) {
+                        const std::size_t space = rest.find_first_of(" \t");
+                        list.push_back({std::string(rest.substr(0, space)), line.file, line.line});
+                        rest = space == std::string_view::npos ? std::string_view{}
+                                                               : rest.substr(space);
+                    }
+                }
+            }
+            section = document.sections.erase(section);
+        }
+
+        for (const auto& include : before)
+            read_include(path, include);
+        sections_.merge(document);
+        for (const auto& include : after)
+            read_include(path, include);
+        stack_.pop_back();
+    }
+
+  private:
+    void read_include(const std::filesystem::path& from, const SourceLine& include) {
+        // A missing .local is normal (it holds the admin's overrides, if any).
+        const std::filesystem::path target = from.parent_path() / include.text;
+        read(target, !include.text.ends_with(".local"),
+             include.file + ':' + std::to_string(include.line));
+    }
+
+    const TextFileReader& files_;
+    FilterSections& sections_;
+    std::vector<std::filesystem::path> stack_;
+};
+
+using Options = std::map<std::string, IniValue>;
+
+// Replaces <name> and <section/name> tags that name an option or a section
+// value, innermost first ("<mdre-<mode>>"), until none is left to replace.
+IniValue expand_tags(const IniValue& value, const Options& options,
+                     const FilterSections& sections) {
+    IniValue current = value;
+    for (int round = 0; round < max_tag_rounds; ++round) {
+        bool replaced = false;
+        current = substitute_references(
+            current,
+            [&](const SourceLine& line, std::size_t from) -> std::optional<ValueReference> {
+                const std::string& text = line.text;
+                for (std::size_t open = text.find('<', from); open != std::string::npos;
+                     open = text.find('<', open + 1)) {
+                    std::size_t end = open + 1;
+                    while (end < text.size() && is_tag_char(text[end]))
+                        ++end;
+                    if (end == open + 1 || end >= text.size() || text[end] != '>')
+                        continue;
+                    const std::string name = text.substr(open + 1, end - open - 1);
+                    if (auto option = options.find(name); option != options.end()) {
+                        replaced = true;
+                        return ValueReference{open, end + 1, option->second};
+                    }
+                    if (const auto slash = name.find('/');
+                        slash != std::string::npos && slash > 0) {
+                        const std::string section = name.substr(0, slash);
+                        if (sections.has_section(section)) {
+                            if (sections.raw(section, name.substr(slash + 1)) != nullptr) {
+                                replaced = true;
+                                return ValueReference{
+                                    open, end + 1,
+                                    sections.interpolated(section, name.substr(slash + 1))};
+                            }
+                        }
+                    }
+                }
+                return std::nullopt;
+            });
+        if (!replaced)
+            return current;
+    }
+    throw LoadError(value.front().file, value.front().line,
+                    "tags nest more than " + std::to_string(max_tag_rounds) +
+                        " deep: does a tag refer to itself?");
+}
+
+// An unreplaced tag-like "<name>" left in a pattern, for a better message.
+std::optional<std::string> leftover_tag(const std::string& pattern) {
+    for (std::size_t open = pattern.find('<'); open != std::string::npos;
+         open = pattern.find('<', open + 1)) {
+        std::size_t end = open + 1;
+        while (end < pattern.size() && is_tag_char(pattern[end]))
+            ++end;
+        if (end > open + 1 && end < pattern.size() && pattern[end] == '>') {
+            const std::string name = pattern.substr(open + 1, end - open - 1);
+            if (name != "HOST" && name != "ADDR" && name != "IP4" && name != "IP6" &&
+                !name.starts_with("F-") && !name.starts_with("/F-"))
+                return name;
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<FilterPattern> compile_patterns(const IniValue& value, HostTag tags,
+                                            const std::string& key,
+                                            const FilterSections& sections) {
+    std::vector<FilterPattern> patterns;
+    for (const auto& line : value) {
+        const std::string written(trim(line.text));
+        if (written.empty())
+            continue;
+        try {
+            patterns.push_back({written, translate_regex(written, tags), line.file, line.line});
+        } catch (const RegexError& error) {
+            std::string message = key + " \"" + written + "\": " + error.what();
+            if (auto tag = leftover_tag(written))
+                message += "; <" + *tag +
+                           "> names nothing: check the filter's parameters (e.g. mode=normal, more "
+                           "or aggressive)";
+            const std::string what = error.what();
+            if (const auto found = what.find("(found "); found != std::string::npos) {
+                const std::string construct =
+                    what.substr(found + 7, std::min<std::size_t>(4, what.size() - found - 7));
+                if (auto origin = sections.find_written(construct))
+                    message += "; the construct is written at " + *origin;
+            }
+            throw LoadError(line.file, line.line, message);
+        }
+    }
+    return patterns;
+}
+
+LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::path& conf,
+                              const TextFileReader& files) {
+    FilterSections sections;
+    IncludeReader includes(files, sections);
+    includes.read(conf, true, "");
+    std::filesystem::path local = conf;
+    local.replace_extension(".local");
+    if (local != conf)
+        includes.read(local, false, "");
+
+    // fail2ban's precedence: [Definition], then [Init], then the parameters.
+    Options options;
+    for (const auto& key : sections.keys("Definition"))
+        options[key] = sections.interpolated("Definition", key);
+    for (const auto& key : sections.keys("Init"))
+        options[key] = sections.interpolated("Init", key);
+    for (const auto& [key, value] : spec.parameters) {
+        if (!options.contains(key)) {
+            std::string known;
+            for (const auto& [name, unused] : options) {
+                if (!name.starts_with('_') && name != "failregex" && name != "ignoreregex" &&
+                    name != "prefregex")
+                    known += (known.empty() ? "" : ", ") + name;
+            }
+            throw LoadError(conf.string(), 0,
+                            "filter parameter \"" + key +
+                                "\" is not used by this filter (it knows: " + known + ')');
+        }
+        options[key] = {{value, parameters_origin, 0}};
+    }
+
+    LoadedFilter filter;
+    filter.name = spec.to_string();
+    filter.source = conf.string();
+    auto value_of = [&](const std::string& key) {
+        auto found = options.find(key);
+        return found == options.end() ? IniValue{} : expand_tags(found->second, options, sections);
+    };
+    filter.failregex =
+        compile_patterns(value_of("failregex"), HostTag::required, "failregex", sections);
+    filter.ignoreregex =
+        compile_patterns(value_of("ignoreregex"), HostTag::optional, "ignoreregex", sections);
+    auto prefregex =
+        compile_patterns(value_of("prefregex"), HostTag::optional, "prefregex", sections);
+    if (prefregex.size() > 1)
+        throw LoadError(prefregex[1].file, prefregex[1].line, "prefregex must be a single line");
+    if (!prefregex.empty()) {
+        if (prefregex.front().written.find("<F-CONTENT>") == std::string::npos)
+            throw LoadError(
+                prefregex.front().file, prefregex.front().line,
+                "prefregex needs <F-CONTENT>...</F-CONTENT> around the part the failregexes match");
+        filter.prefregex = prefregex.front();
+    }
+    if (filter.failregex.empty())
+        throw LoadError(conf.string(), 0, "defines no failregex in [Definition]");
+    return filter;
+}
+
+} // namespace
+
+LineMatcherPatterns LoadedFilter::matcher_patterns() const {
+    LineMatcherPatterns patterns;
+    if (prefregex)
+        patterns.prefregex = prefregex->re2;
+    for (const auto& pattern : failregex)
+        patterns.failregex.push_back(pattern.re2);
+    for (const auto& pattern : ignoreregex)
+        patterns.ignoreregex.push_back(pattern.re2);
+    return patterns;
+}
+
+LoadedFilter load_filter(const FilterSpec& spec, const std::filesystem::path& filters_dir,
+                         const TextFileReader& files) {
+    std::filesystem::path path;
+    if (spec.is_path()) {
+        path = spec.name;
+    } else {
+        const bool plausible = std::all_of(spec.name.begin(), spec.name.end(),
+                                           [](char c) { return is_tag_char(c) && c != '/'; });
+        if (!plausible)
+            throw LoadError(spec.name, 0,
+                            "is not a filter name (letters, digits, '-', '_' and '.')");
+        path = filters_dir / (spec.name + ".conf");
+        if (!files.read(path)) {
+            path = filters_dir / (spec.name + ".patterns");
+            if (!files.read(path))
+                throw LoadError(spec.name, 0,
+                                "no filter " + spec.name + ".conf or " + spec.name +
+                                    ".patterns in " + filters_dir.string() +
+                                    "; give --filters-dir or a path to the file");
+        }
+    }
+
+    if (path.extension() == ".patterns") {
+        if (!spec.parameters.empty())
+            throw LoadError(path.string(), 0, "a .patterns file takes no parameters");
+        const std::optional<std::string> text = files.read(path);
+        if (!text)
+            throw LoadError(path.string(), 0, "no such file");
+        LoadedFilter filter = parse_patterns_file(*text, path.string());
+        filter.name = spec.name;
+        return filter;
+    }
+    return load_conf_filter(spec, path, files);
+}
+
+} // namespace exim_ban

@@ -1,0 +1,31 @@
+// A filter after loading: its patterns in RE2 syntax, each with the text an
+// admin wrote and where it was written, ready for the LineMatcher.
+#pragma once
+
+#include "core/line_matcher.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace exim_ban {
+
+struct FilterPattern {
+    std::string written; // after interpolation, with <HOST> tags: what reports show
+    std::string re2;     // what is compiled
+    std::string file;
+    int line = 0;
+};
+
+struct LoadedFilter {
+    std::string name;   // as the spec named it, with its parameters
+    std::string source; // the main file
+    std::optional<FilterPattern> prefregex;
+    std::vector<FilterPattern> failregex;
+    std::vector<FilterPattern> ignoreregex;
+    std::vector<std::string> warnings; // "file:line: ..." worth telling the admin
+
+    LineMatcherPatterns matcher_patterns() const;
+};
+
+} // namespace exim_ban

@@ -1,0 +1,63 @@
+#include "filter/patterns_file.hpp"
+
+#include "core/load_error.hpp"
+#include "filter/regex_translation.hpp"
+
+namespace exim_ban {
+namespace {
+
+constexpr std::string_view ip_placeholder = "__IP__";
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+        text.remove_suffix(1);
+    return text;
+}
+
+} // namespace
+
+LoadedFilter parse_patterns_file(std::string_view text, const std::string& file) {
+    LoadedFilter filter;
+    filter.name = file;
+    filter.source = file;
+    int line_number = 0;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        const std::string_view line = trim(text.substr(start, end - start));
+        start = end + 1;
+        ++line_number;
+        if (line.empty() || line.front() == '#')
+            continue;
+
+        const std::size_t at = line.find(ip_placeholder);
+        if (at == std::string_view::npos ||
+            line.find(ip_placeholder, at + 1) != std::string_view::npos)
+            throw LoadError(file, line_number,
+                            "pattern \"" + std::string(line) +
+                                "\" must hold __IP__ exactly once, where the address stands");
+        std::string written(line);
+        written.replace(at, ip_placeholder.size(), "<HOST>");
+        try {
+            filter.failregex.push_back(
+                {written, translate_regex(written, HostTag::required), file, line_number});
+        } catch (const RegexError& error) {
+            throw LoadError(file, line_number,
+                            "pattern \"" + std::string(line) + "\": " + error.what());
+        }
+        if (line.front() != '^')
+            filter.warnings.push_back(file + ':' + std::to_string(line_number) +
+                                      ": pattern is not anchored with '^': text the client sends "
+                                      "earlier in a log line could supply the address");
+    }
+    if (filter.failregex.empty())
+        throw LoadError(file, 0,
+                        "holds no pattern: add one regex a line with __IP__ for the address");
+    return filter;
+}
+
+} // namespace exim_ban

@@ -1,0 +1,63 @@
+#include "scan/log_scan.hpp"
+
+#include "core/line_splitter.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <fcntl.h>
+#include <memory>
+#include <system_error>
+#include <unistd.h>
+
+namespace exim_ban {
+namespace {
+
+constexpr std::size_t chunk_bytes = 1 << 20;
+
+// Closes what it opened; standard input stays open.
+struct OwnedFd {
+    int fd;
+    ~OwnedFd() {
+        if (fd > 0)
+            ::close(fd);
+    }
+};
+
+} // namespace
+
+ScanReport scan_log(const std::string& path, const LineMatcher& matcher,
+                    const MissedLineSink& on_missed) {
+    const OwnedFd file{path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    const int fd = file.fd;
+    if (fd < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot open " + path);
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+
+    const auto started = std::chrono::steady_clock::now();
+    ScanReport report(matcher.pattern_count());
+    LineSplitter splitter;
+    auto on_line = [&](std::string_view line, bool cut) {
+        if (count_line(matcher, line, cut, report) == LineOutcome::missed && on_missed)
+            on_missed(line);
+    };
+    const auto buffer = std::make_unique<char[]>(chunk_bytes);
+    while (true) {
+        const ssize_t got = ::read(fd, buffer.get(), chunk_bytes);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            throw std::system_error(errno, std::generic_category(), "cannot read " + path);
+        }
+        if (got == 0)
+            break;
+        splitter.feed(std::string_view(buffer.get(), static_cast<std::size_t>(got)), on_line);
+    }
+    splitter.finish(on_line);
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+}
+
+} // namespace exim_ban

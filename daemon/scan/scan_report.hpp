@@ -1,0 +1,36 @@
+// What a scan of a log found: counts of lines by outcome, hits per pattern
+// and per host. Filled line by line by `count_line`, which is pure.
+#pragma once
+
+#include "core/ip_address.hpp"
+#include "core/line_matcher.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace exim_ban {
+
+struct ScanReport {
+    std::uint64_t lines = 0;
+    std::uint64_t matched = 0;
+    std::uint64_t missed = 0;        // everything not matched and not ignored
+    std::uint64_t ignored = 0;       // matched a failregex, dropped by an ignoreregex
+    std::uint64_t cut_lines = 0;     // longer than max_line_bytes (counted in lines too)
+    std::uint64_t untimed_lines = 0; // no Exim timestamp: never matched
+    std::uint64_t invalid_hosts = 0; // a pattern matched text that is no IP address
+    std::vector<std::uint64_t> pattern_hits;
+    std::unordered_map<IpAddress, std::uint64_t, IpAddressHash> hosts;
+    double seconds = 0;
+
+    explicit ScanReport(std::size_t patterns)
+        : pattern_hits(patterns, 0) {}
+};
+
+enum class LineOutcome { matched, ignored, missed };
+
+LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool cut,
+                       ScanReport& report);
+
+} // namespace exim_ban

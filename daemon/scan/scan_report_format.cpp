@@ -1,0 +1,73 @@
+#include "scan/scan_report_format.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+namespace exim_ban {
+namespace {
+
+// Hosts by hits, most first; equal counts by address, so output is stable.
+std::vector<std::pair<IpAddress, std::uint64_t>> hosts_by_hits(const ScanReport& report) {
+    std::vector<std::pair<IpAddress, std::uint64_t>> hosts(report.hosts.begin(),
+                                                           report.hosts.end());
+    std::sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    return hosts;
+}
+
+} // namespace
+
+nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& filter) {
+    nlohmann::json hosts = nlohmann::json::object();
+    for (const auto& [address, hits] : report.hosts)
+        hosts[address.to_string()] = hits;
+    nlohmann::json patterns = nlohmann::json::array();
+    for (std::size_t i = 0; i < filter.failregex.size(); ++i)
+        patterns.push_back(
+            {{"regex", filter.failregex[i].written}, {"hits", report.pattern_hits[i]}});
+    return {
+        {"lines", report.lines},           {"matched", report.matched}, {"missed", report.missed},
+        {"ignored", report.ignored},       {"seconds", report.seconds}, {"hosts", std::move(hosts)},
+        {"patterns", std::move(patterns)},
+    };
+}
+
+void print_scan_header(std::ostream& out, const LoadedFilter& filter, const std::string& log_path) {
+    out << "\nRunning tests\n=============\n\n"
+        << "Use   failregex filter file : " << filter.name << ", file: " << filter.source << '\n'
+        << "Use                log file : " << log_path << "\n\n";
+    for (const auto& warning : filter.warnings)
+        out << "Warning: " << warning << '\n';
+}
+
+void print_scan_report(std::ostream& out, const ScanReport& report, const LoadedFilter& filter) {
+    out << "\nResults\n=======\n\n";
+    out << "Failregex: " << report.matched << " total\n|-  #) [# of hits] regular expression\n";
+    for (std::size_t i = 0; i < filter.failregex.size(); ++i) {
+        if (report.pattern_hits[i] > 0)
+            out << "|  " << (i + 1 < 10 ? " " : "") << i + 1 << ") [" << report.pattern_hits[i]
+                << "] " << filter.failregex[i].written << '\n';
+    }
+    out << "`-\n\nIgnoreregex: " << report.ignored << " total\n\n";
+
+    const auto hosts = hosts_by_hits(report);
+    out << "Hosts: " << hosts.size() << " total\n|-  [# of hits] address\n";
+    for (const auto& [address, hits] : hosts)
+        out << "|   [" << hits << "] " << address.to_string() << '\n';
+    out << "`-\n\n";
+
+    out << "Lines: " << report.lines << " lines, " << report.ignored << " ignored, "
+        << report.matched << " matched, " << report.missed << " missed\n";
+    if (report.cut_lines + report.untimed_lines + report.invalid_hosts > 0)
+        out << "Skipped: " << report.cut_lines << " cut at 16 KiB, " << report.untimed_lines
+            << " without an Exim timestamp, " << report.invalid_hosts
+            << " with a matched host that is no IP address\n";
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f", report.seconds);
+    out << "[processed in " << seconds << " sec]\n";
+}
+
+} // namespace exim_ban
