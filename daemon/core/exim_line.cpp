@@ -20,24 +20,44 @@ int digits_at(std::string_view text, std::size_t pos, std::size_t count) {
     return value;
 }
 
+// The digit's value, or more than 9 when `c` is no digit.
+unsigned digit(char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; }
+
 // "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
+// Straight-line code: this runs once for every line of every log.
 std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
     const std::size_t p = pos;
-    if (p + 19 > text.size() || text[p + 4] != '-' || text[p + 7] != '-' || text[p + 10] != ' ' ||
-        text[p + 13] != ':' || text[p + 16] != ':')
+    if (p > text.size() || text.size() - p < 19)
         return std::nullopt;
-    const int year = digits_at(text, p, 4), month = digits_at(text, p + 5, 2),
-              day = digits_at(text, p + 8, 2), hour = digits_at(text, p + 11, 2),
-              minute = digits_at(text, p + 14, 2), second = digits_at(text, p + 17, 2);
-    if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || hour > 23 ||
-        minute > 59 || second > 60 ||
-        !is_valid_date(year, static_cast<unsigned>(month), static_cast<unsigned>(day)))
+    const char* s = text.data() + p;
+    if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+        return std::nullopt;
+    const unsigned y0 = digit(s[0]), y1 = digit(s[1]), y2 = digit(s[2]), y3 = digit(s[3]);
+    const unsigned mo0 = digit(s[5]), mo1 = digit(s[6]), d0 = digit(s[8]), d1 = digit(s[9]);
+    const unsigned h0 = digit(s[11]), h1 = digit(s[12]), mi0 = digit(s[14]), mi1 = digit(s[15]);
+    const unsigned s0 = digit(s[17]), s1 = digit(s[18]);
+    const bool all_digits = y0 < 10 && y1 < 10 && y2 < 10 && y3 < 10 && mo0 < 10 && mo1 < 10 && d0 < 10 &&
+                            d1 < 10 && h0 < 10 && h1 < 10 && mi0 < 10 && mi1 < 10 && s0 < 10 && s1 < 10;
+    if (!all_digits)
+        return std::nullopt;
+    const unsigned year = y0 * 1000 + y1 * 100 + y2 * 10 + y3, month = mo0 * 10 + mo1, day = d0 * 10 + d1;
+    const unsigned hour = h0 * 10 + h1, minute = mi0 * 10 + mi1, second = s0 * 10 + s1;
+    if (hour > 23 || minute > 59 || second > 60)
         return std::nullopt;
 
+    // Consecutive lines almost always share their date: remember the last
+    // one rather than redo the calendar arithmetic for every line.
+    thread_local unsigned cached_date = 0;
+    thread_local std::int64_t cached_days = 0;
+    const unsigned date = (year * 100 + month) * 100 + day;
+    if (date != cached_date) {
+        if (!is_valid_date(year, month, day))
+            return std::nullopt;
+        cached_days = days_from_civil(year, month, day);
+        cached_date = date;
+    }
     LogTime time;
-    time.wall_seconds =
-        days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-        hour * 3600 + minute * 60 + second;
+    time.wall_seconds = cached_days * 86400 + hour * 3600 + minute * 60 + second;
     std::size_t q = p + 19;
     if (q < text.size() && text[q] == '.') {
         std::size_t digits = 0;

@@ -25,11 +25,10 @@ std::unique_ptr<RE2> compile(const std::string& pattern) {
     return regex;
 }
 
-} // namespace
-
-bool is_start_anchored(std::string_view pattern) {
-    if (!pattern.starts_with('^'))
-        return false;
+// Calls `visit(index, depth)` for each character of `pattern` that is
+// outside escapes and character classes; stops when it returns false.
+template <class Visit>
+void scan_syntax(std::string_view pattern, Visit&& visit) {
     int depth = 0;
     bool in_class = false;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -44,15 +43,58 @@ bool is_start_anchored(std::string_view pattern) {
                 ++i;
             if (i + 1 < pattern.size() && pattern[i + 1] == ']')
                 ++i;
-        } else if (c == '(') {
-            ++depth;
-        } else if (c == ')') {
-            --depth;
-        } else if (c == '|' && depth == 0) {
-            return false;
+        } else {
+            if (c == ')')
+                --depth;
+            if (!visit(i, depth))
+                return;
+            if (c == '(')
+                ++depth;
         }
     }
-    return true;
+}
+
+// The host group's bounds when it stands at the top level of a pattern
+// without top-level alternatives or inline flags (which a split would cut
+// off from the later parts).
+std::optional<std::pair<std::size_t, std::size_t>> top_level_host_group(std::string_view pattern) {
+    const std::string_view opener = "(?P<host>";
+    std::optional<std::size_t> begin, end;
+    bool splittable = true;
+    scan_syntax(pattern, [&](std::size_t i, int depth) {
+        const std::string_view rest = pattern.substr(i);
+        if ((rest.starts_with("|") && depth == 0) ||
+            (rest.starts_with("(?") && rest.size() > 2 && rest[2] != ':' && rest[2] != 'P')) {
+            splittable = false;
+            return false;
+        }
+        if (rest.starts_with(opener)) {
+            if (depth != 0) {
+                splittable = false;
+                return false;
+            }
+            begin = i;
+        } else if (begin && !end && rest.starts_with(")") && depth == 0) {
+            end = i;
+        }
+        return true;
+    });
+    if (!splittable || !begin || !end)
+        return std::nullopt;
+    return std::make_pair(*begin, *end);
+}
+
+} // namespace
+
+bool is_start_anchored(std::string_view pattern) {
+    if (!pattern.starts_with('^'))
+        return false;
+    bool anchored = true;
+    scan_syntax(pattern, [&](std::size_t i, int depth) {
+        anchored = !(pattern[i] == '|' && depth == 0);
+        return anchored;
+    });
+    return anchored;
 }
 
 LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
@@ -71,7 +113,17 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
             throw std::invalid_argument("pattern does not compile: " + error + ": " + pattern);
         auto regex = compile(pattern);
         const int host = group_index(*regex, "host");
-        failregex_.push_back({std::move(regex), host});
+        std::optional<HostSplit> split;
+        // Only for a start-anchored pattern is the prefix's own match where
+        // the whole pattern's match begins.
+        auto group = is_start_anchored(pattern) ? top_level_host_group(pattern) : std::nullopt;
+        if (group) {
+            const auto [begin, end] = *group;
+            const std::size_t body = begin + std::string_view("(?P<host>").size();
+            split = HostSplit{compile(pattern.substr(0, begin)), compile(pattern.substr(body, end - body)),
+                              compile(pattern.substr(end + 1))};
+        }
+        failregex_.push_back({std::move(regex), host, std::move(split)});
     }
     if (!set_->Compile())
         throw std::invalid_argument("the filter's patterns together exceed RE2's memory budget");
@@ -83,24 +135,51 @@ LineMatcher::~LineMatcher() = default;
 LineMatcher::LineMatcher(LineMatcher&&) noexcept = default;
 LineMatcher& LineMatcher::operator=(LineMatcher&&) noexcept = default;
 
+LineMatcher::SplitResult LineMatcher::split_host(const HostSplit& split, std::string_view text) {
+    // The prefix's own leftmost-first match is where the whole pattern's
+    // match puts it whenever the rest can follow, and likewise for the host:
+    // so each part is matched alone and the suffix confirms the choice. If the
+    // prefix cannot match at all, neither can the pattern; if the rest does
+    // not follow, only RE2's capture engine can tell.
+    const re2::StringPiece whole(text.data(), text.size());
+    re2::StringPiece prefix, host;
+    if (!split.prefix->Match(whole, 0, whole.size(), RE2::ANCHOR_START, &prefix, 1))
+        return {SplitResult::State::no_match, {}};
+    const auto host_start = static_cast<std::size_t>(prefix.end() - whole.begin());
+    if (!split.host->Match(whole, host_start, whole.size(), RE2::ANCHOR_START, &host, 1))
+        return {SplitResult::State::unknown, {}};
+    const auto host_end = static_cast<std::size_t>(host.end() - whole.begin());
+    if (!split.suffix->Match(whole, host_end, whole.size(), RE2::ANCHOR_START, nullptr, 0))
+        return {SplitResult::State::unknown, {}};
+    return {SplitResult::State::found, host};
+}
+
 std::optional<LineMatch> LineMatcher::extract(std::size_t index, std::string_view text) const {
     const Compiled& pattern = failregex_[index];
-    // Group 0 plus every group up to the host's.
-    re2::StringPiece groups[16];
-    std::vector<re2::StringPiece> more;
-    const int count = pattern.host_group + 1;
-    re2::StringPiece* slots = groups;
-    if (count > 16) {
-        more.resize(static_cast<std::size_t>(count));
-        slots = more.data();
+    const re2::StringPiece whole(text.data(), text.size());
+    if (pattern.split) {
+        const SplitResult split = split_host(*pattern.split, text);
+        if (split.state == SplitResult::State::no_match)
+            return std::nullopt;
+        if (split.state == SplitResult::State::found)
+            return classify_host(index, std::string_view(split.host.data(), split.host.size()));
     }
-    if (!pattern.regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
-                              RE2::UNANCHORED, slots, count))
+    // The DFA answers "does it match?" far cheaper than the capture engine.
+    if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, nullptr, 0))
         return std::nullopt;
-    const re2::StringPiece host = slots[pattern.host_group];
+    // Group 0 plus every group up to the host's.
+    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(pattern.host_group + 1));
+    if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, groups.data(),
+                              static_cast<int>(groups.size())))
+        return std::nullopt;
+    const re2::StringPiece host = groups.back();
+    return classify_host(index, std::string_view(host.data(), host.size()));
+}
+
+LineMatch LineMatcher::classify_host(std::size_t index, std::string_view host) {
     LineMatch match;
     match.pattern = index;
-    if (auto address = IpAddress::parse(std::string_view(host.data(), host.size()))) {
+    if (auto address = IpAddress::parse(host)) {
         match.kind = LineMatch::Kind::hit;
         match.host = *address;
     } else {
@@ -121,27 +200,20 @@ LineMatch LineMatcher::match(std::string_view message) const {
         text = std::string_view(groups[content_group_].data(), groups[content_group_].size());
     }
 
-    std::vector<int> matched;
+    // Most lines match nothing, and one DFA pass over all patterns says so.
+    // (A DFA that runs out of memory on a pathological line reports an
+    // error: then the patterns are tried one by one rather than lose it.)
     RE2::Set::ErrorInfo error{};
-    if (!set_->Match(re2::StringPiece(text.data(), text.size()), &matched, &error)) {
-        if (error.kind == RE2::Set::kNoError)
-            return {};
-        // The DFA ran out of memory on a pathological line: fall back to the
-        // patterns one by one rather than lose the line.
-        matched.clear();
-        for (std::size_t i = 0; i < failregex_.size(); ++i) {
-            if (RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *failregex_[i].regex))
-                matched.push_back(static_cast<int>(i));
-        }
-        if (matched.empty())
-            return {};
-    }
-    std::sort(matched.begin(), matched.end());
+    if (!set_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &error) &&
+        error.kind == RE2::Set::kNoError)
+        return {};
 
-    // The first pattern in the filter's order that yields a host wins.
+    // The first pattern in the filter's order that yields a host wins. Trying
+    // them in order costs less than asking the Set which ones matched: a
+    // pattern that does not match fails within its first bytes.
     std::optional<LineMatch> result;
-    for (int index : matched) {
-        auto candidate = extract(static_cast<std::size_t>(index), text);
+    for (std::size_t index = 0; index < failregex_.size(); ++index) {
+        auto candidate = extract(index, text);
         if (candidate && (!result || candidate->kind == LineMatch::Kind::hit)) {
             result = candidate;
             if (result->kind == LineMatch::Kind::hit)

@@ -14,23 +14,24 @@ namespace {
 
 constexpr std::size_t chunk_bytes = 1 << 20;
 
-// Closes what it opened; standard input stays open.
-struct OwnedFd {
-    int fd;
-    ~OwnedFd() {
-        if (fd > 0)
-            ::close(fd);
-    }
-};
-
 } // namespace
 
-ScanReport scan_log(const std::string& path, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed) {
-    const OwnedFd file{path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    const int fd = file.fd;
-    if (fd < 0)
+LogFile::LogFile(const std::string& path)
+    : path_(path)
+    , fd_(path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0)
         throw std::system_error(errno, std::generic_category(), "cannot open " + path);
+}
+
+LogFile::~LogFile() {
+    // Standard input stays open.
+    if (fd_ > 0)
+        ::close(fd_);
+}
+
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, const MissedLineSink& on_missed) {
+    const int fd = file.fd();
+    const std::string& path = file.path();
 #ifdef POSIX_FADV_SEQUENTIAL
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

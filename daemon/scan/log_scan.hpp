@@ -12,10 +12,26 @@ namespace exim_ban {
 
 using MissedLineSink = std::function<void(std::string_view line)>;
 
-// Reads `path` in large chunks ("-" is standard input). Throws
-// std::system_error naming the file when it cannot be opened or read.
-// `on_missed`, when set, sees every missed line as it passes.
-ScanReport scan_log(const std::string& path, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed);
+// An open log file ("-" is standard input); closed when destroyed.
+class LogFile {
+public:
+    // Throws std::system_error naming the file when it cannot be opened.
+    explicit LogFile(const std::string& path);
+    ~LogFile();
+    LogFile(const LogFile&) = delete;
+    LogFile& operator=(const LogFile&) = delete;
+
+    int fd() const { return fd_; }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    int fd_;
+};
+
+// Reads the file in large chunks to its end. Throws std::system_error
+// naming the file on a read error. `on_missed`, when set, sees every missed
+// line as it passes.
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, const MissedLineSink& on_missed);
 
 } // namespace exim_ban

@@ -30,6 +30,7 @@ int run_test_command(const TestCommandOptions& options, std::ostream& out, std::
             load_filter(parse_filter_spec(options.filter), default_filters_dir(options.filters_dir),
                         DiskTextFileReader{});
         const LineMatcher matcher(filter.matcher_patterns());
+        const LogFile log(options.log_path);
 
         MissedLineSink on_missed;
         std::ostream& missed_out = options.json ? err : out;
@@ -44,9 +45,9 @@ int run_test_command(const TestCommandOptions& options, std::ostream& out, std::
             for (const auto& warning : filter.warnings)
                 err << "exim-banctl: warning: " << warning << '\n';
         }
-        const ScanReport report = scan_log(options.log_path, matcher, on_missed);
+        const ScanReport report = scan_log(log, matcher, on_missed);
         if (options.json)
-            out << scan_report_json(report, filter).dump() << '\n';
+            out << scan_report_json(report, filter).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         else
             print_scan_report(out, report, filter);
         out.flush();

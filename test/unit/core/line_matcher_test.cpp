@@ -1,0 +1,82 @@
+#include "core/line_matcher.hpp"
+#include "filter/regex_translation.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace exim_ban;
+
+namespace {
+std::string fail(const char* pattern) { return translate_regex(pattern, HostTag::required); }
+} // namespace
+
+TEST_CASE("the first pattern in order that yields a host wins", "[matcher]") {
+    const LineMatcher matcher({std::nullopt, {fail("^a <HOST>"), fail("^a (?:x )?<HOST>$")}, {}});
+    auto match = matcher.match("a 192.0.2.1");
+    CHECK(match.kind == LineMatch::Kind::hit);
+    CHECK(match.pattern == 0);
+    match = matcher.match("a x 192.0.2.2");
+    CHECK(match.kind == LineMatch::Kind::hit);
+    CHECK(match.pattern == 1);
+    CHECK(match.host.to_string() == "192.0.2.2");
+    CHECK(matcher.match("b 192.0.2.1").kind == LineMatch::Kind::none);
+}
+
+TEST_CASE("a match whose host is no address is no hit", "[matcher]") {
+    const LineMatcher matcher({std::nullopt, {fail("^bad \\[<HOST>\\]$")}, {}});
+    CHECK(matcher.match("bad [999.1.1.1]").kind == LineMatch::Kind::invalid_host);
+    CHECK(matcher.match("bad [01.1.1.1]").kind == LineMatch::Kind::invalid_host);
+    CHECK(matcher.match("bad [mail.example.com]").kind == LineMatch::Kind::none);
+    CHECK(matcher.match("bad [::ffff:192.0.2.5]").host.to_string() == "192.0.2.5");
+}
+
+TEST_CASE("ignoreregex drops a match", "[matcher]") {
+    const LineMatcher matcher({std::nullopt, {fail("^bad <HOST>")}, {translate_regex("user=ok", HostTag::optional)}});
+    CHECK(matcher.match("bad 192.0.2.1 user=evil").kind == LineMatch::Kind::hit);
+    CHECK(matcher.match("bad 192.0.2.1 user=ok").kind == LineMatch::Kind::ignored);
+}
+
+TEST_CASE("prefregex selects the content the failregexes see", "[matcher]") {
+    const LineMatcher matcher({translate_regex("^\\[\\d+\\] <F-CONTENT>.+</F-CONTENT>$", HostTag::optional),
+                               {fail("^bad <HOST>$")},
+                               {}});
+    CHECK(matcher.match("[12] bad 192.0.2.1").kind == LineMatch::Kind::hit);
+    CHECK(matcher.match("bad 192.0.2.1").kind == LineMatch::Kind::none);
+}
+
+TEST_CASE("unanchored patterns and patterns that cannot be split still extract right", "[matcher]") {
+    // Unanchored (pattern files), a top-level alternative, a host inside a
+    // group, and a greedy prefix whose first choice the suffix rejects.
+    const LineMatcher matcher({std::nullopt,
+                               {fail("\\[<HOST>\\] AUTH command used"), fail("^q$|^y <HOST>$"),
+                                fail("^z (?:n=<HOST>)$"), fail("^g .*\\[<HOST>\\] end$")},
+                               {}});
+    CHECK(matcher.match("H=(h) [192.0.2.1] AUTH command used").host.to_string() == "192.0.2.1");
+    CHECK(matcher.match("y 192.0.2.2").host.to_string() == "192.0.2.2");
+    CHECK(matcher.match("z n=192.0.2.3").host.to_string() == "192.0.2.3");
+    CHECK(matcher.match("g [192.0.2.4] end [192.0.2.5] more").kind == LineMatch::Kind::none);
+    CHECK(matcher.match("g [192.0.2.4] x [192.0.2.5] end").host.to_string() == "192.0.2.5");
+}
+
+TEST_CASE("start anchoring is recognised", "[matcher]") {
+    CHECK(is_start_anchored("^abc"));
+    CHECK(is_start_anchored("^a(?:b|c)"));
+    CHECK(is_start_anchored("^a[|]"));
+    CHECK_FALSE(is_start_anchored("^a|b"));
+    CHECK_FALSE(is_start_anchored("abc"));
+}
+
+TEST_CASE("regex translation", "[translate]") {
+    CHECK(translate_regex("^a <F-USER>\\S+</F-USER> <HOST>\\Z", HostTag::required).find("(?P<f_user>\\S+)") !=
+          std::string::npos);
+    CHECK(translate_regex("^a <HOST>\\Z", HostTag::required).ends_with("\\z"));
+    CHECK_THROWS_WITH(translate_regex("^(?<=x)<HOST>", HostTag::required), Catch::Contains("(?<=...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?<!x)<HOST>", HostTag::required), Catch::Contains("(?<!...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?=x)<HOST>", HostTag::required), Catch::Contains("(?=...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?P<a>x)(?P=a)<HOST>", HostTag::required), Catch::Contains("backreference"));
+    CHECK_THROWS_WITH(translate_regex("^<F-A>x<HOST>", HostTag::required), Catch::Contains("not closed"));
+    CHECK_THROWS_WITH(translate_regex("^<SKIPLINES><HOST>", HostTag::required), Catch::Contains("multi-line"));
+    CHECK_THROWS_WITH(translate_regex("^<DNS>", HostTag::required), Catch::Contains("not supported"));
+    // Inside a character class "(?=" is literal text, not a lookahead.
+    CHECK_NOTHROW(translate_regex("^[(?=]<HOST>", HostTag::required));
+    CHECK_NOTHROW(translate_regex("^\\(?=<HOST>", HostTag::required));
+}
