@@ -21,7 +21,9 @@ int digits_at(std::string_view text, std::size_t pos, std::size_t count) {
 }
 
 // The digit's value, or more than 9 when `c` is no digit.
-unsigned digit(char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; }
+unsigned digit(char c) {
+    return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+}
 
 // "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
 // Straight-line code: this runs once for every line of every log.
@@ -36,11 +38,13 @@ std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
     const unsigned mo0 = digit(s[5]), mo1 = digit(s[6]), d0 = digit(s[8]), d1 = digit(s[9]);
     const unsigned h0 = digit(s[11]), h1 = digit(s[12]), mi0 = digit(s[14]), mi1 = digit(s[15]);
     const unsigned s0 = digit(s[17]), s1 = digit(s[18]);
-    const bool all_digits = y0 < 10 && y1 < 10 && y2 < 10 && y3 < 10 && mo0 < 10 && mo1 < 10 && d0 < 10 &&
-                            d1 < 10 && h0 < 10 && h1 < 10 && mi0 < 10 && mi1 < 10 && s0 < 10 && s1 < 10;
+    const bool all_digits = y0 < 10 && y1 < 10 && y2 < 10 && y3 < 10 && mo0 < 10 && mo1 < 10 &&
+                            d0 < 10 && d1 < 10 && h0 < 10 && h1 < 10 && mi0 < 10 && mi1 < 10 &&
+                            s0 < 10 && s1 < 10;
     if (!all_digits)
         return std::nullopt;
-    const unsigned year = y0 * 1000 + y1 * 100 + y2 * 10 + y3, month = mo0 * 10 + mo1, day = d0 * 10 + d1;
+    const unsigned year = y0 * 1000 + y1 * 100 + y2 * 10 + y3, month = mo0 * 10 + mo1,
+                   day = d0 * 10 + d1;
     const unsigned hour = h0 * 10 + h1, minute = mi0 * 10 + mi1, second = s0 * 10 + s1;
     if (hour > 23 || minute > 59 || second > 60)
         return std::nullopt;

@@ -120,7 +120,8 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
         if (group) {
             const auto [begin, end] = *group;
             const std::size_t body = begin + std::string_view("(?P<host>").size();
-            split = HostSplit{compile(pattern.substr(0, begin)), compile(pattern.substr(body, end - body)),
+            split = HostSplit{compile(pattern.substr(0, begin)),
+                              compile(pattern.substr(body, end - body)),
                               compile(pattern.substr(end + 1))};
         }
         failregex_.push_back({std::move(regex), host, std::move(split)});

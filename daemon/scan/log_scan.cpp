@@ -29,7 +29,8 @@ LogFile::~LogFile() {
         ::close(fd_);
 }
 
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, const MissedLineSink& on_missed) {
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
+                    const MissedLineSink& on_missed) {
     const int fd = file.fd();
     const std::string& path = file.path();
 #ifdef POSIX_FADV_SEQUENTIAL

@@ -14,7 +14,7 @@ using MissedLineSink = std::function<void(std::string_view line)>;
 
 // An open log file ("-" is standard input); closed when destroyed.
 class LogFile {
-public:
+  public:
     // Throws std::system_error naming the file when it cannot be opened.
     explicit LogFile(const std::string& path);
     ~LogFile();
@@ -24,7 +24,7 @@ public:
     int fd() const { return fd_; }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     int fd_;
 };
@@ -32,6 +32,7 @@ private:
 // Reads the file in large chunks to its end. Throws std::system_error
 // naming the file on a read error. `on_missed`, when set, sees every missed
 // line as it passes.
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, const MissedLineSink& on_missed);
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
+                    const MissedLineSink& on_missed);
 
 } // namespace exim_ban

@@ -47,7 +47,9 @@ int run_test_command(const TestCommandOptions& options, std::ostream& out, std::
         }
         const ScanReport report = scan_log(log, matcher, on_missed);
         if (options.json)
-            out << scan_report_json(report, filter).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+            out << scan_report_json(report, filter)
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << '\n';
         else
             print_scan_report(out, report, filter);
         out.flush();

@@ -9,7 +9,7 @@
 namespace exim_ban::testing {
 
 class InMemoryFiles final : public TextFileReader {
-public:
+  public:
     InMemoryFiles& add(const std::string& path, std::string text) {
         files_[path] = std::move(text);
         return *this;
@@ -21,7 +21,7 @@ public:
         return found->second;
     }
 
-private:
+  private:
     std::map<std::string, std::string> files_;
 };
 

@@ -5,14 +5,17 @@
 using namespace exim_ban;
 
 namespace {
-bool in(const CidrSet& set, const char* address) { return set.contains(*IpAddress::parse(address)); }
+bool in(const CidrSet& set, const char* address) {
+    return set.contains(*IpAddress::parse(address));
+}
 } // namespace
 
 TEST_CASE("a CIDR set answers membership across lengths and families", "[cidr]") {
     CidrSet set;
     CHECK(set.empty());
     CHECK_FALSE(in(set, "127.0.0.1"));
-    for (const char* text : {"127.0.0.0/8", "::1", "192.0.2.0/24", "198.51.100.7", "2001:db8:aa::/48"})
+    for (const char* text :
+         {"127.0.0.0/8", "::1", "192.0.2.0/24", "198.51.100.7", "2001:db8:aa::/48"})
         set.add(*IpPrefix::parse(text));
     set.add(*IpPrefix::parse("192.0.2.99/24")); // the same network again
     CHECK(set.size() == 5);

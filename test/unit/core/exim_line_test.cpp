@@ -31,20 +31,25 @@ TEST_CASE("Exim's own line shapes", "[exim_line]") {
 }
 
 TEST_CASE("syslog and journal prefixes", "[exim_line]") {
-    CHECK(message_of("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server authenticator failed") ==
-          "plain_server authenticator failed");
-    CHECK(time_of("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server x") == "2021-07-17T23:20:49");
-    CHECK(message_of("2019-10-22 03:39:17 mx1.fqdn.local exim[29786]: dovecot_login authenticator failed") ==
-          "dovecot_login authenticator failed");
-    CHECK(message_of("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error") == "SMTP protocol error");
+    CHECK(message_of("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server "
+                     "authenticator failed") == "plain_server authenticator failed");
+    CHECK(time_of("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server x") ==
+          "2021-07-17T23:20:49");
+    CHECK(
+        message_of(
+            "2019-10-22 03:39:17 mx1.fqdn.local exim[29786]: dovecot_login authenticator failed") ==
+        "dovecot_login authenticator failed");
+    CHECK(message_of("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error") ==
+          "SMTP protocol error");
     CHECK(message_of("Nov 23 17:01:48 mx1 exim4[12]: 2026-11-23 17:01:48 msg") == "msg");
 }
 
 TEST_CASE("lines without an Exim timestamp give nothing", "[exim_line]") {
-    for (const char* bad : {"", "2026-11-23", "2026-11-23 17:01:48", "2026-11-23 17:01:48 ", "2026-13-01 00:00:00 m",
-                            "2026-02-30 00:00:00 m", "2026-11-23 24:00:00 m", "2026-11-23 17:61:00 m",
-                            "2026-11-23T17:01:48 m", "x 2026-11-23 17:01:48 m", "mx1 sshd[1]: 2026-11-23 17:01:48 m",
-                            "2026-11-23 17:01:48  double space"}) {
+    for (const char* bad :
+         {"", "2026-11-23", "2026-11-23 17:01:48", "2026-11-23 17:01:48 ", "2026-13-01 00:00:00 m",
+          "2026-02-30 00:00:00 m", "2026-11-23 24:00:00 m", "2026-11-23 17:61:00 m",
+          "2026-11-23T17:01:48 m", "x 2026-11-23 17:01:48 m", "mx1 sshd[1]: 2026-11-23 17:01:48 m",
+          "2026-11-23 17:01:48  double space"}) {
         INFO(bad);
         CHECK_FALSE(split_exim_line(bad));
     }

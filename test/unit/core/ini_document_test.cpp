@@ -42,6 +42,7 @@ TEST_CASE("fail2ban's INI dialect", "[ini]") {
 TEST_CASE("INI errors name the file and line", "[ini]") {
     CHECK_THROWS_WITH(parse_ini("[a]\nkey = v\nno delimiter here\n", "x.conf"),
                       Catch::Contains("x.conf:3:") && Catch::Contains("expected"));
-    CHECK_THROWS_WITH(parse_ini("key = v\n", "y.conf"), Catch::Contains("y.conf:1:") && Catch::Contains("before any"));
+    CHECK_THROWS_WITH(parse_ini("key = v\n", "y.conf"),
+                      Catch::Contains("y.conf:1:") && Catch::Contains("before any"));
     CHECK_THROWS_AS(parse_ini("[a]\n= v\n", "z.conf"), LoadError);
 }

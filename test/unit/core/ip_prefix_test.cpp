@@ -12,8 +12,9 @@ TEST_CASE("prefixes parse, mask host bits and print", "[prefix]") {
     CHECK(IpPrefix::parse("2001:db8:1:2:3::/64")->to_string() == "2001:db8:1:2::/64");
     CHECK(IpPrefix::parse("::ffff:10.0.0.0/104")->to_string() == "10.0.0.0/8");
     CHECK(IpPrefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("203.0.113.9")));
-    for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/08", "::/129", "::ffff:10.0.0.0/95",
-                            "10.0.0.0/8/8", "example.com/24", "10.0.0.0/ 8"}) {
+    for (const char* bad :
+         {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/08", "::/129", "::ffff:10.0.0.0/95",
+          "10.0.0.0/8/8", "example.com/24", "10.0.0.0/ 8"}) {
         INFO(bad);
         CHECK_FALSE(IpPrefix::parse(bad));
     }
@@ -30,9 +31,11 @@ TEST_CASE("prefix membership respects the family", "[prefix]") {
 TEST_CASE("ban keys: IPv4 exact, IPv6 by prefix", "[key]") {
     CHECK(ban_key(*IpAddress::parse("203.0.113.9"), 64).to_string() == "203.0.113.9");
     CHECK(ban_key(*IpAddress::parse("::ffff:203.0.113.9"), 64).to_string() == "203.0.113.9");
-    CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 64).to_string() == "2001:db8:1:2::/64");
+    CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 64).to_string() ==
+          "2001:db8:1:2::/64");
     CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 64) ==
           ban_key(*IpAddress::parse("2001:db8:1:2:ffff::2"), 64));
-    CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 128).to_string() == "2001:db8:1:2:aaaa::1");
+    CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 128).to_string() ==
+          "2001:db8:1:2:aaaa::1");
     CHECK(ban_key(*IpAddress::parse("2001:db8:1:2:aaaa::1"), 48).to_string() == "2001:db8:1::/48");
 }

@@ -6,7 +6,9 @@
 using namespace exim_ban;
 
 namespace {
-std::string fail(const char* pattern) { return translate_regex(pattern, HostTag::required); }
+std::string fail(const char* pattern) {
+    return translate_regex(pattern, HostTag::required);
+}
 } // namespace
 
 TEST_CASE("the first pattern in order that yields a host wins", "[matcher]") {
@@ -30,20 +32,23 @@ TEST_CASE("a match whose host is no address is no hit", "[matcher]") {
 }
 
 TEST_CASE("ignoreregex drops a match", "[matcher]") {
-    const LineMatcher matcher({std::nullopt, {fail("^bad <HOST>")}, {translate_regex("user=ok", HostTag::optional)}});
+    const LineMatcher matcher(
+        {std::nullopt, {fail("^bad <HOST>")}, {translate_regex("user=ok", HostTag::optional)}});
     CHECK(matcher.match("bad 192.0.2.1 user=evil").kind == LineMatch::Kind::hit);
     CHECK(matcher.match("bad 192.0.2.1 user=ok").kind == LineMatch::Kind::ignored);
 }
 
 TEST_CASE("prefregex selects the content the failregexes see", "[matcher]") {
-    const LineMatcher matcher({translate_regex("^\\[\\d+\\] <F-CONTENT>.+</F-CONTENT>$", HostTag::optional),
-                               {fail("^bad <HOST>$")},
-                               {}});
+    const LineMatcher matcher(
+        {translate_regex("^\\[\\d+\\] <F-CONTENT>.+</F-CONTENT>$", HostTag::optional),
+         {fail("^bad <HOST>$")},
+         {}});
     CHECK(matcher.match("[12] bad 192.0.2.1").kind == LineMatch::Kind::hit);
     CHECK(matcher.match("bad 192.0.2.1").kind == LineMatch::Kind::none);
 }
 
-TEST_CASE("unanchored patterns and patterns that cannot be split still extract right", "[matcher]") {
+TEST_CASE("unanchored patterns and patterns that cannot be split still extract right",
+          "[matcher]") {
     // Unanchored (pattern files), a top-level alternative, a host inside a
     // group, and a greedy prefix whose first choice the suffix rejects.
     const LineMatcher matcher({std::nullopt,
@@ -66,16 +71,23 @@ TEST_CASE("start anchoring is recognised", "[matcher]") {
 }
 
 TEST_CASE("regex translation", "[translate]") {
-    CHECK(translate_regex("^a <F-USER>\\S+</F-USER> <HOST>\\Z", HostTag::required).find("(?P<f_user>\\S+)") !=
-          std::string::npos);
+    CHECK(translate_regex("^a <F-USER>\\S+</F-USER> <HOST>\\Z", HostTag::required)
+              .find("(?P<f_user>\\S+)") != std::string::npos);
     CHECK(translate_regex("^a <HOST>\\Z", HostTag::required).ends_with("\\z"));
-    CHECK_THROWS_WITH(translate_regex("^(?<=x)<HOST>", HostTag::required), Catch::Contains("(?<=...)"));
-    CHECK_THROWS_WITH(translate_regex("^(?<!x)<HOST>", HostTag::required), Catch::Contains("(?<!...)"));
-    CHECK_THROWS_WITH(translate_regex("^(?=x)<HOST>", HostTag::required), Catch::Contains("(?=...)"));
-    CHECK_THROWS_WITH(translate_regex("^(?P<a>x)(?P=a)<HOST>", HostTag::required), Catch::Contains("backreference"));
-    CHECK_THROWS_WITH(translate_regex("^<F-A>x<HOST>", HostTag::required), Catch::Contains("not closed"));
-    CHECK_THROWS_WITH(translate_regex("^<SKIPLINES><HOST>", HostTag::required), Catch::Contains("multi-line"));
-    CHECK_THROWS_WITH(translate_regex("^<DNS>", HostTag::required), Catch::Contains("not supported"));
+    CHECK_THROWS_WITH(translate_regex("^(?<=x)<HOST>", HostTag::required),
+                      Catch::Contains("(?<=...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?<!x)<HOST>", HostTag::required),
+                      Catch::Contains("(?<!...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?=x)<HOST>", HostTag::required),
+                      Catch::Contains("(?=...)"));
+    CHECK_THROWS_WITH(translate_regex("^(?P<a>x)(?P=a)<HOST>", HostTag::required),
+                      Catch::Contains("backreference"));
+    CHECK_THROWS_WITH(translate_regex("^<F-A>x<HOST>", HostTag::required),
+                      Catch::Contains("not closed"));
+    CHECK_THROWS_WITH(translate_regex("^<SKIPLINES><HOST>", HostTag::required),
+                      Catch::Contains("multi-line"));
+    CHECK_THROWS_WITH(translate_regex("^<DNS>", HostTag::required),
+                      Catch::Contains("not supported"));
     // Inside a character class "(?=" is literal text, not a lookahead.
     CHECK_NOTHROW(translate_regex("^[(?=]<HOST>", HostTag::required));
     CHECK_NOTHROW(translate_regex("^\\(?=<HOST>", HostTag::required));

@@ -1,7 +1,6 @@
 #include "core/line_splitter.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

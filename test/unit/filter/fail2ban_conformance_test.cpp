@@ -6,9 +6,8 @@
 #include "filter/filter_loader.hpp"
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -53,16 +52,18 @@ LineMatcher shipped_matcher(const std::string& filter, const nlohmann::json& opt
     FilterSpec spec{filter, {}};
     for (const auto& [key, value] : options.items())
         spec.parameters[key] = value.get<std::string>();
-    return LineMatcher(load_filter(spec, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{}).matcher_patterns());
+    return LineMatcher(
+        load_filter(spec, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{}).matcher_patterns());
 }
 
 void check_log(const std::string& log, const std::string& filter) {
-    const auto lines = read_annotated(std::string(EXIM_BAN_TEST_DATA_DIR) + "/fail2ban/logs/" + log);
+    const auto lines =
+        read_annotated(std::string(EXIM_BAN_TEST_DATA_DIR) + "/fail2ban/logs/" + log);
     REQUIRE(lines.size() >= 8);
     int checked = 0;
     for (const auto& annotated : lines) {
-        INFO(log << ':' << annotated.line_number << " options " << annotated.options.dump() << "\n  "
-                 << annotated.text);
+        INFO(log << ':' << annotated.line_number << " options " << annotated.options.dump()
+                 << "\n  " << annotated.text);
         const LineMatcher matcher = shipped_matcher(filter, annotated.options);
         const auto parsed = split_exim_line(annotated.text);
         const bool want = annotated.expected.at("match").get<bool>();
@@ -91,6 +92,7 @@ TEST_CASE("shipped exim filter agrees with fail2ban's annotated exim log", "[con
     check_log("exim", "exim");
 }
 
-TEST_CASE("shipped exim-spam filter agrees with fail2ban's annotated exim-spam log", "[conformance]") {
+TEST_CASE("shipped exim-spam filter agrees with fail2ban's annotated exim-spam log",
+          "[conformance]") {
     check_log("exim-spam", "exim-spam");
 }

@@ -7,7 +7,6 @@
 #include "filter/filter_loader.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <map>
 #include <memory>
@@ -38,7 +37,8 @@ const LineMatcher& matcher_for(const std::string& mode) {
     static std::map<std::string, std::unique_ptr<LineMatcher>> matchers;
     auto& slot = matchers[mode];
     if (!slot) {
-        const FilterSpec spec = mode == "spam" ? FilterSpec{"exim-spam", {}} : FilterSpec{"exim", {{"mode", mode}}};
+        const FilterSpec spec =
+            mode == "spam" ? FilterSpec{"exim-spam", {}} : FilterSpec{"exim", {{"mode", mode}}};
         slot = std::make_unique<LineMatcher>(
             load_filter(spec, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{}).matcher_patterns());
     }
@@ -72,9 +72,10 @@ TEST_CASE("injection cases: client text never names the banned host", "[security
         const auto parsed = split_exim_line(line);
         REQUIRE(parsed);
         // Every mode that includes this one must agree.
-        for (const std::string& each : mode == "normal" ? std::vector<std::string>{"normal", "more", "aggressive"}
-                                       : mode == "more" ? std::vector<std::string>{"more", "aggressive"}
-                                                        : std::vector<std::string>{mode}) {
+        for (const std::string& each :
+             mode == "normal" ? std::vector<std::string>{"normal", "more", "aggressive"}
+             : mode == "more" ? std::vector<std::string>{"more", "aggressive"}
+                              : std::vector<std::string>{mode}) {
             INFO("mode " << each);
             const LineMatch match = matcher_for(each).match(parsed->message);
             if (match.kind == LineMatch::Kind::hit)

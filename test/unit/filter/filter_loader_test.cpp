@@ -64,8 +64,10 @@ TEST_CASE(".local overrides and known/", "[loader]") {
     InMemoryFiles files;
     files.add("/f/common.conf", common)
         .add("/f/common.local", "[Definition]\nhost = \\(\\S+\\) %(known/host)s\n")
-        .add("/f/demo.conf", "[INCLUDES]\nbefore = common.conf\n[Definition]\nfailregex = ^bad %(host)s$\n")
-        .add("/f/demo.local", "[Definition]\nfailregex = %(known/failregex)s\n            ^also %(host)s$\n");
+        .add("/f/demo.conf",
+             "[INCLUDES]\nbefore = common.conf\n[Definition]\nfailregex = ^bad %(host)s$\n")
+        .add("/f/demo.local",
+             "[Definition]\nfailregex = %(known/failregex)s\n            ^also %(host)s$\n");
     const auto filter = load(files, "demo");
     REQUIRE(filter.failregex.size() == 2);
     CHECK(host_of(filter, "bad (helo) [192.0.2.3]") == "192.0.2.3");
@@ -81,54 +83,69 @@ TEST_CASE("load errors name file, line, pattern and what to do", "[loader]") {
         .add("/f/badre.conf", "[Definition]\nfailregex = ^(a <HOST>$\n")
         .add("/f/undef.conf", "[Definition]\nfailregex = ^%(nothing)s <HOST>$\n")
         .add("/f/loop.conf", "[INCLUDES]\nbefore = loop.conf\n[Definition]\nfailregex = ^<HOST>$\n")
-        .add("/f/missing.conf", "[INCLUDES]\nbefore = absent.conf\n[Definition]\nfailregex = ^<HOST>$\n")
+        .add("/f/missing.conf",
+             "[INCLUDES]\nbefore = absent.conf\n[Definition]\nfailregex = ^<HOST>$\n")
         .add("/f/self.conf", "[Definition]\na = %(a)s\nfailregex = ^%(a)s<HOST>$\n")
-        .add("/f/mode.conf", "[Definition]\nfailregex = <mdre-<mode>>\nmode = normal\nmdre-normal = ^<HOST>$\n");
+        .add("/f/mode.conf",
+             "[Definition]\nfailregex = <mdre-<mode>>\nmode = normal\nmdre-normal = ^<HOST>$\n");
 
-    CHECK_THROWS_WITH(load(files, "look"), Catch::Contains("/f/look.conf:2:") &&
-                                                Catch::Contains("RE2 has no lookaround; rewrite without (?!...)") &&
-                                                Catch::Contains("^a(?!b) <HOST>$"));
-    CHECK_THROWS_WITH(load(files, "nohost"), Catch::Contains("/f/nohost.conf:2:") && Catch::Contains("no <HOST>"));
+    CHECK_THROWS_WITH(load(files, "look"),
+                      Catch::Contains("/f/look.conf:2:") &&
+                          Catch::Contains("RE2 has no lookaround; rewrite without (?!...)") &&
+                          Catch::Contains("^a(?!b) <HOST>$"));
+    CHECK_THROWS_WITH(load(files, "nohost"),
+                      Catch::Contains("/f/nohost.conf:2:") && Catch::Contains("no <HOST>"));
     CHECK_THROWS_WITH(load(files, "twohosts"), Catch::Contains("more than one host tag"));
-    CHECK_THROWS_WITH(load(files, "badre"), Catch::Contains("/f/badre.conf:2:") && Catch::Contains("RE2 cannot compile"));
-    CHECK_THROWS_WITH(load(files, "undef"), Catch::Contains("/f/undef.conf:2:") && Catch::Contains("%(nothing)s"));
+    CHECK_THROWS_WITH(load(files, "badre"),
+                      Catch::Contains("/f/badre.conf:2:") && Catch::Contains("RE2 cannot compile"));
+    CHECK_THROWS_WITH(load(files, "undef"),
+                      Catch::Contains("/f/undef.conf:2:") && Catch::Contains("%(nothing)s"));
     CHECK_THROWS_WITH(load(files, "loop"), Catch::Contains("include loop"));
-    CHECK_THROWS_WITH(load(files, "missing"), Catch::Contains("/f/missing.conf:2") && Catch::Contains("absent.conf"));
+    CHECK_THROWS_WITH(load(files, "missing"),
+                      Catch::Contains("/f/missing.conf:2") && Catch::Contains("absent.conf"));
     CHECK_THROWS_WITH(load(files, "self"), Catch::Contains("refer to itself"));
-    CHECK_THROWS_WITH(load(files, "absent"), Catch::Contains("no filter absent.conf or absent.patterns in /f"));
+    CHECK_THROWS_WITH(load(files, "absent"),
+                      Catch::Contains("no filter absent.conf or absent.patterns in /f"));
     CHECK_THROWS_WITH(load(files, "mode[mode=fast]"), Catch::Contains("<mdre-fast> names nothing"));
     CHECK_THROWS_WITH(load(files, "mode[mdoe=more]"),
                       Catch::Contains("parameter \"mdoe\" is not used") && Catch::Contains("mode"));
     CHECK_THROWS_AS(load(files, "../etc/passwd"), LoadError);
 }
 
-TEST_CASE("fail2ban's stock Exim filters are refused with the construct and where it is written", "[loader]") {
+TEST_CASE("fail2ban's stock Exim filters are refused with the construct and where it is written",
+          "[loader]") {
     const std::string stock = std::string(EXIM_BAN_TEST_DATA_DIR) + "/fail2ban/filter.d/";
     for (const char* name : {"exim.conf", "exim-spam.conf"}) {
         INFO(name);
         CHECK_THROWS_WITH(load_filter(FilterSpec{stock + name, {}}, stock, DiskTextFileReader{}),
                           Catch::Contains("RE2 has no lookaround") && Catch::Contains("(?!H=)") &&
-                              Catch::Contains("exim-common.conf:12 (_fields_grp)") && Catch::Contains(name));
+                              Catch::Contains("exim-common.conf:12 (_fields_grp)") &&
+                              Catch::Contains(name));
     }
-    CHECK_THROWS_WITH(load_filter(FilterSpec{stock + "exim.conf", {{"mode", "more"}}}, stock, DiskTextFileReader{}),
+    CHECK_THROWS_WITH(load_filter(FilterSpec{stock + "exim.conf", {{"mode", "more"}}}, stock,
+                                  DiskTextFileReader{}),
                       Catch::Contains("RE2 has no lookaround"));
 }
 
 TEST_CASE("pattern files: __IP__ placeholders", "[loader]") {
     InMemoryFiles files;
-    files.add("/f/exim4.patterns", "# Symbiosis-style patterns\n"
-                                   "\n"
-                                   "\\[__IP__\\] AUTH command used when not advertised.*$\n"
-                                   "^authenticator failed for .*\\) \\[__IP__\\]: 535\n")
+    files
+        .add("/f/exim4.patterns", "# Symbiosis-style patterns\n"
+                                  "\n"
+                                  "\\[__IP__\\] AUTH command used when not advertised.*$\n"
+                                  "^authenticator failed for .*\\) \\[__IP__\\]: 535\n")
         .add("/f/bad.patterns", "# no placeholder\nAUTH nixed\n")
         .add("/f/empty.patterns", "# nothing\n");
     const auto filter = load(files, "exim4");
     REQUIRE(filter.failregex.size() == 2);
     CHECK(filter.failregex[0].line == 3);
-    CHECK(host_of(filter, "H=(x) [192.0.2.9] AUTH command used when not advertised") == "192.0.2.9");
+    CHECK(host_of(filter, "H=(x) [192.0.2.9] AUTH command used when not advertised") ==
+          "192.0.2.9");
     REQUIRE(filter.warnings.size() == 1);
-    CHECK_THAT(filter.warnings[0], Catch::Contains("/f/exim4.patterns:3") && Catch::Contains("not anchored"));
-    CHECK_THROWS_WITH(load(files, "bad"), Catch::Contains("/f/bad.patterns:2:") && Catch::Contains("__IP__"));
+    CHECK_THAT(filter.warnings[0],
+               Catch::Contains("/f/exim4.patterns:3") && Catch::Contains("not anchored"));
+    CHECK_THROWS_WITH(load(files, "bad"),
+                      Catch::Contains("/f/bad.patterns:2:") && Catch::Contains("__IP__"));
     CHECK_THROWS_WITH(load(files, "empty"), Catch::Contains("no pattern"));
     CHECK_THROWS_WITH(load(files, "exim4[mode=more]"), Catch::Contains("no parameters"));
 }
