@@ -53,10 +53,14 @@ void print_scan_report(std::ostream& out, const ScanReport& report, const Loaded
     }
     out << "`-\n\nIgnoreregex: " << report.ignored << " total\n\n";
 
+    // The text form is for reading: the busiest hosts; --json lists all.
+    constexpr std::size_t shown_hosts = 20;
     const auto hosts = hosts_by_hits(report);
     out << "Hosts: " << hosts.size() << " total\n|-  [# of hits] address\n";
-    for (const auto& [address, hits] : hosts)
-        out << "|   [" << hits << "] " << address.to_string() << '\n';
+    for (std::size_t i = 0; i < hosts.size() && i < shown_hosts; ++i)
+        out << "|   [" << hosts[i].second << "] " << hosts[i].first.to_string() << '\n';
+    if (hosts.size() > shown_hosts)
+        out << "|   ... " << hosts.size() - shown_hosts << " more (--json lists all)\n";
     out << "`-\n\n";
 
     out << "Lines: " << report.lines << " lines, " << report.ignored << " ignored, "
