@@ -1,26 +1,15 @@
 #include "core/ini_document.hpp"
 
 #include "core/load_error.hpp"
+#include "core/text.hpp"
 
 namespace exim_ban {
 namespace {
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back()))
-        text.remove_suffix(1);
-    return text;
-}
-
 // ConfigParser's inline comment rule: ';' at the start or after white space.
 std::string_view strip_inline_comment(std::string_view line) {
     for (std::size_t i = 0; i < line.size(); ++i) {
-        if (line[i] == ';' && (i == 0 || is_space(line[i - 1])))
+        if (line[i] == ';' && (i == 0 || is_blank(line[i - 1])))
             return line.substr(0, i);
     }
     return line;
@@ -56,7 +45,7 @@ IniDocument parse_ini(std::string_view text, const std::string& file) {
         }
 
         std::size_t indent = 0;
-        while (indent < raw.size() && is_space(raw[indent]))
+        while (indent < raw.size() && is_blank(raw[indent]))
             ++indent;
         if (current != nullptr && key_indent != std::string_view::npos && indent > key_indent) {
             current->value.push_back({std::string(value), file, line_number});

@@ -2,6 +2,7 @@
 
 #include "core/ini_document.hpp"
 #include "core/load_error.hpp"
+#include "core/text.hpp"
 #include "filter/filter_sections.hpp"
 #include "filter/patterns_file.hpp"
 #include "filter/regex_translation.hpp"
@@ -16,14 +17,6 @@ namespace {
 constexpr int max_include_depth = 10;
 constexpr int max_tag_rounds = 32;
 const std::string parameters_origin = "filter parameters";
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
 
 bool is_tag_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||

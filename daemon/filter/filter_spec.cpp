@@ -1,17 +1,11 @@
 #include "filter/filter_spec.hpp"
 
+#include "core/text.hpp"
+
 #include <stdexcept>
 
 namespace exim_ban {
 namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
 
 std::string_view unquote(std::string_view text) {
     if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&

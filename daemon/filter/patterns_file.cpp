@@ -1,20 +1,13 @@
 #include "filter/patterns_file.hpp"
 
 #include "core/load_error.hpp"
+#include "core/text.hpp"
 #include "filter/regex_translation.hpp"
 
 namespace exim_ban {
 namespace {
 
 constexpr std::string_view ip_placeholder = "__IP__";
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-        text.remove_suffix(1);
-    return text;
-}
 
 } // namespace
 
