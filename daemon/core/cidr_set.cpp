@@ -24,4 +24,15 @@ bool CidrSet::contains(const IpAddress& address) const {
     });
 }
 
+bool CidrSet::overlaps(const IpPrefix& prefix) const {
+    if (contains(prefix.network()))
+        return true;
+    return std::any_of(by_length_.begin(), by_length_.end(), [&](const SameLength& bucket) {
+        if (bucket.family != prefix.network().family() || bucket.length <= prefix.length())
+            return false;
+        return std::any_of(bucket.networks.begin(), bucket.networks.end(),
+                           [&](const IpAddress& network) { return prefix.contains(network); });
+    });
+}
+
 } // namespace exim_ban

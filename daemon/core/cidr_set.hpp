@@ -15,6 +15,11 @@ class CidrSet {
   public:
     void add(const IpPrefix& prefix);
     bool contains(const IpAddress& address) const;
+    // Whether `prefix` shares any address with a network of the set: a ban
+    // of an IPv6 /64 must not cover an ignored address inside it. Costs a
+    // pass over the networks longer than `prefix`; meant for ban decisions,
+    // not for every hit.
+    bool overlaps(const IpPrefix& prefix) const;
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 

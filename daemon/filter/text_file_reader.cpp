@@ -2,6 +2,7 @@
 
 #include "core/load_error.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -26,6 +27,23 @@ std::optional<std::string> DiskTextFileReader::read(const std::filesystem::path&
     if (in.bad())
         throw LoadError(path.string(), 0, "read error");
     return std::move(text).str();
+}
+
+std::vector<std::filesystem::path>
+DiskTextFileReader::list(const std::filesystem::path& directory) const {
+    std::error_code error;
+    std::vector<std::filesystem::path> files;
+    std::filesystem::directory_iterator entries(directory, error);
+    if (error == std::errc::no_such_file_or_directory)
+        return files;
+    if (error)
+        throw LoadError(directory.string(), 0, "cannot list: " + error.message());
+    for (const auto& entry : entries) {
+        if (entry.is_regular_file(error))
+            files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 } // namespace exim_ban

@@ -21,6 +21,16 @@ class InMemoryFiles final : public TextFileReader {
         return found->second;
     }
 
+    std::vector<std::filesystem::path> list(const std::filesystem::path& directory) const override {
+        std::vector<std::filesystem::path> found;
+        const std::string prefix = directory.string() + '/';
+        for (const auto& [path, text] : files_) {
+            if (path.starts_with(prefix) && path.find('/', prefix.size()) == std::string::npos)
+                found.emplace_back(path);
+        }
+        return found; // a std::map iterates in name order
+    }
+
   private:
     std::map<std::string, std::string> files_;
 };

@@ -40,3 +40,15 @@ TEST_CASE("a large CIDR set stays exact", "[cidr]") {
     CHECK(set.contains(IpAddress::from_v4(0x0a000000u + 39999)));
     CHECK_FALSE(set.contains(IpAddress::from_v4(0x0a000000u + 40000)));
 }
+
+TEST_CASE("overlap: a ban key must not cover an ignored address", "[cidr]") {
+    CidrSet ignore;
+    ignore.add(*IpPrefix::parse("2001:db8:1:2::5"));
+    ignore.add(*IpPrefix::parse("192.0.2.0/24"));
+    CHECK(ignore.overlaps(*IpPrefix::parse("2001:db8:1:2::/64")));
+    CHECK(ignore.overlaps(*IpPrefix::parse("2001:db8::/32")));
+    CHECK_FALSE(ignore.overlaps(*IpPrefix::parse("2001:db8:1:3::/64")));
+    CHECK(ignore.overlaps(*IpPrefix::parse("192.0.2.77")));
+    CHECK(ignore.overlaps(*IpPrefix::parse("192.0.0.0/16")));
+    CHECK_FALSE(ignore.overlaps(*IpPrefix::parse("192.0.3.1")));
+}

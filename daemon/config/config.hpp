@@ -1,0 +1,57 @@
+// exim-ban.conf after loading: one typed, validated value per setting, each
+// with the place it came from (for `exim-banctl check-config`).
+#pragma once
+
+#include "core/cidr_set.hpp"
+#include "core/jail_policy.hpp"
+#include "filter/filter_spec.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace exim_ban {
+
+enum class BlockType { drop, reject };
+
+struct JailConfig {
+    std::string name; // [a-z][a-z0-9_]{0,23}: it names nft sets
+    bool enabled = false;
+    std::vector<std::string> logpaths; // globs allowed
+    FilterSpec filter;
+    JailPolicy policy;
+    std::vector<std::uint16_t> ports; // empty: all ports
+    BlockType blocktype = BlockType::drop;
+    CidrSet ignore;                        // ignoreip (+ the host's own addresses with ignoreself)
+    std::vector<std::string> ignore_files; // the file: lists it was read from
+    bool ignoreself = true;
+    std::size_t max_tracked_keys = 1'000'000;
+};
+
+struct Config {
+    std::filesystem::path file; // the main config file
+    std::filesystem::path database;
+    std::filesystem::path socket;
+    std::string control_group;
+    std::filesystem::path dnsbl_zone; // empty: off
+    std::chrono::seconds dnsbl_interval{1};
+    std::chrono::seconds dbpurgeage{86400};
+    std::filesystem::path filters_dir;
+    std::vector<JailConfig> jails; // in the order they first appear
+
+    // "section" -> "key" -> {effective text, where it came from}; every
+    // setting, including defaults, for check-config.
+    struct Origin {
+        std::string value;
+        std::string from; // "file:line" or "built-in default"
+    };
+    std::map<std::string, std::map<std::string, Origin>> origins;
+    std::vector<std::string> warnings;
+
+    const JailConfig* jail(const std::string& name) const;
+};
+
+} // namespace exim_ban

@@ -1,0 +1,410 @@
+#include "config/config_loader.hpp"
+
+#include "config/host_list.hpp"
+#include "core/duration.hpp"
+#include "core/ini_document.hpp"
+#include "core/load_error.hpp"
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+namespace exim_ban {
+namespace {
+
+const std::string default_section = "DEFAULT";
+const std::string built_in = "built-in default";
+
+// Settings a jail may set (also as defaults in [DEFAULT]).
+const std::map<std::string, std::string> jail_defaults = {
+    {"enabled", "false"},
+    {"logpath", ""},
+    {"filter", ""}, // the jail's own name
+    {"maxretry", "5"},
+    {"findtime", "10m"},
+    {"bantime", "1h"},
+    {"bantime.increment", "true"},
+    {"bantime.factor", "2"},
+    {"bantime.maxtime", "5w"},
+    {"recidive_threshold", "50"},
+    {"recidive_bantime", "4w"},
+    {"ipv6_prefix", "64"},
+    {"ports", "25,465,587"},
+    {"blocktype", "drop"},
+    {"ignoreip", "127.0.0.0/8 ::1"},
+    {"ignoreself", "true"},
+    {"max_tracked_keys", "1000000"},
+};
+
+// Settings of the daemon as a whole: [DEFAULT] only.
+const std::map<std::string, std::string> global_defaults = {
+    {"database", "/var/lib/exim-ban/exim-ban.db"},
+    {"socket", "/run/exim-ban/control.sock"},
+    {"control_group", "adm"},
+    {"dnsbl_zone", ""},
+    {"dnsbl_interval", "1s"},
+    {"dbpurgeage", "1d"},
+    {"filters_dir", ""}, // filters.d beside the config file
+};
+
+struct Value {
+    std::string text;
+    std::string file;
+    int line = 0;
+    std::string origin() const { return line > 0 ? file + ':' + std::to_string(line) : built_in; }
+};
+
+class Layers {
+  public:
+    void read(const std::filesystem::path& path, const TextFileReader& files, bool required) {
+        const std::optional<std::string> text = files.read(path);
+        if (!text) {
+            if (required)
+                throw LoadError(
+                    path.string(), 0,
+                    "no such file; give --config FILE or create it (see exim-ban.conf(5))");
+            return;
+        }
+        for (const auto& section : parse_ini(*text, path.string()).sections) {
+            if (std::find(order_.begin(), order_.end(), section.name) == order_.end())
+                order_.push_back(section.name);
+            auto& target = values_[section.name];
+            for (const auto& entry : section.entries) {
+                std::string joined;
+                for (const auto& line : entry.value) {
+                    const std::string_view part = trim(line.text);
+                    if (!part.empty())
+                        joined += (joined.empty() ? "" : " ") + std::string(part);
+                }
+                target[entry.key] = {joined, entry.value.front().file, entry.value.front().line};
+            }
+        }
+    }
+
+    const std::vector<std::string>& sections() const { return order_; }
+    const std::map<std::string, Value>* section(const std::string& name) const {
+        auto found = values_.find(name);
+        return found == values_.end() ? nullptr : &found->second;
+    }
+
+    // The value a section sees: its own, else [DEFAULT]'s, else the default.
+    Value get(const std::string& section, const std::string& key,
+              const std::string& fallback) const {
+        for (const std::string* name : {&section, &default_section}) {
+            if (auto found = values_.find(*name); found != values_.end()) {
+                if (auto value = found->second.find(key); value != found->second.end())
+                    return value->second;
+            }
+        }
+        return {fallback, "", 0};
+    }
+
+  private:
+    std::vector<std::string> order_;
+    std::map<std::string, std::map<std::string, Value>> values_;
+};
+
+[[noreturn]] void fail(const Value& value, const std::string& key, const std::string& message) {
+    throw LoadError(value.line > 0 ? value.file : "(built-in default)", value.line,
+                    key + " = " + value.text + ": " + message);
+}
+
+bool to_bool(const Value& value, const std::string& key) {
+    std::string lower;
+    for (char c : value.text)
+        lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (lower == "true" || lower == "yes" || lower == "on" || lower == "1")
+        return true;
+    if (lower == "false" || lower == "no" || lower == "off" || lower == "0")
+        return false;
+    fail(value, key, "expected true or false");
+}
+
+std::uint64_t to_number(const Value& value, const std::string& key, std::uint64_t min,
+                        std::uint64_t max) {
+    std::uint64_t number = 0;
+    const char* end = value.text.data() + value.text.size();
+    const auto [at, error] = std::from_chars(value.text.data(), end, number);
+    if (error != std::errc{} || at != end || value.text.empty() || number < min || number > max)
+        fail(value, key,
+             "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return number;
+}
+
+std::chrono::seconds to_duration(const Value& value, const std::string& key,
+                                 bool allow_zero = false) {
+    auto duration = parse_duration(value.text);
+    if (!duration || (!allow_zero && duration->count() == 0))
+        fail(value, key, "expected a duration such as 3600, 15m, 1h, 1d or 4w");
+    return *duration;
+}
+
+std::vector<std::string> words(const std::string& text) {
+    std::vector<std::string> out;
+    std::string current;
+    for (char c : text) {
+        if (c == ' ' || c == '\t' || c == ',') {
+            if (!current.empty())
+                out.push_back(std::move(current));
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty())
+        out.push_back(std::move(current));
+    return out;
+}
+
+std::filesystem::path beside(const std::filesystem::path& config, const std::string& path) {
+    const std::filesystem::path given(path);
+    return given.is_absolute() ? given : config.parent_path() / given;
+}
+
+bool is_jail_name(const std::string& name) {
+    if (name.empty() || name.size() > 24 || !(name[0] >= 'a' && name[0] <= 'z'))
+        return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+class Builder {
+  public:
+    Builder(const std::filesystem::path& file, const TextFileReader& files,
+            const std::vector<IpPrefix>& own)
+        : file_(file)
+        , files_(files)
+        , own_(own) {
+        layers_.read(file, files, true);
+        std::filesystem::path local = file;
+        local.replace_extension(".local");
+        if (local != file)
+            layers_.read(local, files, false);
+        for (const auto& path : files.list(file.parent_path() / "conf.d")) {
+            if (path.extension() == ".conf")
+                layers_.read(path, files, false);
+        }
+    }
+
+    Config build() {
+        check_keys();
+        config_.file = file_;
+        config_.database = absolute_path("database");
+        config_.socket = absolute_path("socket");
+        const Value group = global("control_group");
+        if (group.text.empty() || !std::all_of(group.text.begin(), group.text.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+            }))
+            fail(group, "control_group", "expected a group name (letters, digits, '_' and '-')");
+        config_.control_group = group.text;
+        const Value zone = global("dnsbl_zone");
+        config_.dnsbl_zone = zone.text.empty() ? std::filesystem::path{} : beside(file_, zone.text);
+        config_.dnsbl_interval = to_duration(global("dnsbl_interval"), "dnsbl_interval");
+        config_.dbpurgeage = to_duration(global("dbpurgeage"), "dbpurgeage");
+        const Value filters = global("filters_dir");
+        config_.filters_dir =
+            filters.text.empty() ? file_.parent_path() / "filters.d" : beside(file_, filters.text);
+
+        for (const auto& section : layers_.sections()) {
+            if (section != default_section)
+                config_.jails.push_back(build_jail(section));
+        }
+        return std::move(config_);
+    }
+
+  private:
+    Value global(const std::string& key) {
+        Value value = layers_.get(default_section, key, global_defaults.at(key));
+        config_.origins[default_section][key] = {value.text, value.origin()};
+        return value;
+    }
+
+    Value setting(const std::string& jail, const std::string& key) {
+        Value value = layers_.get(jail, key, jail_defaults.at(key));
+        config_.origins[jail][key] = {value.text, value.origin()};
+        return value;
+    }
+
+    std::filesystem::path absolute_path(const std::string& key) {
+        const Value value = global(key);
+        if (value.text.empty() || value.text.front() != '/')
+            fail(value, key, "expected an absolute path");
+        return value.text;
+    }
+
+    void check_keys() {
+        for (const auto& name : layers_.sections()) {
+            const bool is_default = name == default_section;
+            for (const auto& [key, value] : *layers_.section(name)) {
+                if (jail_defaults.contains(key) || (is_default && global_defaults.contains(key)))
+                    continue;
+                if (global_defaults.contains(key))
+                    throw LoadError(value.file, value.line,
+                                    "\"" + key +
+                                        "\" applies to the whole daemon: move it to [DEFAULT]");
+                std::string known;
+                for (const auto* table : {&jail_defaults, &global_defaults}) {
+                    for (const auto& [known_key, unused] : *table)
+                        known += (known.empty() ? "" : ", ") + known_key;
+                }
+                throw LoadError(value.file, value.line,
+                                "unknown setting \"" + key + "\" in [" + name +
+                                    "]; known settings: " + known);
+            }
+        }
+    }
+
+    JailConfig build_jail(const std::string& name) {
+        JailConfig jail;
+        jail.name = name;
+        if (!is_jail_name(name)) {
+            const auto* section = layers_.section(name);
+            const Value where = section->empty() ? Value{} : section->begin()->second;
+            throw LoadError(where.file.empty() ? file_.string() : where.file, where.line,
+                            "[" + name +
+                                "]: a jail name must match [a-z][a-z0-9_]{0,23} because it names "
+                                "the nftables sets " +
+                                name + "_v4 and " + name + "_v6; rename the section");
+        }
+        jail.enabled = to_bool(setting(name, "enabled"), "enabled");
+        jail.logpaths = words(setting(name, "logpath").text);
+
+        Value filter = setting(name, "filter");
+        if (filter.text.empty()) {
+            filter.text = name;
+            config_.origins[name]["filter"].value = name;
+        }
+        try {
+            jail.filter = parse_filter_spec(filter.text);
+        } catch (const std::invalid_argument& error) {
+            fail(filter, "filter", error.what());
+        }
+        check_filter_exists(jail.filter, filter);
+
+        JailPolicy& policy = jail.policy;
+        policy.maxretry =
+            static_cast<unsigned>(to_number(setting(name, "maxretry"), "maxretry", 1, 1000));
+        policy.findtime = to_duration(setting(name, "findtime"), "findtime");
+        policy.bantime = to_duration(setting(name, "bantime"), "bantime");
+        policy.increment = to_bool(setting(name, "bantime.increment"), "bantime.increment");
+        const Value factor = setting(name, "bantime.factor");
+        try {
+            std::size_t used = 0;
+            policy.factor = std::stod(factor.text, &used);
+            if (used != factor.text.size() || !std::isfinite(policy.factor) ||
+                policy.factor < 1.0 || policy.factor > 100.0)
+                throw std::invalid_argument("range");
+        } catch (const std::exception&) {
+            fail(factor, "bantime.factor", "expected a number from 1 to 100, such as 2 or 1.5");
+        }
+        policy.maxtime = to_duration(setting(name, "bantime.maxtime"), "bantime.maxtime");
+        policy.recidive_threshold =
+            to_number(setting(name, "recidive_threshold"), "recidive_threshold", 0, 1'000'000'000);
+        policy.recidive_bantime =
+            to_duration(setting(name, "recidive_bantime"), "recidive_bantime");
+        policy.ipv6_prefix =
+            static_cast<int>(to_number(setting(name, "ipv6_prefix"), "ipv6_prefix", 16, 128));
+
+        const Value ports = setting(name, "ports");
+        if (ports.text != "all") {
+            for (const auto& word : words(ports.text)) {
+                const Value one{word, ports.file, ports.line};
+                jail.ports.push_back(static_cast<std::uint16_t>(to_number(one, "ports", 1, 65535)));
+            }
+            if (jail.ports.empty())
+                fail(ports, "ports", "expected port numbers such as 25,465,587, or all");
+        }
+        const Value blocktype = setting(name, "blocktype");
+        if (blocktype.text == "drop")
+            jail.blocktype = BlockType::drop;
+        else if (blocktype.text == "reject")
+            jail.blocktype = BlockType::reject;
+        else
+            fail(blocktype, "blocktype", "expected drop or reject");
+
+        jail.ignoreself = to_bool(setting(name, "ignoreself"), "ignoreself");
+        read_ignore_list(jail, setting(name, "ignoreip"));
+        if (jail.ignoreself) {
+            for (const auto& address : own_)
+                jail.ignore.add(address);
+        }
+        jail.max_tracked_keys =
+            to_number(setting(name, "max_tracked_keys"), "max_tracked_keys", 1000, 100'000'000);
+
+        if (jail.enabled && jail.logpaths.empty()) {
+            const auto* section = layers_.section(name);
+            const Value where = section->empty() ? Value{} : section->begin()->second;
+            throw LoadError(
+                where.file.empty() ? file_.string() : where.file, where.line,
+                "[" + name +
+                    "] is enabled but has no logpath; add logpath = /var/log/exim4/mainlog");
+        }
+        return jail;
+    }
+
+    void check_filter_exists(const FilterSpec& spec, const Value& where) {
+        if (spec.is_path()) {
+            if (!files_.read(beside(file_, spec.name)))
+                fail(where, "filter", "no such file");
+            return;
+        }
+        for (const char* extension : {".conf", ".patterns"}) {
+            if (files_.read(config_.filters_dir / (spec.name + extension)))
+                return;
+        }
+        fail(where, "filter",
+             "no filter " + spec.name + ".conf or " + spec.name + ".patterns in " +
+                 config_.filters_dir.string() + "; check the name or set filters_dir in [DEFAULT]");
+    }
+
+    void read_ignore_list(JailConfig& jail, const Value& value) {
+        for (const auto& word : words(value.text)) {
+            if (word.starts_with("file:")) {
+                const std::filesystem::path path = beside(file_, word.substr(5));
+                jail.ignore_files.push_back(path.string());
+                const std::optional<std::string> text = files_.read(path);
+                if (!text) {
+                    config_.warnings.push_back(value.origin() + ": ignoreip file " + path.string() +
+                                               " does not exist; nothing ignored from it");
+                    continue;
+                }
+                HostList list = parse_host_list(*text, path.string());
+                for (const auto& network : list.networks)
+                    jail.ignore.add(network);
+                for (auto& warning : list.warnings)
+                    config_.warnings.push_back(std::move(warning));
+            } else if (auto network = IpPrefix::parse(word)) {
+                jail.ignore.add(*network);
+            } else {
+                fail(value, "ignoreip",
+                     "\"" + word +
+                         "\" is not an IP address, a CIDR network or file:PATH (exim-ban does no "
+                         "DNS)");
+            }
+        }
+    }
+
+    std::filesystem::path file_;
+    const TextFileReader& files_;
+    const std::vector<IpPrefix>& own_;
+    Layers layers_;
+    Config config_;
+};
+
+} // namespace
+
+const JailConfig* Config::jail(const std::string& name) const {
+    auto found = std::find_if(jails.begin(), jails.end(),
+                              [&](const JailConfig& j) { return j.name == name; });
+    return found == jails.end() ? nullptr : &*found;
+}
+
+Config load_config(const std::filesystem::path& file, const TextFileReader& files,
+                   const std::vector<IpPrefix>& own_addresses) {
+    return Builder(file, files, own_addresses).build();
+}
+
+} // namespace exim_ban

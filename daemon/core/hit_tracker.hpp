@@ -1,0 +1,80 @@
+// Counts one jail's hits per key in log time and says when a key has earned
+// a ban. Pure: the caller passes each hit's time, so a replayed backlog is
+// judged by when it happened, and tests need no clock.
+//
+// Memory is capped: past `max_keys` the key idle longest is forgotten (and
+// counted), so a flood of distinct addresses costs a bounded amount.
+#pragma once
+
+#include "core/ban_key.hpp"
+#include "core/jail_policy.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+namespace exim_ban {
+
+struct BanDecision {
+    BanKey key;
+    std::int64_t start = 0; // the time of the hit that completed the count
+    std::chrono::seconds duration{0};
+    BanReason reason = BanReason::maxretry;
+    unsigned ban_number = 1;         // 1 for a first ban
+    std::uint64_t lifetime_hits = 0; // including this one
+    std::uint32_t window_hits = 0;   // inside findtime, including this one
+};
+
+// What the store remembers of a key across restarts.
+struct KeyHistory {
+    std::uint64_t lifetime_hits = 0;
+    unsigned bans = 0;
+    std::int64_t banned_until = 0; // end of the latest ban, 0 if none
+};
+
+class HitTracker {
+  public:
+    HitTracker(JailPolicy policy, std::size_t max_keys);
+
+    // Records a hit of `key` at `time` (seconds). Returns the ban it
+    // completes: `maxretry` hits inside `findtime`, the key not already
+    // banned at `time`. Hits older than the newest one seen for the key are
+    // counted but cannot make a ban out of order.
+    std::optional<BanDecision> record(const BanKey& key, std::int64_t time);
+
+    // A manual ban (or one restored at start-up) that the tracker must know
+    // of, so that it neither bans the key again while it lasts nor forgets
+    // it when escalating the next one.
+    void note_ban(const BanKey& key, std::int64_t until);
+    // Seeds a key's lifetime hits and ban count from the store.
+    void restore(const BanKey& key, const KeyHistory& history);
+
+    std::size_t tracked_keys() const { return keys_.size(); }
+    std::uint64_t dropped_keys() const { return dropped_; }
+    const JailPolicy& policy() const { return policy_; }
+
+  private:
+    struct KeyState {
+        // The times of the last `maxretry` hits, oldest first (a ring).
+        std::unique_ptr<std::int64_t[]> recent;
+        std::uint32_t recent_count = 0;
+        std::uint32_t recent_head = 0;
+        std::uint64_t lifetime_hits = 0;
+        unsigned bans = 0;
+        std::int64_t banned_until = 0;
+        std::list<BanKey>::iterator idle_position;
+    };
+    KeyState& state_of(const BanKey& key);
+    void forget_idlest();
+
+    JailPolicy policy_;
+    std::size_t max_keys_;
+    std::unordered_map<BanKey, KeyState, IpPrefixHash> keys_;
+    std::list<BanKey> idle_order_; // front: idle longest
+    std::uint64_t dropped_ = 0;
+};
+
+} // namespace exim_ban

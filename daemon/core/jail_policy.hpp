@@ -1,0 +1,35 @@
+// A jail's judgement, as numbers: how many hits in how long make a ban, and
+// how long a ban lasts for a first offender, a repeat offender and a
+// recidivist. Filled from exim-ban.conf; used by the HitTracker.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace exim_ban {
+
+struct JailPolicy {
+    unsigned maxretry = 5;
+    std::chrono::seconds findtime{600};
+    std::chrono::seconds bantime{3600};
+    bool increment = true;
+    double factor = 2.0;
+    std::chrono::seconds maxtime{5 * 7 * 86400};
+    std::uint64_t recidive_threshold = 50; // 0: never
+    std::chrono::seconds recidive_bantime{4 * 7 * 86400};
+    int ipv6_prefix = 64;
+};
+
+enum class BanReason { maxretry, recidive };
+
+struct BanLength {
+    std::chrono::seconds duration;
+    BanReason reason;
+};
+
+// How long the next ban of a key lasts: bantime, times factor for each
+// earlier ban when `increment` is on, capped at maxtime; and at least
+// recidive_bantime once the key's lifetime hits pass recidive_threshold.
+BanLength ban_length(const JailPolicy& policy, unsigned earlier_bans, std::uint64_t lifetime_hits);
+
+} // namespace exim_ban

@@ -1,0 +1,176 @@
+#include "core/hit_tracker.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace exim_ban;
+using std::chrono::seconds;
+
+namespace {
+BanKey key(const char* address, int prefix = 64) {
+    return ban_key(*IpAddress::parse(address), prefix);
+}
+
+JailPolicy three_in_ten_minutes() {
+    JailPolicy policy;
+    policy.maxretry = 3;
+    policy.findtime = seconds{600};
+    policy.bantime = seconds{3600};
+    policy.increment = false;
+    policy.recidive_threshold = 0;
+    return policy;
+}
+} // namespace
+
+TEST_CASE("maxretry hits inside findtime make a ban, at the exact boundary", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    const auto k = key("192.0.2.1");
+    CHECK_FALSE(tracker.record(k, 1000));
+    CHECK_FALSE(tracker.record(k, 1300));
+    // The window is (t - findtime, t]: a hit exactly findtime before no longer counts.
+    CHECK_FALSE(tracker.record(k, 1600));
+    auto ban = tracker.record(k, 1899);
+    REQUIRE(ban);
+    CHECK(ban->key == k);
+    CHECK(ban->start == 1899);
+    CHECK(ban->duration == seconds{3600});
+    CHECK(ban->ban_number == 1);
+    CHECK(ban->window_hits == 3);
+    CHECK(ban->lifetime_hits == 4);
+}
+
+TEST_CASE("a banned key is not banned again while its ban lasts", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    const auto k = key("192.0.2.2");
+    tracker.record(k, 0);
+    tracker.record(k, 1);
+    REQUIRE(tracker.record(k, 2));
+    for (int t = 3; t < 3602; ++t)
+        REQUIRE_FALSE(tracker.record(k, t));
+    // After the ban ends the count starts afresh.
+    CHECK_FALSE(tracker.record(k, 3602));
+    CHECK_FALSE(tracker.record(k, 3603));
+    auto again = tracker.record(k, 3604);
+    REQUIRE(again);
+    CHECK(again->ban_number == 2);
+}
+
+TEST_CASE("out-of-order hits are counted but cannot complete a ban", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    const auto k = key("192.0.2.3");
+    tracker.record(k, 500);
+    tracker.record(k, 501);
+    CHECK_FALSE(tracker.record(k, 100));
+    CHECK(tracker.record(k, 502));
+}
+
+TEST_CASE("escalation: each earlier ban multiplies bantime up to maxtime", "[policy]") {
+    JailPolicy policy = three_in_ten_minutes();
+    policy.increment = true;
+    policy.factor = 2;
+    policy.maxtime = seconds{5 * 3600};
+    CHECK(ban_length(policy, 0, 3).duration == seconds{3600});
+    CHECK(ban_length(policy, 1, 6).duration == seconds{7200});
+    CHECK(ban_length(policy, 2, 9).duration == seconds{14400});
+    CHECK(ban_length(policy, 3, 12).duration == seconds{5 * 3600});
+    CHECK(ban_length(policy, 500, 1500).duration == seconds{5 * 3600});
+    policy.increment = false;
+    CHECK(ban_length(policy, 3, 12).duration == seconds{3600});
+
+    policy.increment = true;
+    HitTracker tracker(policy, 1000);
+    const auto k = key("192.0.2.4");
+    std::vector<std::int64_t> durations;
+    std::int64_t t = 0;
+    for (int round = 0; round < 5; ++round) {
+        for (int i = 0; i < 3; ++i) {
+            if (auto ban = tracker.record(k, t++)) {
+                durations.push_back(ban->duration.count());
+                t = ban->start + ban->duration.count();
+            }
+        }
+    }
+    CHECK(durations == std::vector<std::int64_t>{3600, 7200, 14400, 18000, 18000});
+}
+
+TEST_CASE("recidive: past the lifetime threshold a ban lasts recidive_bantime", "[policy]") {
+    JailPolicy policy = three_in_ten_minutes();
+    policy.recidive_threshold = 7;
+    policy.recidive_bantime = seconds{4 * 7 * 86400};
+    HitTracker tracker(policy, 1000);
+    const auto k = key("192.0.2.5");
+    std::vector<BanReason> reasons;
+    std::int64_t t = 0;
+    for (int i = 0; i < 9; ++i) {
+        if (auto ban = tracker.record(k, t)) {
+            reasons.push_back(ban->reason);
+            t += ban->duration.count();
+        }
+        ++t;
+    }
+    CHECK(reasons ==
+          std::vector<BanReason>{BanReason::maxretry, BanReason::maxretry, BanReason::recidive});
+    // History restored from the store counts as well.
+    HitTracker restarted(policy, 1000);
+    restarted.restore(k, KeyHistory{100, 2, 0});
+    restarted.record(k, 10);
+    restarted.record(k, 11);
+    auto ban = restarted.record(k, 12);
+    REQUIRE(ban);
+    CHECK(ban->reason == BanReason::recidive);
+    CHECK(ban->ban_number == 3);
+    CHECK(ban->lifetime_hits == 103);
+}
+
+TEST_CASE("IPv6: one /64 is one key, two /64s are two", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    CHECK_FALSE(tracker.record(key("2001:db8:1:2::1"), 0));
+    CHECK_FALSE(tracker.record(key("2001:db8:1:2:ffff::2"), 1));
+    CHECK_FALSE(tracker.record(key("2001:db8:1:3::1"), 2));
+    auto ban = tracker.record(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), 3);
+    REQUIRE(ban);
+    CHECK(ban->key.to_string() == "2001:db8:1:2::/64");
+    CHECK(tracker.tracked_keys() == 2);
+}
+
+TEST_CASE("a flood of distinct keys stays within max_keys, dropping the idlest", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    const auto busy = key("192.0.2.200");
+    const auto quiet = key("192.0.2.201");
+    tracker.record(quiet, 0);
+    std::int64_t busy_time = 0;
+    std::uint64_t busy_hits = 0;
+    for (std::uint32_t i = 0; i < 100000; ++i) {
+        tracker.record(ban_key(IpAddress::from_v4(0x0a000000u + i), 64), busy_time);
+        if (i % 500 == 0) {
+            // Active, so never the idlest; hits further apart than findtime.
+            busy_time += 700;
+            CHECK_FALSE(tracker.record(busy, busy_time));
+            ++busy_hits;
+        }
+    }
+    CHECK(tracker.tracked_keys() == 1000);
+    CHECK(tracker.dropped_keys() == 100002 - 1000);
+    // The busy key kept its history through the flood...
+    tracker.record(busy, busy_time + 700);
+    tracker.record(busy, busy_time + 701);
+    auto ban = tracker.record(busy, busy_time + 702);
+    REQUIRE(ban);
+    CHECK(ban->lifetime_hits == busy_hits + 3);
+    // ...the quiet one was forgotten and starts afresh.
+    tracker.record(quiet, busy_time);
+    tracker.record(quiet, busy_time + 1);
+    REQUIRE(tracker.record(quiet, busy_time + 2)->lifetime_hits == 3);
+}
+
+TEST_CASE("a manual ban is known to the tracker", "[tracker]") {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    const auto k = key("192.0.2.6");
+    tracker.note_ban(k, 5000);
+    for (int t = 0; t < 10; ++t)
+        CHECK_FALSE(tracker.record(k, t));
+    tracker.record(k, 5000);
+    tracker.record(k, 5001);
+    auto ban = tracker.record(k, 5002);
+    REQUIRE(ban);
+    CHECK(ban->ban_number == 2);
+}
