@@ -18,11 +18,10 @@ int main(int argc, char** argv) {
     test_command
         ->add_option("LOGFILE", test.log_path, "Exim mainlog to scan ('-' for standard input)")
         ->required();
-    test_command
-        ->add_option(
-            "FILTER", test.filter,
-            "filter name with parameters (exim, exim[mode=more]) or path to a .conf/.patterns file")
-        ->capture_default_str();
+    test_command->add_option(
+        "FILTER", test.filter,
+        "filter name with parameters (exim, exim[mode=more]) or path to a .conf/.patterns "
+        "file (default: the jail's filter with --config/--jail, else exim)");
     test_command->add_option(
         "--filters-dir", filters_dir,
         "directory of filters (default /etc/exim-ban/filters.d, else the source tree's filters/)");
@@ -30,6 +29,15 @@ int main(int argc, char** argv) {
                            "print the lines no pattern matched");
     test_command->add_flag("--json", test.json,
                            "print one JSON object instead of the text summary");
+    test_command->add_flag(
+        "--bans", test.bans,
+        "replay the hits through a jail's policy in log time and list the bans it would make");
+    std::string test_config;
+    test_command->add_option("--jail", test.jail,
+                             "the jail of the config whose filter and policy to use");
+    test_command->add_option(
+        "--config", test_config,
+        "exim-ban.conf to take the jail from (default /etc/exim-ban/exim-ban.conf with --jail)");
 
     try {
         app.parse(argc, argv);
@@ -40,6 +48,7 @@ int main(int argc, char** argv) {
 
     if (test_command->parsed()) {
         test.filters_dir = filters_dir;
+        test.config = test_config;
         return exim_ban::run_test_command(test, std::cout, std::cerr);
     }
     return 2;

@@ -30,7 +30,7 @@ LogFile::~LogFile() {
 }
 
 ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed) {
+                    const MissedLineSink& on_missed, JailJudge* judge) {
     const int fd = file.fd();
     const std::string& path = file.path();
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -41,7 +41,7 @@ ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
     ScanReport report(matcher.pattern_count());
     LineSplitter splitter;
     auto on_line = [&](std::string_view line, bool cut) {
-        if (count_line(matcher, line, cut, report) == LineOutcome::missed && on_missed)
+        if (count_line(matcher, line, cut, report, judge) == LineOutcome::missed && on_missed)
             on_missed(line);
     };
     const auto buffer = std::make_unique<char[]>(chunk_bytes);

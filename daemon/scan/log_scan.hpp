@@ -10,6 +10,8 @@
 
 namespace exim_ban {
 
+class JailJudge;
+
 using MissedLineSink = std::function<void(std::string_view line)>;
 
 // An open log file ("-" is standard input); closed when destroyed.
@@ -32,7 +34,8 @@ class LogFile {
 // Reads the file in large chunks to its end. Throws std::system_error
 // naming the file on a read error. `on_missed`, when set, sees every missed
 // line as it passes.
+// With a `judge`, every hit also goes through the jail's policy.
 ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed);
+                    const MissedLineSink& on_missed, JailJudge* judge = nullptr);
 
 } // namespace exim_ban

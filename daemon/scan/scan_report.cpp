@@ -1,11 +1,12 @@
 #include "scan/scan_report.hpp"
 
 #include "core/exim_line.hpp"
+#include "core/jail_judge.hpp"
 
 namespace exim_ban {
 
 LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool cut,
-                       ScanReport& report) {
+                       ScanReport& report, JailJudge* judge) {
     ++report.lines;
     if (cut)
         ++report.cut_lines;
@@ -21,6 +22,15 @@ LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool c
         ++report.matched;
         ++report.pattern_hits[match.pattern];
         ++report.hosts[match.host];
+        if (judge != nullptr) {
+            const auto outcome = judge->hit(match.host, parsed->time.wall_seconds);
+            if (outcome.verdict == JailJudge::Verdict::banned)
+                report.bans.push_back(*outcome.ban);
+            else if (outcome.verdict == JailJudge::Verdict::ignored)
+                ++report.ignored_hosts;
+            else if (outcome.verdict == JailJudge::Verdict::protected_)
+                ++report.withheld_bans;
+        }
         return LineOutcome::matched;
     case LineMatch::Kind::ignored:
         ++report.ignored;

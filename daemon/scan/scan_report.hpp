@@ -2,6 +2,7 @@
 // and per host. Filled line by line by `count_line`, which is pure.
 #pragma once
 
+#include "core/hit_tracker.hpp"
 #include "core/ip_address.hpp"
 #include "core/line_matcher.hpp"
 
@@ -23,6 +24,11 @@ struct ScanReport {
     std::vector<std::uint64_t> pattern_hits;
     std::unordered_map<IpAddress, std::uint64_t, IpAddressHash> hosts;
     double seconds = 0;
+    // With a jail's policy (exim-banctl test --bans): the bans it would have
+    // made, in log time, and the hits it would not count.
+    std::vector<BanDecision> bans;
+    std::uint64_t ignored_hosts = 0; // hits from ignored hosts
+    std::uint64_t withheld_bans = 0; // bans due that would cover an ignored address
 
     explicit ScanReport(std::size_t patterns)
         : pattern_hits(patterns, 0) {}
@@ -30,7 +36,11 @@ struct ScanReport {
 
 enum class LineOutcome { matched, ignored, missed };
 
+class JailJudge;
+
+// Splits, matches and counts one line; with a `judge`, also passes its hit
+// through the jail's policy (in the line's own wall-clock time).
 LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool cut,
-                       ScanReport& report);
+                       ScanReport& report, JailJudge* judge = nullptr);
 
 } // namespace exim_ban

@@ -1,5 +1,8 @@
 #include "scan/scan_report_format.hpp"
 
+#include "core/duration.hpp"
+#include "core/log_time.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -18,9 +21,18 @@ std::vector<std::pair<IpAddress, std::uint64_t>> hosts_by_hits(const ScanReport&
     return hosts;
 }
 
+const char* reason_text(BanReason reason) {
+    return reason == BanReason::recidive ? "recidive" : "maxretry";
+}
+
+std::string time_text(std::int64_t seconds) {
+    return LogTime{seconds, 0, std::nullopt}.iso();
+}
+
 } // namespace
 
-nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& filter) {
+nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& filter,
+                                bool with_bans) {
     nlohmann::json hosts = nlohmann::json::object();
     for (const auto& [address, hits] : report.hosts)
         hosts[address.to_string()] = hits;
@@ -28,11 +40,21 @@ nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& fi
     for (std::size_t i = 0; i < filter.failregex.size(); ++i)
         patterns.push_back(
             {{"regex", filter.failregex[i].written}, {"hits", report.pattern_hits[i]}});
-    return {
+    nlohmann::json json = {
         {"lines", report.lines},           {"matched", report.matched}, {"missed", report.missed},
         {"ignored", report.ignored},       {"seconds", report.seconds}, {"hosts", std::move(hosts)},
         {"patterns", std::move(patterns)},
     };
+    if (with_bans) {
+        nlohmann::json bans = nlohmann::json::array();
+        for (const auto& ban : report.bans)
+            bans.push_back({{"host", ban.key.to_string()},
+                            {"at", time_text(ban.start)},
+                            {"duration", ban.duration.count()},
+                            {"reason", reason_text(ban.reason)}});
+        json["bans"] = std::move(bans);
+    }
+    return json;
 }
 
 void print_scan_header(std::ostream& out, const LoadedFilter& filter, const std::string& log_path) {
@@ -43,7 +65,8 @@ void print_scan_header(std::ostream& out, const LoadedFilter& filter, const std:
         out << "Warning: " << warning << '\n';
 }
 
-void print_scan_report(std::ostream& out, const ScanReport& report, const LoadedFilter& filter) {
+void print_scan_report(std::ostream& out, const ScanReport& report, const LoadedFilter& filter,
+                       bool with_bans) {
     out << "\nResults\n=======\n\n";
     out << "Failregex: " << report.matched << " total\n|-  #) [# of hits] regular expression\n";
     for (std::size_t i = 0; i < filter.failregex.size(); ++i) {
@@ -62,6 +85,19 @@ void print_scan_report(std::ostream& out, const ScanReport& report, const Loaded
     if (hosts.size() > shown_hosts)
         out << "|   ... " << hosts.size() - shown_hosts << " more (--json lists all)\n";
     out << "`-\n\n";
+
+    if (with_bans) {
+        out << "Bans: " << report.bans.size() << " total (in log time; " << report.ignored_hosts
+            << " hits from ignored hosts, " << report.withheld_bans
+            << " bans withheld that would cover an ignored address)\n"
+            << "|-  [when] key for how long (why)\n";
+        for (const auto& ban : report.bans)
+            out << "|   [" << time_text(ban.start) << "] " << ban.key.to_string() << " for "
+                << format_duration(ban.duration) << " (" << reason_text(ban.reason) << ", ban "
+                << ban.ban_number << ", " << ban.window_hits << " hits in findtime, "
+                << ban.lifetime_hits << " in all)\n";
+        out << "`-\n\n";
+    }
 
     out << "Lines: " << report.lines << " lines, " << report.ignored << " ignored, "
         << report.matched << " matched, " << report.missed << " missed\n";

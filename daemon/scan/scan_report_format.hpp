@@ -12,9 +12,12 @@
 
 namespace exim_ban {
 
-nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& filter);
+// `with_bans` adds the "bans" array (exim-banctl test --bans).
+nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& filter,
+                                bool with_bans = false);
 
 void print_scan_header(std::ostream& out, const LoadedFilter& filter, const std::string& log_path);
-void print_scan_report(std::ostream& out, const ScanReport& report, const LoadedFilter& filter);
+void print_scan_report(std::ostream& out, const ScanReport& report, const LoadedFilter& filter,
+                       bool with_bans = false);
 
 } // namespace exim_ban

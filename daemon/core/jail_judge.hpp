@@ -1,0 +1,43 @@
+// One jail's verdict on each hit: an ignored host is never counted, a key
+// is banned when the tracker says so, and never when the ban would cover an
+// ignored address (an IPv6 /64 holding one of our own, say). Pure: the
+// daemon and `exim-banctl test --bans` both feed it hits in log time.
+#pragma once
+
+#include "core/cidr_set.hpp"
+#include "core/hit_tracker.hpp"
+#include "core/ip_address.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace exim_ban {
+
+class JailJudge {
+  public:
+    JailJudge(const JailPolicy& policy, CidrSet ignore, std::size_t max_keys);
+
+    enum class Verdict {
+        counted,   // the hit counts against its key
+        ignored,   // the host is on the ignore list
+        banned,    // the hit completes a ban: see `ban`
+        protected_ // a ban was due but would cover an ignored address
+    };
+    struct Outcome {
+        Verdict verdict;
+        BanKey key;
+        std::optional<BanDecision> ban;
+    };
+
+    Outcome hit(const IpAddress& host, std::int64_t time);
+
+    HitTracker& tracker() { return tracker_; }
+    const HitTracker& tracker() const { return tracker_; }
+    const CidrSet& ignore() const { return ignore_; }
+
+  private:
+    HitTracker tracker_;
+    CidrSet ignore_;
+};
+
+} // namespace exim_ban

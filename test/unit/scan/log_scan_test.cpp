@@ -1,0 +1,113 @@
+#include "core/line_splitter.hpp"
+#include "filter/filter_loader.hpp"
+#include "scan/log_scan.hpp"
+#include "scan/scan_report_format.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+using namespace exim_ban;
+
+namespace {
+
+// A file in a fresh temporary directory, removed with it.
+class TempLog {
+  public:
+    explicit TempLog(const std::string& content) {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("exim-ban-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+        std::filesystem::create_directories(dir_);
+        std::ofstream(path(), std::ios::binary) << content;
+    }
+    ~TempLog() { std::filesystem::remove_all(dir_); }
+    std::string path() const { return (dir_ / "mainlog").string(); }
+
+  private:
+    static inline int counter_ = 0;
+    std::filesystem::path dir_;
+};
+
+const LoadedFilter& exim_filter() {
+    static const LoadedFilter filter =
+        load_filter(FilterSpec{"exim", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+    return filter;
+}
+
+} // namespace
+
+TEST_CASE("a scan counts lines by outcome and hits by host", "[scan]") {
+    const TempLog log(
+        "2026-11-23 10:00:00 login authenticator failed for (x) [192.0.2.1]: 535 Incorrect "
+        "authentication data\n"
+        "2026-11-23 10:00:01 AUTH nixed 192.0.2.1 587 connect\n"
+        "2026-11-23 10:00:02 AUTH nixed 2001:db8::7 587 connect\n"
+        "not an exim line\n"
+        "2026-11-23 10:00:03 1tXyZa-000123-AB Completed\n"
+        "2026-11-23 10:00:04 AUTH nixed 999.1.1.1 587 connect");
+    const LineMatcher matcher(exim_filter().matcher_patterns());
+    std::vector<std::string> missed;
+    const ScanReport report = scan_log(LogFile(log.path()), matcher,
+                                       [&](std::string_view line) { missed.emplace_back(line); });
+    CHECK(report.lines == 6);
+    CHECK(report.matched == 3);
+    CHECK(report.missed == 3);
+    CHECK(report.untimed_lines == 1);
+    CHECK(report.invalid_hosts == 1);
+    CHECK(report.hosts.at(*IpAddress::parse("192.0.2.1")) == 2);
+    CHECK(report.hosts.at(*IpAddress::parse("2001:db8::7")) == 1);
+    CHECK(missed == std::vector<std::string>{
+                        "not an exim line", "2026-11-23 10:00:03 1tXyZa-000123-AB Completed",
+                        "2026-11-23 10:00:04 AUTH nixed 999.1.1.1 587 connect"});
+    CHECK(report.pattern_hits[0] == 1);
+
+    const auto json = scan_report_json(report, exim_filter());
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : json.items())
+        keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"hosts", "ignored", "lines", "matched", "missed",
+                                           "patterns", "seconds"});
+    CHECK(json["hosts"]["2001:db8::7"] == 1);
+    CHECK(json["patterns"].size() == exim_filter().failregex.size());
+    CHECK(json["patterns"][0]["hits"] == 1);
+}
+
+TEST_CASE("oversized lines, NUL bytes and invalid UTF-8 are counted, not fatal", "[scan]") {
+    std::string content = "2026-11-23 10:00:00 AUTH nixed 192.0.2.2 587 \xff\xfe\n";
+    content += std::string("2026-11-23 10:00:00 AUTH nixed 192.0.2.3 587 \0\0\n", 48);
+    content +=
+        "2026-11-23 10:00:00 AUTH nixed 192.0.2.4 " + std::string(10 * 1024 * 1024, 'x') + "\n";
+    content += "2026-11-23 10:00:00 AUTH nixed 192.0.2.5 587\n";
+    const TempLog log(content);
+    const LineMatcher matcher(exim_filter().matcher_patterns());
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    CHECK(report.lines == 4);
+    CHECK(report.cut_lines == 1);
+    CHECK(report.matched == 4); // the cut line still starts with its host
+    CHECK(report.hosts.size() == 4);
+}
+
+TEST_CASE("a missing or unreadable log is a clear error", "[scan]") {
+    CHECK_THROWS_WITH(LogFile("/nonexistent/mainlog"),
+                      Catch::Contains("cannot open /nonexistent/mainlog") &&
+                          Catch::Contains("No such file"));
+    const TempLog log("x\n");
+    CHECK_THROWS_WITH(scan_log(LogFile(std::filesystem::path(log.path()).parent_path().string()),
+                               LineMatcher(exim_filter().matcher_patterns()), nullptr),
+                      Catch::Contains("cannot read") && Catch::Contains("directory"));
+}
+
+TEST_CASE("the text report mirrors fail2ban-regex's summary", "[scan]") {
+    const TempLog log("2026-11-23 10:00:00 AUTH nixed 192.0.2.9 587 connect\nx\n");
+    const LineMatcher matcher(exim_filter().matcher_patterns());
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    std::ostringstream out;
+    print_scan_report(out, report, exim_filter());
+    CHECK_THAT(out.str(), Catch::Contains("Failregex: 1 total") &&
+                              Catch::Contains("[1] 192.0.2.9") &&
+                              Catch::Contains("Lines: 2 lines, 0 ignored, 1 matched, 1 missed") &&
+                              Catch::Contains("1 without an Exim timestamp"));
+}
