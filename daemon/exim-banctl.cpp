@@ -1,5 +1,7 @@
 // exim-banctl: the admin's command line. Wiring only: each command lives in
 // its module.
+#include "config/check_config_command.hpp"
+#include "config/config_loader.hpp"
 #include "scan/test_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -39,6 +41,11 @@ int main(int argc, char** argv) {
         "--config", test_config,
         "exim-ban.conf to take the jail from (default /etc/exim-ban/exim-ban.conf with --jail)");
 
+    std::string config_file = exim_ban::default_config_file;
+    auto* check_config = app.add_subcommand(
+        "check-config", "Validate exim-ban.conf and its filters, and print the effective settings");
+    check_config->add_option("--config", config_file, "the config file")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -51,5 +58,7 @@ int main(int argc, char** argv) {
         test.config = test_config;
         return exim_ban::run_test_command(test, std::cout, std::cerr);
     }
+    if (check_config->parsed())
+        return exim_ban::run_check_config(config_file, std::cout, std::cerr);
     return 2;
 }

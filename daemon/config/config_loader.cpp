@@ -207,6 +207,7 @@ class Builder {
         const Value filters = global("filters_dir");
         config_.filters_dir =
             filters.text.empty() ? file_.parent_path() / "filters.d" : beside(file_, filters.text);
+        config_.origins[default_section]["filters_dir"].value = config_.filters_dir.string();
 
         for (const auto& section : layers_.sections()) {
             if (section != default_section)

@@ -101,7 +101,7 @@ std::vector<std::string> jail_rule_texts(const FirewallJail& jail) {
             rules.push_back(match + " drop");
         } else {
             rules.push_back("meta l4proto tcp " + match + " reject with tcp reset");
-            rules.push_back(match + " reject with icmpx port-unreachable");
+            rules.push_back(match + " reject"); // icmpx port-unreachable, nft's default
         }
     }
     return rules;

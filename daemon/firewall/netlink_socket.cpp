@@ -45,7 +45,7 @@ int on_reply(const nlmsghdr* message, void* data) {
 } // namespace
 
 NetlinkSocket::NetlinkSocket()
-    : receive_buffer_(MNL_SOCKET_DUMP_SIZE * 2) {
+    : receive_buffer_(64 << 10) { // above the 32 KB of a netlink dump message
     socket_ = mnl_socket_open(NETLINK_NETFILTER);
     if (socket_ == nullptr) {
         const int error = errno;
@@ -65,7 +65,7 @@ NetlinkSocket::NetlinkSocket()
     next_sequence_ = static_cast<std::uint32_t>(std::time(nullptr));
 
     const int fd = mnl_socket_get_fd(socket_);
-    const int on = 1;
+    int on = 1;
     // Error reports without a copy of the refused message, which can be
     // tens of kilobytes of elements.
     mnl_socket_setsockopt(socket_, NETLINK_CAP_ACK, &on, sizeof on);

@@ -187,6 +187,9 @@ std::uint32_t NftBatch::add_jail_set(const FirewallJail& jail, IpAddress::Family
     nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table_name.c_str());
     nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
     nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+    // The kernel wants an id for a set made in a transaction (it names the
+    // set until the transaction ends).
+    nftnl_set_set_u32(set.get(), NFTNL_SET_ID, next_set_id_++);
     nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, jail_set_flags());
     nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, jail_set_key_type(family));
     nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, jail_set_key_length(family));

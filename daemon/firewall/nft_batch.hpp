@@ -48,6 +48,7 @@ class NftBatch {
     // Appends the end message; the batch is complete.
     std::span<const char> finish();
 
+    std::uint32_t next_sequence() const { return next_sequence_; }
     std::uint32_t sequences_used() const { return next_sequence_ - first_sequence_; }
     std::size_t message_count() const { return messages_; }
 

@@ -279,7 +279,7 @@ int read_lookup_prefixes(NetlinkSocket& socket, std::map<std::string, int>& pref
             if (table_name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE) ||
                 chain_name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_CHAIN))
                 return true;
-            RuleScan scan{&prefixes};
+            RuleScan scan{&prefixes, std::nullopt};
             nftnl_expr_foreach(rule.get(), scan_expression, &scan);
             return true;
         },

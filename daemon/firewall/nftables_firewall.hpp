@@ -4,17 +4,18 @@
 // element blocks.
 #pragma once
 
+#include "firewall/batch_retry.hpp"
 #include "firewall/firewall.hpp"
 #include "firewall/firewall_jail.hpp"
 #include "firewall/staged_changes.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace exim_ban {
 
 class NetlinkSocket;
-class NftBatch;
-struct TableCheck;
 
 class NftablesFirewall final : public Firewall {
   public:
@@ -32,11 +33,20 @@ class NftablesFirewall final : public Firewall {
     std::optional<FirewallFault> remove_all() override;
 
   private:
-    struct Structure;
-    // Reads and checks the table and builds the batch that makes it match
-    // the jails; `problem` is set instead when something is in the way.
+    struct Structure {
+        bool pending = false;                // to be sent with the next batch
+        std::vector<std::string> stale_sets; // to delete
+    };
+    // Reads and judges the table, so that the next batch can repair it;
+    // returns what is in the way instead, if anything is.
     std::optional<FirewallFault> plan_structure(Structure& structure);
-    CommitResult send_writes(std::vector<struct ElementWrite> writes, bool with_structure);
+    // One batch: the structure if pending, then `writes`.
+    BatchAttempt send_batch(std::span<const ElementWrite> writes, Structure& structure,
+                            bool& set_missing);
+    // Sends with retry (repairing the table once if a set has gone) and
+    // reports as commit() does.
+    CommitResult send_writes(std::vector<ElementWrite> writes, Structure& structure,
+                             std::vector<ElementFailure> failures);
 
     std::unique_ptr<NetlinkSocket> socket_;
     StagedChanges staged_;

@@ -1,0 +1,56 @@
+#include "firewall/nft_commands.hpp"
+
+#include "firewall/element_report.hpp"
+#include "firewall/firewall_setup_error.hpp"
+#include "firewall/nftables_firewall.hpp"
+
+namespace exim_ban {
+
+int run_nft_list(bool json, std::ostream& out, std::ostream& err) {
+    try {
+        NftablesFirewall firewall;
+        const ListResult listing = firewall.list();
+        if (listing.fault) {
+            err << "exim-banctl: " << listing.fault->message << '\n';
+            return 1;
+        }
+        if (json)
+            out << element_json(listing).dump() << '\n';
+        else
+            print_element_table(out, listing);
+        out.flush();
+        return 0;
+    } catch (const FirewallSetupError& error) {
+        err << "exim-banctl: " << error.what() << '\n';
+        return 1;
+    }
+}
+
+int run_nft_flush(std::ostream& out, std::ostream& err) {
+    try {
+        NftablesFirewall firewall;
+        // Listing first tells "nothing to remove" apart from "removed".
+        const ListResult listing = firewall.list();
+        if (listing.fault) {
+            err << "exim-banctl: " << listing.fault->message << '\n';
+            return 1;
+        }
+        if (!listing.table_present) {
+            out << "no table inet exim_ban: nothing to remove\n";
+            return 0;
+        }
+        if (const auto fault = firewall.remove_all()) {
+            err << "exim-banctl: " << fault->message << '\n';
+            return 1;
+        }
+        out << "removed table inet exim_ban and its " << listing.elements.size()
+            << (listing.elements.size() == 1 ? " ban" : " bans")
+            << " (exim-band restores its active bans when it starts or reloads)\n";
+        return 0;
+    } catch (const FirewallSetupError& error) {
+        err << "exim-banctl: " << error.what() << '\n';
+        return 1;
+    }
+}
+
+} // namespace exim_ban

@@ -1,0 +1,33 @@
+#include "config/check_config_command.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+using namespace exim_ban;
+
+TEST_CASE("check-config prints effective settings and their origins, or the error", "[config]") {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("exim-ban-check-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::filesystem::create_directory_symlink(EXIM_BAN_FILTERS_DIR, dir / "filters.d");
+    std::ofstream(dir / "exim-ban.conf")
+        << "[DEFAULT]\nbantime = 2h ; two hours\n"
+           "[exim]\nenabled = true\nlogpath = /var/log/exim4/mainlog\n";
+    std::ostringstream out, err;
+    REQUIRE(run_check_config(dir / "exim-ban.conf", out, err) == 0);
+    CHECK_THAT(out.str(),
+               Catch::Contains("OK, 1 jail(s), 1 enabled") && Catch::Contains("bantime = 2h") &&
+                   Catch::Contains("exim-ban.conf:2") && Catch::Contains("findtime = 10m") &&
+                   Catch::Contains("built-in default"));
+
+    std::ofstream(dir / "exim-ban.local") << "[exim]\nfilter = exim[mode=fast]\n";
+    std::ostringstream out2, err2;
+    CHECK(run_check_config(dir / "exim-ban.conf", out2, err2) == 1);
+    CHECK_THAT(err2.str(),
+               Catch::Contains("exim-ban.local:2: [exim] filter = exim[mode=fast] does not load") &&
+                   Catch::Contains("<mdre-fast> names nothing"));
+    std::filesystem::remove_all(dir);
+}
