@@ -1,6 +1,7 @@
 #include "core/hit_tracker.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace exim_ban {
 
@@ -13,22 +14,38 @@ HitTracker::HitTracker(JailPolicy policy, std::size_t max_keys)
 HitTracker::KeyState& HitTracker::state_of(const BanKey& key) {
     auto found = keys_.find(key);
     if (found != keys_.end()) {
-        // Most recently active goes to the back of the idle order.
-        idle_order_.splice(idle_order_.end(), idle_order_, found->second.idle_position);
+        found->second.last_active = ++sequence_;
         return found->second;
     }
     if (keys_.size() >= max_keys_)
         forget_idlest();
-    KeyState state;
-    state.recent = std::make_unique<std::int64_t[]>(policy_.maxretry);
-    state.idle_position = idle_order_.insert(idle_order_.end(), key);
-    return keys_.emplace(key, std::move(state)).first->second;
+    KeyState& state = keys_[key];
+    if (policy_.maxretry > KeyState::inline_hits)
+        state.heap_recent = std::make_unique<std::int64_t[]>(policy_.maxretry);
+    state.last_active = ++sequence_;
+    return state;
 }
 
 void HitTracker::forget_idlest() {
-    keys_.erase(idle_order_.front());
-    idle_order_.pop_front();
-    ++dropped_;
+    // Forgetting one key at a time would need an ordered structure costing
+    // memory per key; finding the idlest eighth in one pass costs nothing
+    // per key and amortizes to a constant per new key.
+    std::vector<std::uint64_t> activity;
+    activity.reserve(keys_.size());
+    for (const auto& [key, state] : keys_)
+        activity.push_back(state.last_active);
+    const std::size_t forget = std::max<std::size_t>(keys_.size() / 8, 1);
+    std::nth_element(activity.begin(), activity.begin() + static_cast<std::ptrdiff_t>(forget - 1),
+                     activity.end());
+    const std::uint64_t cutoff = activity[forget - 1];
+    for (auto it = keys_.begin(); it != keys_.end();) {
+        if (it->second.last_active <= cutoff) {
+            it = keys_.erase(it);
+            ++dropped_;
+        } else {
+            ++it;
+        }
+    }
 }
 
 std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t time) {
@@ -36,10 +53,10 @@ std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t ti
     ++state.lifetime_hits;
 
     const std::uint32_t capacity = policy_.maxretry;
+    std::int64_t* recent = state.recent();
     const std::int64_t newest =
-        state.recent_count == 0
-            ? time
-            : state.recent[(state.recent_head + state.recent_count - 1) % capacity];
+        state.recent_count == 0 ? time
+                                : recent[(state.recent_head + state.recent_count - 1) % capacity];
     if (time < newest)
         return std::nullopt; // out of order: counted in the lifetime, not in the window
     if (time < state.banned_until)
@@ -50,12 +67,11 @@ std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t ti
         state.recent_head = (state.recent_head + 1) % capacity;
         --state.recent_count;
     }
-    state.recent[(state.recent_head + state.recent_count) % capacity] = time;
+    recent[(state.recent_head + state.recent_count) % capacity] = time;
     ++state.recent_count;
 
     // Hits older than findtime no longer count: the window is (time - findtime, time].
-    while (state.recent_count > 0 &&
-           state.recent[state.recent_head] <= time - policy_.findtime.count()) {
+    while (state.recent_count > 0 && recent[state.recent_head] <= time - policy_.findtime.count()) {
         state.recent_head = (state.recent_head + 1) % capacity;
         --state.recent_count;
     }

@@ -2,16 +2,17 @@
 // a ban. Pure: the caller passes each hit's time, so a replayed backlog is
 // judged by when it happened, and tests need no clock.
 //
-// Memory is capped: past `max_keys` the key idle longest is forgotten (and
-// counted), so a flood of distinct addresses costs a bounded amount.
+// Memory is capped: at `max_keys` the eighth of the keys idle longest is
+// forgotten at once (and counted), so a flood of distinct addresses costs a
+// bounded amount and each new key an amortized constant time.
 #pragma once
 
 #include "core/ban_key.hpp"
 #include "core/jail_policy.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -57,15 +58,20 @@ class HitTracker {
     const JailPolicy& policy() const { return policy_; }
 
   private:
+    // Per key, as small as it can be: a flood fills max_keys of these.
     struct KeyState {
-        // The times of the last `maxretry` hits, oldest first (a ring).
-        std::unique_ptr<std::int64_t[]> recent;
+        // The times of the last `maxretry` hits, oldest first (a ring):
+        // inline for the usual maxretry, on the heap beyond.
+        static constexpr std::uint32_t inline_hits = 6;
+        std::array<std::int64_t, inline_hits> inline_recent{};
+        std::unique_ptr<std::int64_t[]> heap_recent;
+        std::uint64_t lifetime_hits = 0;
+        std::int64_t banned_until = 0;
+        std::uint64_t last_active = 0; // the tracker's hit sequence number
         std::uint32_t recent_count = 0;
         std::uint32_t recent_head = 0;
-        std::uint64_t lifetime_hits = 0;
         unsigned bans = 0;
-        std::int64_t banned_until = 0;
-        std::list<BanKey>::iterator idle_position;
+        std::int64_t* recent() { return heap_recent ? heap_recent.get() : inline_recent.data(); }
     };
     KeyState& state_of(const BanKey& key);
     void forget_idlest();
@@ -73,7 +79,7 @@ class HitTracker {
     JailPolicy policy_;
     std::size_t max_keys_;
     std::unordered_map<BanKey, KeyState, IpPrefixHash> keys_;
-    std::list<BanKey> idle_order_; // front: idle longest
+    std::uint64_t sequence_ = 0;
     std::uint64_t dropped_ = 0;
 };
 

@@ -148,8 +148,10 @@ TEST_CASE("a flood of distinct keys stays within max_keys, dropping the idlest",
             ++busy_hits;
         }
     }
-    CHECK(tracker.tracked_keys() == 1000);
-    CHECK(tracker.dropped_keys() == 100002 - 1000);
+    // The idlest eighth goes at once when the cap is reached.
+    CHECK(tracker.tracked_keys() <= 1000);
+    CHECK(tracker.tracked_keys() >= 1000 - 1000 / 8);
+    CHECK(tracker.dropped_keys() + tracker.tracked_keys() == 100002);
     // The busy key kept its history through the flood...
     tracker.record(busy, busy_time + 700);
     tracker.record(busy, busy_time + 701);

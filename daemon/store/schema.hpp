@@ -1,0 +1,15 @@
+// The database schema, versioned with PRAGMA user_version: each migration
+// takes version N to N+1 inside one transaction.
+#pragma once
+
+#include "store/sqlite_database.hpp"
+
+namespace exim_ban {
+
+inline constexpr int current_schema_version = 1;
+
+// Brings the database to current_schema_version. Throws SqliteError, or
+// std::runtime_error for a database written by a newer exim-ban.
+void migrate(SqliteDatabase& database);
+
+} // namespace exim_ban

@@ -1,0 +1,311 @@
+#include "store/sqlite_store.hpp"
+
+#include "store/hit_record.hpp"
+#include "store/schema.hpp"
+
+#include <sqlite3.h>
+
+namespace exim_ban {
+namespace {
+
+// Long enough to ride out a reader checkpointing or a backup; short enough
+// that a locked database costs the event loop little before the batch is
+// retried.
+constexpr int busy_timeout_ms = 200;
+
+std::optional<BanKey> parse_key(const std::string& text) {
+    return IpPrefix::parse(text);
+}
+
+} // namespace
+
+struct SqliteStore::Statements {
+    explicit Statements(sqlite3* db)
+        : begin(db, "BEGIN IMMEDIATE")
+        , commit(db, "COMMIT")
+        , rollback(db, "ROLLBACK")
+        , upsert_file(
+              db,
+              "INSERT INTO files(path, dev, inode, head_hash, offset) VALUES(?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT(path) DO UPDATE SET dev = ?2, inode = ?3, head_hash = ?4, offset = ?5")
+        , insert_hits(db, "INSERT INTO hit_batches(jail, first_ts, last_ts, count, data) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5)")
+        , add_key_hits(db, "INSERT INTO key_hits(key, jail, hits) VALUES(?1, ?2, ?3) "
+                           "ON CONFLICT(key, jail) DO UPDATE SET hits = hits + ?3")
+        , set_counted_through(db, "UPDATE meta SET value = ?1 WHERE name = 'counted_through'")
+        , counted_through(db, "SELECT value FROM meta WHERE name = 'counted_through'")
+        , uncounted(db, "SELECT id, jail, data FROM hit_batches WHERE id > ?1 ORDER BY id")
+        , insert_ban(db, "INSERT INTO bans(jail, key, start, expires, reason, origin) VALUES(?1, "
+                         "?2, ?3, ?4, ?5, ?6)")
+        , lift_ban(db, "UPDATE bans SET lifted = ?3 WHERE key = ?1 AND (?2 = '' OR jail = ?2) AND "
+                       "lifted IS NULL "
+                       "AND expires > ?3")
+        , files(db, "SELECT path, dev, inode, head_hash, offset FROM files ORDER BY path")
+        , active(db, "SELECT jail, key, start, expires, reason, origin FROM bans "
+                     "WHERE lifted IS NULL AND expires > ?1 ORDER BY start, id")
+        , key_hits(db, "SELECT hits FROM key_hits WHERE key = ?1 AND jail = ?2")
+        , key_bans(db, "SELECT count(*), coalesce(max(CASE WHEN lifted IS NULL THEN expires END), "
+                       "0) FROM bans "
+                       "WHERE key = ?1 AND jail = ?2")
+        , purge(db, "DELETE FROM hit_batches WHERE last_ts < ?1 AND "
+                    "id <= (SELECT value FROM meta WHERE name = 'counted_through')") {}
+
+    SqliteStatement begin, commit, rollback, upsert_file, insert_hits, add_key_hits,
+        set_counted_through, counted_through, uncounted, insert_ban, lift_ban, files, active,
+        key_hits, key_bans, purge;
+};
+
+SqliteStore::SqliteStore(const std::filesystem::path& path) try
+    : database_(path) {
+    sqlite3_busy_timeout(database_.handle(), busy_timeout_ms);
+    // Exim's lookups read while the daemon writes: WAL lets readers and the
+    // writer proceed without blocking each other.
+    database_.execute("PRAGMA journal_mode=WAL");
+    database_.execute("PRAGMA synchronous=NORMAL");
+    migrate(database_);
+    statements_ = std::make_unique<Statements>(database_.handle());
+    fold_uncounted_batches();
+} catch (const SqliteError& error) {
+    const int primary = error.code() & 0xff;
+    std::string advice;
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+        advice = "it is not an exim-ban database or it is damaged; move it aside (the file is left "
+                 "as it is)";
+    else if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM)
+        advice = "check that the file and its directory exist and are writable by exim-band";
+    else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+        advice = "another process holds it locked; is a second exim-band running?";
+    else if (primary == SQLITE_FULL)
+        advice = "the disk is full";
+    throw StoreOpenError("database " + path.string() + ": " + error.what() +
+                         (advice.empty() ? "" : "; " + advice));
+} catch (const std::runtime_error& error) {
+    throw StoreOpenError(std::string("database: ") + error.what());
+}
+
+SqliteStore::~SqliteStore() {
+    // Best effort: what is not written now is folded in again at the next open.
+    checkpoint_counts();
+}
+
+// Batches committed after the last count checkpoint (a crash between the
+// two) are counted now, in one transaction with the new checkpoint.
+void SqliteStore::fold_uncounted_batches() {
+    Statements& s = *statements_;
+    s.counted_through.step();
+    const std::int64_t through = s.counted_through.column_int(0);
+    s.counted_through.reset();
+    last_batch_id_ = through;
+    Counts counts;
+    s.uncounted.bind(1, through);
+    while (s.uncounted.step()) {
+        last_batch_id_ = s.uncounted.column_int(0);
+        const std::string jail = s.uncounted.column_text(1);
+        const std::string data = s.uncounted.column_text(2);
+        for (std::size_t i = 0; auto record = read_hit_record(data, i); ++i)
+            ++counts[jail][record->key];
+    }
+    s.uncounted.reset();
+    if (last_batch_id_ == through)
+        return;
+    s.begin.run();
+    try {
+        write_counts(counts, last_batch_id_);
+        s.commit.run();
+    } catch (...) {
+        s.rollback.run();
+        throw;
+    }
+}
+
+void SqliteStore::add_counts(const Counts& counts) {
+    Statements& s = *statements_;
+    for (const auto& [jail, keys] : counts) {
+        for (const auto& [key, hits] : keys)
+            s.add_key_hits.bind(1, key.to_string()).bind(2, jail).bind(3, hits).run();
+    }
+}
+
+void SqliteStore::write_counts(const Counts& counts, std::int64_t counted_through) {
+    add_counts(counts);
+    statements_->set_counted_through.bind(1, counted_through).run();
+}
+
+std::int64_t SqliteStore::write(const Batch& batch, Counts& counts) {
+    Statements& s = *statements_;
+    for (const auto& file : batch.files) {
+        s.upsert_file.bind(1, file.path)
+            .bind(2, static_cast<std::int64_t>(file.device))
+            .bind(3, static_cast<std::int64_t>(file.inode))
+            .bind(4, file.head_hash)
+            .bind(5, static_cast<std::int64_t>(file.offset))
+            .run();
+    }
+    // One row per jail: the batch's hits packed as records.
+    std::map<std::string, std::string> data;
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> span;
+    for (const auto& hit : batch.hits) {
+        append_hit_record(data[hit.jail], HitRecord{hit.key, hit.time, hit.pattern});
+        auto [range, fresh] = span.try_emplace(hit.jail, hit.time, hit.time);
+        range->second.first = std::min(range->second.first, hit.time);
+        range->second.second = std::max(range->second.second, hit.time);
+        ++counts[hit.jail][hit.key];
+    }
+    std::int64_t last_id = last_batch_id_;
+    for (const auto& [jail, records] : data) {
+        s.insert_hits.bind(1, jail)
+            .bind(2, span[jail].first)
+            .bind(3, span[jail].second)
+            .bind(4, static_cast<std::int64_t>(records.size() / hit_record_size))
+            .bind_blob(5, records)
+            .run();
+        last_id = sqlite3_last_insert_rowid(database_.handle());
+    }
+    for (const auto& unban : batch.unbans)
+        s.lift_ban.bind(1, unban.key.to_string()).bind(2, unban.jail).bind(3, unban.at).run();
+    for (const auto& ban : batch.bans) {
+        s.insert_ban.bind(1, ban.jail)
+            .bind(2, ban.key.to_string())
+            .bind(3, ban.start)
+            .bind(4, ban.expires)
+            .bind(5, ban.reason)
+            .bind(6, ban.origin)
+            .run();
+    }
+    return last_id;
+}
+
+std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
+    Statements& s = *statements_;
+    try {
+        s.begin.run();
+    } catch (const SqliteError& error) {
+        return StoreFailure{error.what(), true};
+    }
+    try {
+        Counts counts;
+        const std::int64_t last_id = write(batch, counts);
+        std::size_t new_keys = 0;
+        for (const auto& [jail, keys] : counts) {
+            const auto pending = pending_.find(jail);
+            for (const auto& [key, hits] : keys)
+                new_keys += (pending == pending_.end() || !pending->second.contains(key)) ? 1 : 0;
+        }
+        const bool checkpoint = pending_keys_ + new_keys >= checkpoint_keys;
+        if (checkpoint) {
+            add_counts(pending_);
+            add_counts(counts);
+            s.set_counted_through.bind(1, last_id).run();
+        }
+        s.commit.run();
+        last_batch_id_ = last_id;
+        // Memory changes only once the batch has committed.
+        if (checkpoint) {
+            pending_.clear();
+            pending_keys_ = 0;
+        } else {
+            for (const auto& [jail, keys] : counts) {
+                auto& target = pending_[jail];
+                for (const auto& [key, hits] : keys)
+                    target[key] += hits;
+            }
+            pending_keys_ += new_keys;
+        }
+        return std::nullopt;
+    } catch (const SqliteError& error) {
+        // Nothing of the batch stays; the caller keeps it for the next try.
+        try {
+            s.rollback.run();
+        } catch (const SqliteError&) {
+            // SQLite may have rolled back by itself (a full disk does that).
+        }
+        return StoreFailure{error.what(), error.busy() || error.full()};
+    }
+}
+
+std::optional<StoreFailure> SqliteStore::checkpoint_counts() {
+    if (pending_.empty())
+        return std::nullopt;
+    Statements& s = *statements_;
+    try {
+        s.begin.run();
+    } catch (const SqliteError& error) {
+        return StoreFailure{error.what(), true};
+    }
+    try {
+        write_counts(pending_, last_batch_id_);
+        s.commit.run();
+        pending_.clear();
+        pending_keys_ = 0;
+        return std::nullopt;
+    } catch (const SqliteError& error) {
+        try {
+            s.rollback.run();
+        } catch (const SqliteError&) {
+        }
+        return StoreFailure{error.what(), error.busy() || error.full()};
+    }
+}
+
+std::vector<FileOffset> SqliteStore::file_offsets() {
+    std::vector<FileOffset> files;
+    SqliteStatement& query = statements_->files;
+    while (query.step()) {
+        files.push_back({query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
+                         static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
+                         static_cast<std::uint64_t>(query.column_int(4))});
+    }
+    query.reset();
+    return files;
+}
+
+std::vector<StoredBan> SqliteStore::active_bans(std::int64_t now) {
+    std::vector<StoredBan> bans;
+    SqliteStatement& query = statements_->active;
+    query.bind(1, now);
+    while (query.step()) {
+        auto key = parse_key(query.column_text(1));
+        if (!key)
+            continue; // a row no exim-ban wrote: not ours to act on
+        bans.push_back({query.column_text(0), *key, query.column_int(2), query.column_int(3),
+                        query.column_text(4), query.column_text(5)});
+    }
+    query.reset();
+    return bans;
+}
+
+KeyHistory SqliteStore::history(const std::string& jail, const BanKey& key) {
+    KeyHistory history;
+    const std::string text = key.to_string();
+    SqliteStatement& hits = statements_->key_hits;
+    hits.bind(1, text).bind(2, jail);
+    if (hits.step())
+        history.lifetime_hits = static_cast<std::uint64_t>(hits.column_int(0));
+    hits.reset();
+    if (auto keys = pending_.find(jail); keys != pending_.end()) {
+        if (auto pending = keys->second.find(key); pending != keys->second.end())
+            history.lifetime_hits += static_cast<std::uint64_t>(pending->second);
+    }
+    SqliteStatement& bans = statements_->key_bans;
+    bans.bind(1, text).bind(2, jail);
+    if (bans.step()) {
+        history.bans = static_cast<unsigned>(bans.column_int(0));
+        history.banned_until = bans.column_int(1);
+    }
+    bans.reset();
+    return history;
+}
+
+std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {
+    // Only batches already folded into the lifetime counts may go.
+    if (auto failure = checkpoint_counts())
+        return failure;
+    try {
+        statements_->purge.bind(1, before).run();
+        return std::nullopt;
+    } catch (const SqliteError& error) {
+        return StoreFailure{error.what(), error.busy() || error.full()};
+    }
+}
+
+} // namespace exim_ban

@@ -1,0 +1,60 @@
+// The Store on an SQLite file.
+#pragma once
+
+#include "store/sqlite_database.hpp"
+#include "store/store.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+namespace exim_ban {
+
+class SqliteStore final : public Store {
+  public:
+    // Opens or creates the database, sets WAL mode, migrates the schema and
+    // counts any batches a crash left uncounted. Throws StoreOpenError saying
+    // what is wrong (unreadable, read-only, locked, not a database, newer
+    // schema) and what to do.
+    explicit SqliteStore(const std::filesystem::path& path);
+    ~SqliteStore() override;
+
+    std::optional<StoreFailure> commit(const Batch& batch) override;
+    std::vector<FileOffset> file_offsets() override;
+    std::vector<StoredBan> active_bans(std::int64_t now) override;
+    KeyHistory history(const std::string& jail, const BanKey& key) override;
+    std::optional<StoreFailure> purge_hits(std::int64_t before) override;
+
+    // Writes the lifetime counts gathered since the last checkpoint. commit()
+    // does so by itself once `checkpoint_keys` keys wait (a memory bound);
+    // the daemon calls it on a timer and at shutdown, which bounds how far
+    // the blacklist view lags. Nothing is lost in between: opening the
+    // database folds the batches past the last checkpoint in again.
+    std::optional<StoreFailure> checkpoint_counts();
+    static constexpr std::size_t checkpoint_keys = 200'000;
+
+  private:
+    struct Statements;
+    // Per jail, per key: hits not yet in key_hits.
+    using Counts = std::map<std::string, std::unordered_map<BanKey, std::int64_t, IpPrefixHash>>;
+    std::int64_t write(const Batch& batch, Counts& counts);
+    void add_counts(const Counts& counts);
+    void write_counts(const Counts& counts, std::int64_t counted_through);
+    void fold_uncounted_batches();
+
+    SqliteDatabase database_;
+    std::unique_ptr<Statements> statements_;
+    Counts pending_; // committed hits not yet in key_hits
+    std::size_t pending_keys_ = 0;
+    std::int64_t last_batch_id_ = 0; // the newest hit_batches row committed
+};
+
+class StoreOpenError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace exim_ban

@@ -1,0 +1,242 @@
+#include "store/sqlite_database.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace exim_ban;
+
+namespace {
+
+class TempDir {
+  public:
+    TempDir() {
+        path_ = std::filesystem::temp_directory_path() /
+                ("exim-ban-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() { std::filesystem::remove_all(path_); }
+    std::filesystem::path operator/(const char* name) const { return path_ / name; }
+
+  private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
+
+BanKey key(const char* address) {
+    return ban_key(*IpAddress::parse(address), 64);
+}
+
+Batch batch_with(std::uint64_t offset, int hits, const char* address = "192.0.2.1") {
+    Batch batch;
+    batch.files.push_back({"/var/log/exim4/mainlog", 2049, 1234, "ab12", offset});
+    for (int i = 0; i < hits; ++i)
+        batch.hits.push_back({"exim", key(address), 1000 + i, 0});
+    return batch;
+}
+
+std::int64_t count(const std::filesystem::path& db, const char* sql) {
+    SqliteDatabase database(db);
+    return database.query_int(sql);
+}
+
+} // namespace
+
+TEST_CASE("a new or empty file becomes a database at the current schema", "[store]") {
+    TempDir dir;
+    { std::ofstream(dir / "empty.db"); }
+    for (const char* name : {"empty.db", "new.db"}) {
+        INFO(name);
+        SqliteStore store(dir / name);
+        CHECK(store.file_offsets().empty());
+        CHECK(count(dir / name, "PRAGMA user_version") == 1);
+        CHECK(count(dir / name, "SELECT count(*) FROM sqlite_master WHERE name = 'blacklist'") ==
+              1);
+    }
+    {
+        SqliteDatabase database(dir / "new.db");
+        SqliteStatement mode(database.handle(), "PRAGMA journal_mode");
+        REQUIRE(mode.step());
+        CHECK(mode.column_text(0) == "wal");
+    }
+}
+
+TEST_CASE("what cannot be opened is a clear start-up error, and the file is left alone",
+          "[store]") {
+    TempDir dir;
+    { std::ofstream(dir / "garbage.db") << std::string(4096, 'x'); }
+    CHECK_THROWS_WITH(SqliteStore(dir / "garbage.db"),
+                      Catch::Contains("garbage.db") && Catch::Contains("move it aside"));
+    CHECK(std::filesystem::file_size(dir / "garbage.db") == 4096);
+
+    {
+        SqliteDatabase future(dir / "future.db");
+        future.execute("PRAGMA user_version = 99");
+    }
+    CHECK_THROWS_WITH(SqliteStore(dir / "future.db"), Catch::Contains("schema version 99, newer"));
+    CHECK_THROWS_WITH(SqliteStore(dir / "no-such-dir/x.db"), Catch::Contains("writable"));
+}
+
+TEST_CASE("offsets, hits, bans and unbans round-trip", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    Batch batch = batch_with(4096, 3);
+    batch.hits.push_back({"exim", key("2001:db8:1:2::7"), 1003, 2});
+    batch.bans.push_back({"exim", key("192.0.2.1"), 1002, 4602, "maxretry", "log"});
+    batch.bans.push_back({"exim", key("2001:db8:1:2::7"), 1003, 1500, "maxretry", "log"});
+    batch.bans.push_back({"exim", key("198.51.100.9"), 1003, 9999, "manual", "manual"});
+    REQUIRE_FALSE(store.commit(batch));
+
+    const auto files = store.file_offsets();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 4096);
+    CHECK(files[0].inode == 1234);
+    CHECK(files[0].head_hash == "ab12");
+
+    auto active = store.active_bans(1600);
+    REQUIRE(active.size() == 2);
+    CHECK(active[0].key.to_string() == "192.0.2.1");
+    CHECK(active[1].reason == "manual");
+
+    Batch unban;
+    unban.unbans.push_back({"", key("198.51.100.9"), 2000});
+    REQUIRE_FALSE(store.commit(unban));
+    active = store.active_bans(2001);
+    REQUIRE(active.size() == 1);
+    CHECK(active[0].key.to_string() == "192.0.2.1");
+
+    const KeyHistory history = store.history("exim", key("192.0.2.1"));
+    CHECK(history.lifetime_hits == 3);
+    CHECK(history.bans == 1);
+    CHECK(history.banned_until == 4602);
+    CHECK(store.history("exim", key("203.0.113.1")).lifetime_hits == 0);
+
+    // Purging old hits keeps the lifetime counts.
+    REQUIRE_FALSE(store.purge_hits(2000));
+    CHECK(count(dir / "state.db", "SELECT count(*) FROM hit_batches") == 0);
+    CHECK(store.history("exim", key("192.0.2.1")).lifetime_hits == 3);
+}
+
+TEST_CASE("the blacklist view answers the seeds' Exim query", "[store]") {
+    TempDir dir;
+    {
+        SqliteStore store(dir / "state.db");
+        REQUIRE_FALSE(store.commit(batch_with(1, 7, "192.0.2.44")));
+        Batch more = batch_with(2, 2, "192.0.2.44");
+        more.hits.push_back({"exim_spam", key("192.0.2.44"), 5, 0});
+        for (int i = 0; i < 4; ++i)
+            more.hits.push_back(
+                {"exim", key(i % 2 ? "2001:db8:1:2::1" : "2001:db8:1:2:ffff::9"), 5, 0});
+        REQUIRE_FALSE(store.commit(more));
+    }
+    SqliteDatabase exim(dir / "state.db");
+    CHECK(exim.query_int("select sum(count) from blacklist where ip = '192.0.2.44'") == 10);
+    CHECK(exim.query_int("select sum(count) from blacklist where ip = '2001:db8:1:2::/64'") == 4);
+    CHECK(exim.query_int("select coalesce(sum(count),0) from blacklist where ip = '192.0.2.45'") ==
+          0);
+    CHECK(exim.query_int("select count(*) from blacklist") == 2);
+}
+
+TEST_CASE("a batch is all or nothing: the writer killed mid-commit", "[store]") {
+    TempDir dir;
+    const auto db = dir / "state.db";
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(ready[0]);
+        SqliteStore store(db);
+        if (store.commit(batch_with(100, 10)))
+            ::_exit(2);
+        const char go = 'x';
+        if (::write(ready[1], &go, 1) != 1)
+            ::_exit(3);
+        // Big enough to be still in flight when the parent kills us.
+        store.commit(batch_with(200, 5'000'000, "192.0.2.2"));
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char go = 0;
+    REQUIRE(::read(ready[0], &go, 1) == 1);
+    ::close(ready[0]);
+    // Wait, bounded, until the second transaction is writing pages, then kill.
+    const auto wal = std::filesystem::path(db.string() + "-wal");
+    const auto first_size = std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    bool in_flight = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::error_code error;
+        if (std::filesystem::file_size(wal, error) > first_size + (1 << 20)) {
+            in_flight = true;
+            break;
+        }
+        int status = 0;
+        if (::waitpid(child, &status, WNOHANG) == child)
+            break; // finished before we could kill it: the test proves nothing
+        std::this_thread::yield();
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    REQUIRE(in_flight);
+
+    SqliteStore reopened(db);
+    const auto files = reopened.file_offsets();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 100);
+    CHECK(count(db, "SELECT sum(count) FROM hit_batches") == 10);
+    CHECK(count(db, "select coalesce(sum(count),0) from blacklist where ip = '192.0.2.2'") == 0);
+}
+
+TEST_CASE("lifetime counts: checkpointed, and folded in again after a crash", "[store]") {
+    TempDir dir;
+    const auto db = dir / "state.db";
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Commits without reaching a count checkpoint, then dies without
+        // the destructor's checkpoint.
+        SqliteStore store(db);
+        store.commit(batch_with(10, 3, "192.0.2.77"));
+        store.commit(batch_with(20, 4, "192.0.2.77"));
+        ::_exit(store.history("exim", key("192.0.2.77")).lifetime_hits == 7 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    CHECK(count(db, "select coalesce(sum(count),0) from blacklist where ip = '192.0.2.77'") == 0);
+
+    SqliteStore reopened(db); // folds the two uncounted batches in
+    CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.77'") == 7);
+    CHECK(reopened.history("exim", key("192.0.2.77")).lifetime_hits == 7);
+    REQUIRE_FALSE(reopened.commit(batch_with(30, 1, "192.0.2.77")));
+    CHECK(reopened.history("exim", key("192.0.2.77")).lifetime_hits == 8);
+    REQUIRE_FALSE(reopened.checkpoint_counts());
+    CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.77'") == 8);
+}
+
+TEST_CASE("a locked database fails the commit for a retry, and nothing is lost", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    REQUIRE_FALSE(store.commit(batch_with(1, 1)));
+    {
+        SqliteDatabase other(dir / "state.db");
+        other.execute("BEGIN IMMEDIATE");
+        auto failure = store.commit(batch_with(2, 5));
+        REQUIRE(failure);
+        CHECK(failure->retry);
+        other.execute("ROLLBACK");
+    }
+    REQUIRE_FALSE(store.commit(batch_with(2, 5)));
+    CHECK(store.file_offsets()[0].offset == 2);
+    CHECK(count(dir / "state.db", "SELECT sum(count) FROM hit_batches") == 6);
+}
