@@ -44,7 +44,7 @@ TEST_CASE("filters directory: explicit, installed, else the source tree", "[comm
     CHECK((chosen == "/etc/exim-ban/filters.d" || chosen == EXIM_BAN_FILTERS_DIR));
 }
 
-TEST_CASE("--bans replays the hits through a jail's policy from a config", "[command]") {
+TEST_CASE("test with bans replays the hits through a jail's policy from a config", "[command]") {
     const auto dir =
         std::filesystem::temp_directory_path() / ("exim-ban-bans-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
