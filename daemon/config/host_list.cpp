@@ -6,20 +6,12 @@ namespace exim_ban {
 
 HostList parse_host_list(std::string_view text, const std::string& file) {
     HostList list;
-    int line_number = 0;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        std::string_view line = text.substr(start, end - start);
-        start = end + 1;
-        ++line_number;
+    for_each_line(text, [&](std::string_view line, int line_number) {
         if (const auto hash = line.find('#'); hash != std::string_view::npos)
             line = line.substr(0, hash);
         line = trim(line);
         if (line.empty())
-            continue;
+            return;
         // Exim allows "<; a ; b" lists and ':' separators only inline; a file
         // holds one item a line, optionally preceded by "!" (negation), which
         // cannot mean "never ban" here.
@@ -30,7 +22,7 @@ HostList parse_host_list(std::string_view text, const std::string& file) {
                 file + ':' + std::to_string(line_number) + ": \"" + std::string(line) +
                 "\" is not an IP address or network; skipped (exim-ban does no DNS)");
         }
-    }
+    });
     return list;
 }
 

@@ -21,27 +21,25 @@ IniDocument parse_ini(std::string_view text, const std::string& file) {
     IniDocument document{file, {}};
     IniEntry* current = nullptr;
     std::size_t key_indent = std::string_view::npos;
-    int line_number = 0;
+    // Trailing blank lines end a value rather than belong to it.
+    auto finish_current = [&] {
+        if (current != nullptr) {
+            while (current->value.size() > 1 && current->value.back().text.empty())
+                current->value.pop_back();
+        }
+        current = nullptr;
+    };
 
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        const std::string_view raw = text.substr(start, end - start);
-        start = end + 1;
-        ++line_number;
-
+    for_each_line(text, [&](std::string_view raw, int line_number) {
         const std::string_view stripped = trim(raw);
         if (stripped.starts_with('#') || stripped.starts_with(';'))
-            continue;
+            return;
         const std::string_view value = trim(strip_inline_comment(raw));
         if (value.empty()) {
-            // A blank line inside a value is kept, as ConfigParser does
-            // (trailing blank lines are dropped at the end).
+            // A blank line inside a value is kept, as ConfigParser does.
             if (current != nullptr && stripped.empty())
                 current->value.push_back({"", file, line_number});
-            continue;
+            return;
         }
 
         std::size_t indent = 0;
@@ -49,20 +47,15 @@ IniDocument parse_ini(std::string_view text, const std::string& file) {
             ++indent;
         if (current != nullptr && key_indent != std::string_view::npos && indent > key_indent) {
             current->value.push_back({std::string(value), file, line_number});
-            continue;
+            return;
         }
-
-        if (current != nullptr) {
-            while (current->value.size() > 1 && current->value.back().text.empty())
-                current->value.pop_back();
-        }
-        current = nullptr;
+        finish_current();
         key_indent = indent;
 
         if (value.front() == '[' && value.back() == ']' && value.size() > 2) {
             document.sections.push_back(
                 {std::string(value.substr(1, value.size() - 2)), line_number, {}});
-            continue;
+            return;
         }
 
         const std::size_t delimiter = value.find_first_of("=:");
@@ -79,11 +72,8 @@ IniDocument parse_ini(std::string_view text, const std::string& file) {
         entries.push_back({std::string(trim(value.substr(0, delimiter))),
                            {{std::string(trim(value.substr(delimiter + 1))), file, line_number}}});
         current = &entries.back();
-    }
-    if (current != nullptr) {
-        while (current->value.size() > 1 && current->value.back().text.empty())
-            current->value.pop_back();
-    }
+    });
+    finish_current();
     return document;
 }
 

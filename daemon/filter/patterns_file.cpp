@@ -15,17 +15,10 @@ LoadedFilter parse_patterns_file(std::string_view text, const std::string& file)
     LoadedFilter filter;
     filter.name = file;
     filter.source = file;
-    int line_number = 0;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        const std::string_view line = trim(text.substr(start, end - start));
-        start = end + 1;
-        ++line_number;
+    for_each_line(text, [&](std::string_view raw, int line_number) {
+        const std::string_view line = trim(raw);
         if (line.empty() || line.front() == '#')
-            continue;
+            return;
 
         const std::size_t at = line.find(ip_placeholder);
         if (at == std::string_view::npos ||
@@ -46,7 +39,7 @@ LoadedFilter parse_patterns_file(std::string_view text, const std::string& file)
             filter.warnings.push_back(file + ':' + std::to_string(line_number) +
                                       ": pattern is not anchored with '^': text the client sends "
                                       "earlier in a log line could supply the address");
-    }
+    });
     if (filter.failregex.empty())
         throw LoadError(file, 0,
                         "holds no pattern: add one regex a line with __IP__ for the address");

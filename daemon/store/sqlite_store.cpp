@@ -3,6 +3,7 @@
 #include "store/hit_record.hpp"
 #include "store/schema.hpp"
 
+#include <functional>
 #include <sqlite3.h>
 
 namespace exim_ban {
@@ -108,14 +109,10 @@ void SqliteStore::fold_uncounted_batches() {
     s.uncounted.reset();
     if (last_batch_id_ == through)
         return;
-    s.begin.run();
-    try {
-        write_counts(counts, last_batch_id_);
-        s.commit.run();
-    } catch (...) {
-        s.rollback.run();
-        throw;
-    }
+    // At start-up a failure is fatal: say so rather than run with counts
+    // that would then be folded in twice.
+    if (auto failure = in_transaction([&] { write_counts(counts, last_batch_id_); }))
+        throw SqliteError("cannot count the batches of an interrupted run: " + failure->message, 0);
 }
 
 void SqliteStore::add_counts(const Counts& counts) {
@@ -175,7 +172,7 @@ std::int64_t SqliteStore::write(const Batch& batch, Counts& counts) {
     return last_id;
 }
 
-std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
+std::optional<StoreFailure> SqliteStore::in_transaction(const std::function<void()>& work) {
     Statements& s = *statements_;
     try {
         s.begin.run();
@@ -183,37 +180,11 @@ std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
         return StoreFailure{error.what(), true};
     }
     try {
-        Counts counts;
-        const std::int64_t last_id = write(batch, counts);
-        std::size_t new_keys = 0;
-        for (const auto& [jail, keys] : counts) {
-            const auto pending = pending_.find(jail);
-            for (const auto& [key, hits] : keys)
-                new_keys += (pending == pending_.end() || !pending->second.contains(key)) ? 1 : 0;
-        }
-        const bool checkpoint = pending_keys_ + new_keys >= checkpoint_keys;
-        if (checkpoint) {
-            add_counts(pending_);
-            add_counts(counts);
-            s.set_counted_through.bind(1, last_id).run();
-        }
+        work();
         s.commit.run();
-        last_batch_id_ = last_id;
-        // Memory changes only once the batch has committed.
-        if (checkpoint) {
-            pending_.clear();
-            pending_keys_ = 0;
-        } else {
-            for (const auto& [jail, keys] : counts) {
-                auto& target = pending_[jail];
-                for (const auto& [key, hits] : keys)
-                    target[key] += hits;
-            }
-            pending_keys_ += new_keys;
-        }
         return std::nullopt;
     } catch (const SqliteError& error) {
-        // Nothing of the batch stays; the caller keeps it for the next try.
+        // Nothing of the work stays; the caller keeps what it wanted written.
         try {
             s.rollback.run();
         } catch (const SqliteError&) {
@@ -223,28 +194,52 @@ std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
     }
 }
 
+std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
+    Counts counts;
+    std::int64_t last_id = 0;
+    std::size_t new_keys = 0;
+    bool checkpoint = false;
+    auto failure = in_transaction([&] {
+        last_id = write(batch, counts);
+        for (const auto& [jail, keys] : counts) {
+            const auto pending = pending_.find(jail);
+            for (const auto& [key, hits] : keys)
+                new_keys += (pending == pending_.end() || !pending->second.contains(key)) ? 1 : 0;
+        }
+        checkpoint = pending_keys_ + new_keys >= checkpoint_keys;
+        if (checkpoint) {
+            add_counts(pending_);
+            add_counts(counts);
+            statements_->set_counted_through.bind(1, last_id).run();
+        }
+    });
+    if (failure)
+        return failure;
+    // Memory changes only once the batch has committed.
+    last_batch_id_ = last_id;
+    if (checkpoint) {
+        pending_.clear();
+        pending_keys_ = 0;
+    } else {
+        for (const auto& [jail, keys] : counts) {
+            auto& target = pending_[jail];
+            for (const auto& [key, hits] : keys)
+                target[key] += hits;
+        }
+        pending_keys_ += new_keys;
+    }
+    return std::nullopt;
+}
+
 std::optional<StoreFailure> SqliteStore::checkpoint_counts() {
     if (pending_.empty())
         return std::nullopt;
-    Statements& s = *statements_;
-    try {
-        s.begin.run();
-    } catch (const SqliteError& error) {
-        return StoreFailure{error.what(), true};
-    }
-    try {
-        write_counts(pending_, last_batch_id_);
-        s.commit.run();
+    auto failure = in_transaction([&] { write_counts(pending_, last_batch_id_); });
+    if (!failure) {
         pending_.clear();
         pending_keys_ = 0;
-        return std::nullopt;
-    } catch (const SqliteError& error) {
-        try {
-            s.rollback.run();
-        } catch (const SqliteError&) {
-        }
-        return StoreFailure{error.what(), error.busy() || error.full()};
     }
+    return failure;
 }
 
 std::vector<FileOffset> SqliteStore::file_offsets() {

@@ -5,6 +5,7 @@
 #include "store/store.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -44,6 +45,8 @@ class SqliteStore final : public Store {
     void add_counts(const Counts& counts);
     void write_counts(const Counts& counts, std::int64_t counted_through);
     void fold_uncounted_batches();
+    // Runs `work` in one transaction; on an SQLite error rolls it back.
+    std::optional<StoreFailure> in_transaction(const std::function<void()>& work);
 
     SqliteDatabase database_;
     std::unique_ptr<Statements> statements_;

@@ -1,4 +1,5 @@
 #include "config/check_config_command.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -9,10 +10,8 @@
 using namespace exim_ban;
 
 TEST_CASE("check-config prints effective settings and their origins, or the error", "[config]") {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("exim-ban-check-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::filesystem::create_directory_symlink(EXIM_BAN_FILTERS_DIR, dir / "filters.d");
+    const exim_ban::testing::TempDir dir;
+    dir.link_shipped_filters(EXIM_BAN_FILTERS_DIR);
     std::ofstream(dir / "exim-ban.conf")
         << "[DEFAULT]\nbantime = 2h ; two hours\n"
            "[exim]\nenabled = true\nlogpath = /var/log/exim4/mainlog\n";
@@ -29,5 +28,4 @@ TEST_CASE("check-config prints effective settings and their origins, or the erro
     CHECK_THAT(err2.str(),
                Catch::Contains("exim-ban.local:2: [exim] filter = exim[mode=fast] does not load") &&
                    Catch::Contains("<mdre-fast> names nothing"));
-    std::filesystem::remove_all(dir);
 }

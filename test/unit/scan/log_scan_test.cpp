@@ -2,6 +2,7 @@
 #include "filter/filter_loader.hpp"
 #include "scan/log_scan.hpp"
 #include "scan/scan_report_format.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -14,21 +15,17 @@ using namespace exim_ban;
 
 namespace {
 
-// A file in a fresh temporary directory, removed with it.
+// A log file in a fresh temporary directory, removed with it.
 class TempLog {
   public:
     explicit TempLog(const std::string& content) {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("exim-ban-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-        std::filesystem::create_directories(dir_);
         std::ofstream(path(), std::ios::binary) << content;
     }
-    ~TempLog() { std::filesystem::remove_all(dir_); }
     std::string path() const { return (dir_ / "mainlog").string(); }
+    std::string directory() const { return dir_.path().string(); }
 
   private:
-    static inline int counter_ = 0;
-    std::filesystem::path dir_;
+    exim_ban::testing::TempDir dir_;
 };
 
 const LoadedFilter& exim_filter() {
@@ -95,9 +92,9 @@ TEST_CASE("a missing or unreadable log is a clear error", "[scan]") {
                       Catch::Contains("cannot open /nonexistent/mainlog") &&
                           Catch::Contains("No such file"));
     const TempLog log("x\n");
-    CHECK_THROWS_WITH(scan_log(LogFile(std::filesystem::path(log.path()).parent_path().string()),
-                               LineMatcher(exim_filter().matcher_patterns()), nullptr),
-                      Catch::Contains("cannot read") && Catch::Contains("directory"));
+    CHECK_THROWS_WITH(
+        scan_log(LogFile(log.directory()), LineMatcher(exim_filter().matcher_patterns()), nullptr),
+        Catch::Contains("cannot read") && Catch::Contains("directory"));
 }
 
 TEST_CASE("the text report mirrors fail2ban-regex's summary", "[scan]") {

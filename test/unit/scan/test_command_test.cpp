@@ -1,4 +1,5 @@
 #include "scan/test_command.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -45,10 +46,8 @@ TEST_CASE("filters directory: explicit, installed, else the source tree", "[comm
 }
 
 TEST_CASE("test with bans replays the hits through a jail's policy from a config", "[command]") {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("exim-ban-bans-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::filesystem::create_directory_symlink(EXIM_BAN_FILTERS_DIR, dir / "filters.d");
+    const exim_ban::testing::TempDir dir;
+    dir.link_shipped_filters(EXIM_BAN_FILTERS_DIR);
     std::ofstream(dir / "exim-ban.conf")
         << "[DEFAULT]\nignoreself = false\n"
            "[exim]\nenabled = true\nlogpath = /var/log/exim4/mainlog\n"
@@ -86,5 +85,4 @@ TEST_CASE("test with bans replays the hits through a jail's policy from a config
     std::ostringstream out2, err2;
     CHECK(run_test_command(options, out2, err2) == 1);
     CHECK_THAT(err2.str(), Catch::Contains("has no jail [nosuch] (jails: exim)"));
-    std::filesystem::remove_all(dir);
 }

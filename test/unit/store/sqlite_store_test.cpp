@@ -1,5 +1,6 @@
 #include "store/sqlite_database.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -12,24 +13,9 @@
 #include <unistd.h>
 
 using namespace exim_ban;
+using exim_ban::testing::TempDir;
 
 namespace {
-
-class TempDir {
-  public:
-    TempDir() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("exim-ban-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::filesystem::path operator/(const char* name) const { return path_ / name; }
-
-  private:
-    static inline int counter_ = 0;
-    std::filesystem::path path_;
-};
 
 BanKey key(const char* address) {
     return ban_key(*IpAddress::parse(address), 64);
