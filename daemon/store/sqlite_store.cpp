@@ -197,16 +197,15 @@ std::optional<StoreFailure> SqliteStore::in_transaction(const std::function<void
 std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
     Counts counts;
     std::int64_t last_id = 0;
-    std::size_t new_keys = 0;
     bool checkpoint = false;
     auto failure = in_transaction([&] {
         last_id = write(batch, counts);
-        for (const auto& [jail, keys] : counts) {
-            const auto pending = pending_.find(jail);
-            for (const auto& [key, hits] : keys)
-                new_keys += (pending == pending_.end() || !pending->second.contains(key)) ? 1 : 0;
-        }
-        checkpoint = pending_keys_ + new_keys >= checkpoint_keys;
+        // An upper bound (a key may be pending already) spares a lookup per
+        // key; at worst the checkpoint comes a little early.
+        std::size_t batch_keys = 0;
+        for (const auto& [jail, keys] : counts)
+            batch_keys += keys.size();
+        checkpoint = pending_keys_ + batch_keys >= checkpoint_keys;
         if (checkpoint) {
             add_counts(pending_);
             add_counts(counts);
@@ -223,10 +222,12 @@ std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
     } else {
         for (const auto& [jail, keys] : counts) {
             auto& target = pending_[jail];
-            for (const auto& [key, hits] : keys)
-                target[key] += hits;
+            for (const auto& [key, hits] : keys) {
+                auto [slot, fresh] = target.try_emplace(key, 0);
+                slot->second += hits;
+                pending_keys_ += fresh ? 1 : 0;
+            }
         }
-        pending_keys_ += new_keys;
     }
     return std::nullopt;
 }
