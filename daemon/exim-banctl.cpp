@@ -2,6 +2,7 @@
 // its module.
 #include "config/check_config_command.hpp"
 #include "config/config_loader.hpp"
+#include "firewall/nft_commands.hpp"
 #include "scan/test_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -46,6 +47,15 @@ int main(int argc, char** argv) {
         "check-config", "Validate exim-ban.conf and its filters, and print the effective settings");
     check_config->add_option("--config", config_file, "the config file")->capture_default_str();
 
+    bool nft_list_json = false;
+    auto* nft_list = app.add_subcommand(
+        "nft-list", "Show the bans in the kernel (table inet exim_ban): jail, element, "
+                    "time left, timeout, packets and bytes blocked (needs root, no daemon)");
+    nft_list->add_flag("--json", nft_list_json, "print one JSON object");
+    auto* nft_flush = app.add_subcommand(
+        "nft-flush", "Delete table inet exim_ban and every ban in it, nothing else "
+                     "(needs root; exim-band restores its active bans when it starts)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -60,5 +70,9 @@ int main(int argc, char** argv) {
     }
     if (check_config->parsed())
         return exim_ban::run_check_config(config_file, std::cout, std::cerr);
+    if (nft_list->parsed())
+        return exim_ban::run_nft_list(nft_list_json, std::cout, std::cerr);
+    if (nft_flush->parsed())
+        return exim_ban::run_nft_flush(std::cout, std::cerr);
     return 2;
 }

@@ -75,16 +75,24 @@ class Retrier {
                 result_.outcomes[indices[0]].status = WriteOutcome::Status::refused;
                 return;
             }
-            if (!innocent.empty()) {
+            // The writes of accepted messages were undone only because the
+            // batch was: they go again together. The refused are split.
+            if (!innocent.empty())
                 attempt(innocent);
-                attempt(suspect);
-                return;
-            }
-            const auto middle = suspect.begin() + static_cast<std::ptrdiff_t>(suspect.size() / 2);
-            attempt(std::vector<std::size_t>(suspect.begin(), middle));
-            attempt(std::vector<std::size_t>(middle, suspect.end()));
+            split(suspect);
             return;
         }
+    }
+
+    void split(const std::vector<std::size_t>& suspect) {
+        if (suspect.size() == 1) {
+            // Alone in its refused message: the error was its own.
+            result_.outcomes[suspect[0]].status = WriteOutcome::Status::refused;
+            return;
+        }
+        const auto middle = suspect.begin() + static_cast<std::ptrdiff_t>(suspect.size() / 2);
+        attempt(std::vector<std::size_t>(suspect.begin(), middle));
+        attempt(std::vector<std::size_t>(middle, suspect.end()));
     }
 
     std::vector<ElementWrite> writes_;

@@ -47,7 +47,8 @@ struct ElementFailure {
     std::string reason; // names the element and what went wrong
 };
 
-// Nothing could be done: the socket failed, the table is not usable.
+// The kernel could not be reached (socket, permission) or the table is not
+// usable; no element is to blame.
 struct FirewallFault {
     int error = 0; // an errno value, 0 when none applies
     std::string message;
@@ -57,7 +58,10 @@ struct CommitResult {
     std::size_t added = 0; // elements added or renewed
     std::size_t removed = 0;
     std::vector<ElementFailure> failures;
-    std::optional<FirewallFault> fault; // set: nothing was applied
+    // Set: the kernel could not be reached or the table is unusable; only
+    // what added/removed count was applied, the rest was dropped (the
+    // store still has it; reconcile() restores it).
+    std::optional<FirewallFault> fault;
     bool ok() const { return !fault && failures.empty(); }
 };
 
@@ -84,7 +88,7 @@ class Firewall {
     virtual void setup(const std::vector<FirewallJail>& jails) = 0;
 
     // Stage a change; nothing reaches the kernel before commit(). For one
-    // (jail, key) the last staged change wins. `add` bans the key for
+    // element (a jail's key, IPv6 widened) the last staged change wins. `add` bans the key for
     // `timeout` from the commit: a key already banned gets the new timeout
     // and its counters restart. An IPv6 key is widened to the jail's
     // ipv6_prefix; an IPv4 network or an IPv6 network wider than that is
@@ -96,8 +100,8 @@ class Firewall {
 
     // Applies every staged change in one batch and clears the stage. A
     // batch the kernel refuses is retried in parts, so that each refused
-    // element is reported in `failures` and all others are applied. `fault`
-    // is set when nothing could be applied.
+    // element is reported in `failures` and all others are applied. A set or
+    // table deleted by hand meanwhile is made again first.
     virtual CommitResult commit() = 0;
 
     // What the kernel holds now; table_present is false when there is no

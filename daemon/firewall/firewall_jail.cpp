@@ -96,7 +96,9 @@ std::vector<std::string> jail_rule_texts(const FirewallJail& jail) {
         if (!ports.empty()) {
             const std::string verdict =
                 jail.verdict == Verdict::drop ? "drop" : "reject with tcp reset";
-            rules.push_back("tcp dport " + ports_text(ports) + ' ' + match + ' ' + verdict);
+            std::string rule = "tcp dport " + ports_text(ports);
+            rule.append(" ").append(match).append(" ").append(verdict);
+            rules.push_back(std::move(rule));
         } else if (jail.verdict == Verdict::drop) {
             rules.push_back(match + " drop");
         } else {

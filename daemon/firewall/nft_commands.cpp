@@ -4,16 +4,30 @@
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
 
+#include <optional>
+
 namespace exim_ban {
+namespace {
+
+// What the kernel holds; nullopt, with the reason on `err`, when it cannot say.
+std::optional<ListResult> read_table(NftablesFirewall& firewall, std::ostream& err) {
+    ListResult listing = firewall.list();
+    if (listing.fault) {
+        err << "exim-banctl: " << listing.fault->message << '\n';
+        return std::nullopt;
+    }
+    return listing;
+}
+
+} // namespace
 
 int run_nft_list(bool json, std::ostream& out, std::ostream& err) {
     try {
         NftablesFirewall firewall;
-        const ListResult listing = firewall.list();
-        if (listing.fault) {
-            err << "exim-banctl: " << listing.fault->message << '\n';
+        const auto read = read_table(firewall, err);
+        if (!read)
             return 1;
-        }
+        const ListResult& listing = *read;
         if (json)
             out << element_json(listing).dump() << '\n';
         else
@@ -30,11 +44,10 @@ int run_nft_flush(std::ostream& out, std::ostream& err) {
     try {
         NftablesFirewall firewall;
         // Listing first tells "nothing to remove" apart from "removed".
-        const ListResult listing = firewall.list();
-        if (listing.fault) {
-            err << "exim-banctl: " << listing.fault->message << '\n';
+        const auto read = read_table(firewall, err);
+        if (!read)
             return 1;
-        }
+        const ListResult& listing = *read;
         if (!listing.table_present) {
             out << "no table inet exim_ban: nothing to remove\n";
             return 0;

@@ -78,19 +78,21 @@ NftablesFirewall::~NftablesFirewall() = default;
 void NftablesFirewall::setup(const std::vector<FirewallJail>& jails) {
     if (const auto problem = jails_problem(jails))
         throw FirewallSetupError(*problem, EINVAL);
+    // A reload that fails leaves the jails (and the kernel) as they were.
+    const std::vector<FirewallJail> previous = staged_.jails();
     staged_.set_jails(jails);
+    const auto refuse = [&](const FirewallFault& problem) {
+        staged_.set_jails(previous);
+        throw FirewallSetupError(problem.message, problem.error);
+    };
 
     Structure structure;
-    if (const auto problem = plan_structure(structure)) {
-        staged_.set_jails({});
-        throw FirewallSetupError(problem->message, problem->error);
-    }
+    if (const auto problem = plan_structure(structure))
+        refuse(*problem);
     bool set_missing = false;
     const BatchAttempt sent = send_batch({}, structure, set_missing);
-    if (sent.status != BatchAttempt::Status::applied) {
-        staged_.set_jails({});
-        throw FirewallSetupError(sent.fault.message, sent.fault.error);
-    }
+    if (sent.status != BatchAttempt::Status::applied)
+        refuse(sent.fault);
     for (const auto& set : structure.stale_sets)
         spdlog::info("firewall: deleted set {} of a jail no longer configured", set);
 }

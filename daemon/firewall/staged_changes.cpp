@@ -1,5 +1,6 @@
 #include "firewall/staged_changes.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -29,6 +30,7 @@ void StagedChanges::remove(std::string_view jail, const BanKey& key) {
 
 TakenChanges StagedChanges::take() {
     index_.clear();
+    index_.shrink_to_fit();
     return TakenChanges{std::exchange(changes_, {}), std::exchange(refused_, {})};
 }
 
@@ -54,19 +56,40 @@ void StagedChanges::stage(ElementChangeKind kind, std::string_view jail, const B
     }
 
     ElementChange change{kind, *jail_index, key, *element, timeout};
-    const auto [slot, inserted] = index_.try_emplace(Slot{*jail_index, *element}, changes_.size());
-    if (inserted)
-        changes_.push_back(change);
-    else
-        changes_[slot->second] = change;
+    if (2 * (changes_.size() + 1) > index_.size())
+        grow_index();
+    const std::size_t mask = index_.size() - 1;
+    for (std::size_t slot = hash(change.jail, change.element) & mask;; slot = (slot + 1) & mask) {
+        if (index_[slot] == 0) {
+            index_[slot] = static_cast<std::uint32_t>(changes_.size() + 1);
+            changes_.push_back(change);
+            return;
+        }
+        ElementChange& staged = changes_[index_[slot] - 1];
+        if (staged.jail == change.jail && staged.element == change.element) {
+            staged = change;
+            return;
+        }
+    }
 }
 
-std::size_t StagedChanges::SlotHash::operator()(const Slot& slot) const noexcept {
-    // FNV-1a over the element bytes; the jail index and family mixed in.
-    std::size_t hash = 1469598103934665603ULL ^ (slot.jail * 2 + (slot.element.size() == 16));
-    for (const std::uint8_t byte : slot.element.data())
+void StagedChanges::grow_index() {
+    index_.assign(std::max<std::size_t>(64, index_.size() * 2), 0);
+    const std::size_t mask = index_.size() - 1;
+    for (std::size_t i = 0; i < changes_.size(); ++i) {
+        std::size_t slot = hash(changes_[i].jail, changes_[i].element) & mask;
+        while (index_[slot] != 0)
+            slot = (slot + 1) & mask;
+        index_[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+}
+
+std::size_t StagedChanges::hash(std::size_t jail, const ElementKey& element) {
+    // FNV-1a over the element bytes, the jail and family mixed in.
+    std::uint64_t hash = 1469598103934665603ULL ^ (jail * 2 + (element.size() == 16 ? 1 : 0));
+    for (const std::uint8_t byte : element.data())
         hash = (hash ^ byte) * 1099511628211ULL;
-    return hash;
+    return static_cast<std::size_t>(hash ^ (hash >> 29));
 }
 
 } // namespace exim_ban

@@ -95,9 +95,11 @@ TableCheck check_table(const TableSnapshot& table, const std::vector<FirewallJai
         const auto jail_set = parse_jail_set_name(set.name);
         if (jail_set && is_jail(jail_set->jail)) {
             const std::string difference = set_difference(set, jail_set->family);
-            if (!difference.empty())
-                check.in_the_way.push_back("set " + set.name + " in " + table_text + " has " +
-                                           difference);
+            if (!difference.empty()) {
+                std::string problem = "set " + set.name;
+                problem.append(" in ").append(table_text).append(" has ").append(difference);
+                check.in_the_way.push_back(std::move(problem));
+            }
         } else if (jail_set && set.comment == jail_set_comment(jail_set->jail)) {
             check.stale_sets.push_back(set.name);
         } else {
