@@ -128,7 +128,7 @@ void SqliteStore::write_counts(const Counts& counts, std::int64_t counted_throug
     statements_->set_counted_through.bind(1, counted_through).run();
 }
 
-std::int64_t SqliteStore::write(const Batch& batch, Counts& counts) {
+std::int64_t SqliteStore::write(const Batch& batch) {
     Statements& s = *statements_;
     for (const auto& file : batch.files) {
         s.upsert_file.bind(1, file.path)
@@ -146,7 +146,6 @@ std::int64_t SqliteStore::write(const Batch& batch, Counts& counts) {
         auto [range, fresh] = span.try_emplace(hit.jail, hit.time, hit.time);
         range->second.first = std::min(range->second.first, hit.time);
         range->second.second = std::max(range->second.second, hit.time);
-        ++counts[hit.jail][hit.key];
     }
     std::int64_t last_id = last_batch_id_;
     for (const auto& [jail, records] : data) {
@@ -194,19 +193,33 @@ std::optional<StoreFailure> SqliteStore::in_transaction(const std::function<void
     }
 }
 
+// Adds the batch's hits to `counts`, one lookup per hit; consecutive hits
+// of one jail share the jail's map.
+void SqliteStore::count_hits(const Batch& batch, Counts& counts, std::size_t* new_keys) {
+    const std::string* jail = nullptr;
+    std::unordered_map<BanKey, std::int64_t, IpPrefixHash>* keys = nullptr;
+    for (const auto& hit : batch.hits) {
+        if (jail == nullptr || *jail != hit.jail) {
+            jail = &hit.jail;
+            keys = &counts[hit.jail];
+        }
+        auto [slot, fresh] = keys->try_emplace(hit.key, 0);
+        ++slot->second;
+        if (new_keys != nullptr && fresh)
+            ++*new_keys;
+    }
+}
+
 std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
-    Counts counts;
     std::int64_t last_id = 0;
-    bool checkpoint = false;
+    // The batch's hit count bounds its new keys: deciding on it spares a
+    // lookup per hit; at worst the checkpoint comes a little early.
+    const bool checkpoint = pending_keys_ + batch.hits.size() >= checkpoint_keys;
     auto failure = in_transaction([&] {
-        last_id = write(batch, counts);
-        // An upper bound (a key may be pending already) spares a lookup per
-        // key; at worst the checkpoint comes a little early.
-        std::size_t batch_keys = 0;
-        for (const auto& [jail, keys] : counts)
-            batch_keys += keys.size();
-        checkpoint = pending_keys_ + batch_keys >= checkpoint_keys;
+        last_id = write(batch);
         if (checkpoint) {
+            Counts counts;
+            count_hits(batch, counts, nullptr);
             add_counts(pending_);
             add_counts(counts);
             statements_->set_counted_through.bind(1, last_id).run();
@@ -220,14 +233,7 @@ std::optional<StoreFailure> SqliteStore::commit(const Batch& batch) {
         pending_.clear();
         pending_keys_ = 0;
     } else {
-        for (const auto& [jail, keys] : counts) {
-            auto& target = pending_[jail];
-            for (const auto& [key, hits] : keys) {
-                auto [slot, fresh] = target.try_emplace(key, 0);
-                slot->second += hits;
-                pending_keys_ += fresh ? 1 : 0;
-            }
-        }
+        count_hits(batch, pending_, &pending_keys_);
     }
     return std::nullopt;
 }

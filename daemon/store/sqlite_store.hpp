@@ -41,7 +41,8 @@ class SqliteStore final : public Store {
     struct Statements;
     // Per jail, per key: hits not yet in key_hits.
     using Counts = std::map<std::string, std::unordered_map<BanKey, std::int64_t, IpPrefixHash>>;
-    std::int64_t write(const Batch& batch, Counts& counts);
+    std::int64_t write(const Batch& batch);
+    static void count_hits(const Batch& batch, Counts& counts, std::size_t* new_keys);
     void add_counts(const Counts& counts);
     void write_counts(const Counts& counts, std::int64_t counted_through);
     void fold_uncounted_batches();
