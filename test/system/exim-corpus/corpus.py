@@ -734,13 +734,17 @@ def define_more():
 
     add(v4(70), "attacker", "B 587 EHLO [victim] then a wrong password", helo_literal_guess)
 
-    def helo_literal6(c):
-        s = session(c, "A", 25, helo=f"[IPv6:{victim(1, 6)}]")
-        s.cmd("AUTH LOGIN", 503)
-        s.quit()
-        c.expect("A", "not_advertised", "no_mail")
+    def helo_literal_auth(inst, helo, kinds):
+        """EHLO with a victim's address literal, then AUTH that port 25 refuses"""
+        def run(c):
+            s = session(c, inst, 25, helo=helo)
+            s.cmd("AUTH LOGIN", 503)
+            s.quit()
+            c.expect(inst, *kinds)
+        return run
 
-    add(v6(70), "attacker", "A 25 EHLO [IPv6:victim] then AUTH (not advertised)", helo_literal6)
+    add(v6(70), "attacker", "A 25 EHLO [IPv6:victim] then AUTH (not advertised)",
+        helo_literal_auth("A", f"[IPv6:{victim(1, 6)}]", ["not_advertised", "no_mail"]))
 
     def helo_junk(c):
         s = Session(c, "A", 25)
@@ -822,13 +826,8 @@ def define_more():
 
     add(v6(74), "attacker", "B 25 recipient naming a victim", rcpt_injection)
 
-    def helo_literal_tls(c):
-        s = session(c, "B", 25, helo=f"[{victim(10)}]")
-        s.cmd("AUTH LOGIN", 503)
-        s.quit()
-        c.expect("B", "tls_required", "no_mail")
-
-    add(v4(77), "attacker", "B 25 EHLO [victim], AUTH without TLS", helo_literal_tls)
+    add(v4(77), "attacker", "B 25 EHLO [victim], AUTH without TLS",
+        helo_literal_auth("B", f"[{victim(10)}]", ["tls_required", "no_mail"]))
 
     def sync_injection(c):
         # both the rejected command and the "next input" are client text that
