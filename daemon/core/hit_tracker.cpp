@@ -48,19 +48,16 @@ void HitTracker::forget_idlest() {
     }
 }
 
-std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t time) {
-    KeyState& state = state_of(key);
-    ++state.lifetime_hits;
-
+bool HitTracker::enter_window(KeyState& state, std::int64_t time) const {
     const std::uint32_t capacity = policy_.maxretry;
     std::int64_t* recent = state.recent();
     const std::int64_t newest =
         state.recent_count == 0 ? time
                                 : recent[(state.recent_head + state.recent_count - 1) % capacity];
     if (time < newest)
-        return std::nullopt; // out of order: counted in the lifetime, not in the window
+        return false; // out of order: counted in the lifetime, not in the window
     if (time < state.banned_until)
-        return std::nullopt; // already banned: the firewall has it
+        return false; // already banned: the firewall has it
 
     // Append, dropping the oldest when the ring is full.
     if (state.recent_count == capacity) {
@@ -75,7 +72,13 @@ std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t ti
         state.recent_head = (state.recent_head + 1) % capacity;
         --state.recent_count;
     }
-    if (state.recent_count < capacity)
+    return state.recent_count == capacity;
+}
+
+std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t time) {
+    KeyState& state = state_of(key);
+    ++state.lifetime_hits;
+    if (!enter_window(state, time))
         return std::nullopt;
 
     const BanLength length = ban_length(policy_, state.bans, state.lifetime_hits);
@@ -90,6 +93,18 @@ std::optional<BanDecision> HitTracker::record(const BanKey& key, std::int64_t ti
     state.banned_until = time + length.duration.count();
     state.recent_count = 0; // a ban starts the count afresh, as fail2ban does
     return decision;
+}
+
+void HitTracker::record_stale(const BanKey& key) {
+    ++state_of(key).lifetime_hits;
+}
+
+void HitTracker::replay(const BanKey& key, std::int64_t time) {
+    KeyState& state = state_of(key);
+    // The ban this hit completed is already in the history restored before
+    // (or was withheld); either way the count starts afresh, as it did.
+    if (enter_window(state, time))
+        state.recent_count = 0;
 }
 
 void HitTracker::note_ban(const BanKey& key, std::int64_t until) {

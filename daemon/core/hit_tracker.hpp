@@ -46,12 +46,21 @@ class HitTracker {
     // counted but cannot make a ban out of order.
     std::optional<BanDecision> record(const BanKey& key, std::int64_t time);
 
+    // A hit too old to judge (read from a backlog, older than findtime):
+    // counted in the key's lifetime, never in its window.
+    void record_stale(const BanKey& key);
+
     // A manual ban (or one restored at start-up) that the tracker must know
     // of, so that it neither bans the key again while it lasts nor forgets
     // it when escalating the next one.
     void note_ban(const BanKey& key, std::int64_t until);
     // Seeds a key's lifetime hits and ban count from the store.
     void restore(const BanKey& key, const KeyHistory& history);
+    // Puts a stored hit back into the key's findtime window, as record()
+    // did, without counting it again or judging it: after restore(), the
+    // store's recent hits of a jail replayed in commit order give the window
+    // the key had before the restart.
+    void replay(const BanKey& key, std::int64_t time);
 
     std::size_t tracked_keys() const { return keys_.size(); }
     std::uint64_t dropped_keys() const { return dropped_; }
@@ -74,6 +83,9 @@ class HitTracker {
         std::int64_t* recent() { return heap_recent ? heap_recent.get() : inline_recent.data(); }
     };
     KeyState& state_of(const BanKey& key);
+    // Appends a hit to the window; true when the window is full (maxretry
+    // hits inside findtime, the key not banned at `time`).
+    bool enter_window(KeyState& state, std::int64_t time) const;
     void forget_idlest();
 
     JailPolicy policy_;

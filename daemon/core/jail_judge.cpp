@@ -19,4 +19,14 @@ JailJudge::Outcome JailJudge::hit(const IpAddress& host, std::int64_t time) {
     return {Verdict::banned, key, decision};
 }
 
+JailJudge::Outcome JailJudge::hit(const IpAddress& host, std::int64_t time, std::int64_t now) {
+    if (time > now - tracker_.policy().findtime.count())
+        return hit(host, time);
+    const BanKey key = ban_key(host, tracker_.policy().ipv6_prefix);
+    if (host.is_loopback() || ignore_.contains(host))
+        return {Verdict::ignored, key, std::nullopt};
+    tracker_.record_stale(key);
+    return {Verdict::counted, key, std::nullopt};
+}
+
 } // namespace exim_ban

@@ -30,6 +30,10 @@ class JailJudge {
     };
 
     Outcome hit(const IpAddress& host, std::int64_t time);
+    // As hit(), for a daemon reading lines as they come: a hit at or before
+    // `now` - findtime (a backlog after downtime) is counted but can never
+    // start a ban, as a ban from it would be long overdue.
+    Outcome hit(const IpAddress& host, std::int64_t time, std::int64_t now);
 
     HitTracker& tracker() { return tracker_; }
     const HitTracker& tracker() const { return tracker_; }

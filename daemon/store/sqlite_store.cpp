@@ -48,12 +48,17 @@ struct SqliteStore::Statements {
         , key_bans(db, "SELECT count(*), coalesce(max(CASE WHEN lifted IS NULL THEN expires END), "
                        "0) FROM bans "
                        "WHERE key = ?1 AND jail = ?2")
+        , jail_keys(db, "SELECT key, hits FROM key_hits WHERE jail = ?1")
+        , jail_bans(db, "SELECT key, count(*), coalesce(max(CASE WHEN lifted IS NULL THEN expires "
+                        "END), 0) FROM bans WHERE jail = ?1 GROUP BY key")
+        , jail_recent(db, "SELECT data FROM hit_batches WHERE jail = ?1 AND last_ts > (SELECT "
+                          "max(last_ts) FROM hit_batches WHERE jail = ?1) - ?2 ORDER BY id")
         , purge(db, "DELETE FROM hit_batches WHERE last_ts < ?1 AND "
                     "id <= (SELECT value FROM meta WHERE name = 'counted_through')") {}
 
     SqliteStatement begin, commit, rollback, upsert_file, insert_hits, add_key_hits,
         set_counted_through, counted_through, uncounted, insert_ban, lift_ban, files, active,
-        key_hits, key_bans, purge;
+        key_hits, key_bans, jail_keys, jail_bans, jail_recent, purge;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& path) try
@@ -296,6 +301,41 @@ KeyHistory SqliteStore::history(const std::string& jail, const BanKey& key) {
     }
     bans.reset();
     return history;
+}
+
+JailMemory SqliteStore::jail_memory(const std::string& jail, std::chrono::seconds findtime) {
+    Statements& s = *statements_;
+    std::unordered_map<BanKey, KeyHistory, IpPrefixHash> histories;
+    s.jail_keys.bind(1, jail);
+    while (s.jail_keys.step()) {
+        if (auto key = parse_key(s.jail_keys.column_text(0)))
+            histories[*key].lifetime_hits = static_cast<std::uint64_t>(s.jail_keys.column_int(1));
+    }
+    s.jail_keys.reset();
+    if (auto keys = pending_.find(jail); keys != pending_.end()) {
+        for (const auto& [key, hits] : keys->second)
+            histories[key].lifetime_hits += static_cast<std::uint64_t>(hits);
+    }
+    s.jail_bans.bind(1, jail);
+    while (s.jail_bans.step()) {
+        if (auto key = parse_key(s.jail_bans.column_text(0))) {
+            KeyHistory& history = histories[*key];
+            history.bans = static_cast<unsigned>(s.jail_bans.column_int(1));
+            history.banned_until = s.jail_bans.column_int(2);
+        }
+    }
+    s.jail_bans.reset();
+
+    JailMemory memory;
+    memory.keys.assign(histories.begin(), histories.end());
+    s.jail_recent.bind(1, jail).bind(2, static_cast<std::int64_t>(findtime.count()));
+    while (s.jail_recent.step()) {
+        const std::string data = s.jail_recent.column_text(0);
+        for (std::size_t i = 0; auto record = read_hit_record(data, i); ++i)
+            memory.recent_hits.push_back({jail, record->key, record->time, record->pattern});
+    }
+    s.jail_recent.reset();
+    return memory;
 }
 
 std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {

@@ -5,22 +5,19 @@
 
 #include "core/ban_key.hpp"
 #include "core/hit_tracker.hpp"
+#include "core/log_position.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace exim_ban {
 
-// A watched file and how far it has been read.
-struct FileOffset {
-    std::string path;
-    std::uint64_t device = 0;
-    std::uint64_t inode = 0;
-    std::string head_hash; // of the file's first bytes: tells a new file from the old one
-    std::uint64_t offset = 0;
-};
+// A watched file and how far it has been read (see core/log_position.hpp).
+using FileOffset = LogPosition;
 
 struct StoredHit {
     std::string jail;
@@ -59,6 +56,12 @@ struct StoreFailure {
     bool retry; // a locked or full database may succeed later
 };
 
+// What a jail's hit tracker needs back after a restart.
+struct JailMemory {
+    std::vector<std::pair<BanKey, KeyHistory>> keys; // every key with hits or bans
+    std::vector<StoredHit> recent_hits;              // in commit order
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -68,6 +71,11 @@ class Store {
     // Bans not lifted whose expiry is after `now`.
     virtual std::vector<StoredBan> active_bans(std::int64_t now) = 0;
     virtual KeyHistory history(const std::string& jail, const BanKey& key) = 0;
+    // The jail's keys with their histories, and its hits of the batches
+    // whose newest hit is within `findtime` of the jail's newest hit (what
+    // HitTracker::replay needs to rebuild the findtime windows). Read at
+    // start-up and reload; throws std::runtime_error when it cannot be read.
+    virtual JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) = 0;
     // Deletes hits older than `before`; lifetime counts stay.
     virtual std::optional<StoreFailure> purge_hits(std::int64_t before) = 0;
 };

@@ -1,6 +1,9 @@
 #include "core/hit_tracker.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
+#include <vector>
 
 using namespace exim_ban;
 using std::chrono::seconds;
@@ -175,4 +178,68 @@ TEST_CASE("a manual ban is known to the tracker", "[tracker]") {
     auto ban = tracker.record(k, 5002);
     REQUIRE(ban);
     CHECK(ban->ban_number == 2);
+}
+
+TEST_CASE("a restart that restores histories and replays the stored hits decides as if none "
+          "happened",
+          "[tracker]") {
+    // What the daemon does after kill -9: the store gives back each key's
+    // history and the hits committed so far; the suffix of the log must then
+    // make exactly the bans an uninterrupted tracker makes.
+    JailPolicy policy = three_in_ten_minutes();
+    policy.increment = true;
+    policy.bantime = seconds{300};
+    policy.recidive_threshold = 12;
+    policy.recidive_bantime = seconds{5000};
+    const std::vector<BanKey> keys{key("192.0.2.1"), key("192.0.2.2"), key("2001:db8::1")};
+    struct Hit {
+        BanKey key;
+        std::int64_t time;
+    };
+    std::vector<Hit> hits;
+    std::uint32_t state = 12345; // a fixed LCG: the same sequence every run
+    std::int64_t t = 1000;
+    for (int i = 0; i < 600; ++i) {
+        state = state * 1103515245U + 12345U;
+        t += (state >> 16) % 120;
+        hits.push_back({keys[(state >> 8) % keys.size()], t - ((state >> 4) % 7 == 0 ? 30 : 0)});
+    }
+
+    HitTracker whole(policy, 1000);
+    std::vector<std::optional<BanDecision>> expected;
+    for (const auto& hit : hits)
+        expected.push_back(whole.record(hit.key, hit.time));
+    const auto bans = std::count_if(expected.begin(), expected.end(),
+                                    [](const auto& decision) { return decision.has_value(); });
+    REQUIRE(bans >= 10);
+
+    for (std::size_t split :
+         {std::size_t{1}, std::size_t{97}, std::size_t{250}, std::size_t{599}}) {
+        // The "store": lifetime hits, bans and the end of the latest ban per key.
+        std::map<BanKey, KeyHistory> histories;
+        for (std::size_t i = 0; i < split; ++i) {
+            KeyHistory& history = histories[hits[i].key];
+            ++history.lifetime_hits;
+            if (expected[i]) {
+                ++history.bans;
+                history.banned_until = expected[i]->start + expected[i]->duration.count();
+            }
+        }
+        HitTracker restarted(policy, 1000);
+        for (const auto& [k, history] : histories)
+            restarted.restore(k, history);
+        for (std::size_t i = 0; i < split; ++i)
+            restarted.replay(hits[i].key, hits[i].time);
+        for (std::size_t i = split; i < hits.size(); ++i) {
+            INFO("split " << split << ", hit " << i);
+            const auto decision = restarted.record(hits[i].key, hits[i].time);
+            REQUIRE(decision.has_value() == expected[i].has_value());
+            if (decision) {
+                CHECK(decision->start == expected[i]->start);
+                CHECK(decision->duration == expected[i]->duration);
+                CHECK(decision->reason == expected[i]->reason);
+                CHECK(decision->ban_number == expected[i]->ban_number);
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <thread>
@@ -225,4 +226,38 @@ TEST_CASE("a locked database fails the commit for a retry, and nothing is lost",
     REQUIRE_FALSE(store.commit(batch_with(2, 5)));
     CHECK(store.file_offsets()[0].offset == 2);
     CHECK(count(dir / "state.db", "SELECT sum(count) FROM hit_batches") == 6);
+}
+
+TEST_CASE("a jail's memory: every key's history and the hits inside findtime", "[store]") {
+    TempDir dir;
+    {
+        SqliteStore store(dir / "state.db");
+        Batch old = batch_with(10, 3, "192.0.2.1"); // hits at 1000..1002
+        old.hits.push_back({"other", key("192.0.2.9"), 1001, 0});
+        REQUIRE_FALSE(store.commit(old));
+        Batch recent;
+        recent.hits.push_back({"exim", key("2001:db8::1"), 5000, 2});
+        recent.hits.push_back({"exim", key("192.0.2.1"), 5100, 1});
+        recent.bans.push_back({"exim", key("192.0.2.1"), 5100, 8700, "maxretry", "log"});
+        REQUIRE_FALSE(store.commit(recent));
+    }
+    SqliteStore reopened(dir / "state.db");
+    const JailMemory memory = reopened.jail_memory("exim", std::chrono::seconds{600});
+    std::map<std::string, KeyHistory> keys;
+    for (const auto& [k, history] : memory.keys)
+        keys[k.to_string()] = history;
+    REQUIRE(keys.size() == 2);
+    CHECK(keys["192.0.2.1"].lifetime_hits == 4);
+    CHECK(keys["192.0.2.1"].bans == 1);
+    CHECK(keys["192.0.2.1"].banned_until == 8700);
+    CHECK(keys["2001:db8::/64"].lifetime_hits == 1);
+    CHECK(keys["2001:db8::/64"].bans == 0);
+    // Only the batch within 600 s of the newest hit (5100) comes back, in order.
+    REQUIRE(memory.recent_hits.size() == 2);
+    CHECK(memory.recent_hits[0].key == key("2001:db8::1"));
+    CHECK(memory.recent_hits[0].time == 5000);
+    CHECK(memory.recent_hits[0].pattern == 2);
+    CHECK(memory.recent_hits[1].time == 5100);
+    CHECK(reopened.jail_memory("exim", std::chrono::seconds{5000}).recent_hits.size() == 5);
+    CHECK(reopened.jail_memory("nojail", std::chrono::seconds{600}).keys.empty());
 }
