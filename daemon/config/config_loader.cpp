@@ -75,8 +75,11 @@ class Layers {
                 std::string joined;
                 for (const auto& line : entry.value) {
                     const std::string_view part = trim(line.text);
-                    if (!part.empty())
-                        joined += (joined.empty() ? "" : " ") + std::string(part);
+                    if (part.empty())
+                        continue;
+                    if (!joined.empty())
+                        joined += ' ';
+                    joined.append(part);
                 }
                 target[entry.key] = {joined, entry.value.front().file, entry.value.front().line};
             }

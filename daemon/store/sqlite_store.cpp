@@ -70,6 +70,17 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) try
     database_.execute("PRAGMA synchronous=NORMAL");
     migrate(database_);
     statements_ = std::make_unique<Statements>(database_.handle());
+    checkpointer_ = std::make_unique<WalCheckpointer>(path);
+    // Replaces SQLite's automatic checkpoint, which would sync the disk
+    // inside the commit that crosses the threshold.
+    sqlite3_wal_hook(
+        database_.handle(),
+        [](void* checkpointer, sqlite3*, const char*, int pages) {
+            if (pages >= wal_checkpoint_pages)
+                static_cast<WalCheckpointer*>(checkpointer)->request();
+            return SQLITE_OK;
+        },
+        checkpointer_.get());
     fold_uncounted_batches();
 } catch (const SqliteError& error) {
     const int primary = error.code() & 0xff;

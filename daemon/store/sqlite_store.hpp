@@ -3,6 +3,7 @@
 
 #include "store/sqlite_database.hpp"
 #include "store/store.hpp"
+#include "store/wal_checkpointer.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -37,6 +38,11 @@ class SqliteStore final : public Store {
     // database folds the batches past the last checkpoint in again.
     std::optional<StoreFailure> checkpoint_counts();
     static constexpr std::size_t checkpoint_keys = 200'000;
+    // The WAL is copied into the database by a thread of its own once it
+    // holds this many pages (SQLite's own default, which it would run inside
+    // a commit).
+    static constexpr int wal_checkpoint_pages = 1000;
+    std::uint64_t wal_checkpoints() const { return checkpointer_->checkpoints(); }
 
   private:
     struct Statements;
@@ -52,6 +58,7 @@ class SqliteStore final : public Store {
 
     SqliteDatabase database_;
     std::unique_ptr<Statements> statements_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;
     Counts pending_; // committed hits not yet in key_hits
     std::size_t pending_keys_ = 0;
     std::int64_t last_batch_id_ = 0; // the newest hit_batches row committed

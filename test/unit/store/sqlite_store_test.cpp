@@ -261,3 +261,16 @@ TEST_CASE("a jail's memory: every key's history and the hits inside findtime", "
     CHECK(reopened.jail_memory("exim", std::chrono::seconds{5000}).recent_hits.size() == 5);
     CHECK(reopened.jail_memory("nojail", std::chrono::seconds{600}).keys.empty());
 }
+
+TEST_CASE("the WAL is checkpointed off the committing thread", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    // 1,000 pages of 4 KiB: about 4 MB of hits, 32 bytes each.
+    Batch batch = batch_with(0, 20'000);
+    for (int i = 0; i < 8 && store.wal_checkpoints() == 0; ++i)
+        REQUIRE_FALSE(store.commit(batch));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (store.wal_checkpoints() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    CHECK(store.wal_checkpoints() >= 1);
+}
