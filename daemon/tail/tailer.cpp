@@ -1,0 +1,711 @@
+#include "tail/tailer.hpp"
+
+#include "core/line_splitter.hpp"
+#include "tail/follow_decision.hpp"
+#include "tail/followed_file.hpp"
+#include "tail/inotify_watches.hpp"
+#include "tail/resume_plan.hpp"
+#include "tail/retry_backoff.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <filesystem>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <utility>
+
+namespace exim_ban {
+namespace {
+
+// Large enough that a backlog is read at the speed of the disk, small
+// enough that timers and signals wait for one chunk at most.
+constexpr std::size_t chunk_bytes = 1 << 20;
+
+// What happens to the entries of a log's directory (created, renamed in or
+// out, deleted, made readable, closed after a copy) and to the directory
+// itself (deleted or renamed: watch again from the nearest ancestor).
+constexpr std::uint32_t directory_mask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+                                         IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
+// Appends and truncations of an open file. A watch on the file rather than
+// IN_MODIFY on the directory: it still reports appends after the file was
+// renamed away (Exim writes to mainlog.01 until its processes notice), and
+// the writes to the other logs of the directory do not wake the tailer.
+constexpr std::uint32_t file_mask = IN_MODIFY | IN_ATTRIB;
+
+// A file that keeps changing under the tailer (truncated, replaced) between
+// two looks cannot hold the io_context: after this many steps of one log
+// the rest waits for the next turn.
+constexpr int steps_per_turn = 8;
+
+constexpr std::chrono::seconds inotify_retry_delay{1};
+
+} // namespace
+
+class Tailer::Impl {
+  public:
+    Impl(boost::asio::io_context& io, std::vector<std::string> paths,
+         const std::vector<LogPosition>& resume, TailSink& sink);
+    ~Impl();
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    void start();
+    void pause();
+    void resume();
+    void stop();
+    std::vector<LogPosition> positions() const;
+    TailStats stats() const { return stats_; }
+
+  private:
+    struct Log {
+        Log(boost::asio::io_context& io, std::size_t position_in_paths, std::string log_path);
+
+        std::size_t index;
+        std::string path;
+        std::filesystem::path directory;
+        std::string name;
+        // A previous run's position, until a file is opened: what
+        // positions() reports while the path is waited for.
+        std::optional<LogPosition> committed;
+
+        std::optional<FollowedFile> file;
+        // copytruncate's copy, read for what it holds beyond the position
+        // (at start-up or after a truncation): moving on from it to the path
+        // is no rotation.
+        bool file_is_copy = false;
+        // The file was deleted, read to its end and closed: the next one at
+        // the path is a rotation.
+        bool deleted_file_let_go = false;
+        int file_watch = -1;
+        DirectoryWatch directory_watch;
+        LineSplitter splitter; // consumed(): the offset in `file` handed on
+        std::uint64_t read_position = 0;
+
+        // Where pause() found the splitter: read again from there on resume.
+        struct Held {
+            std::uint64_t offset = 0;
+            bool skipping_cut_line = false;
+        };
+        std::optional<Held> held;
+
+        bool dirty = false; // an event or a retry asks for a look
+        bool more = false;  // a chunk was read and more may follow
+
+        std::string failure; // as last logged; empty when all is well
+        int watch_error = 0; // of the file's watch, as last logged
+        bool missing_reported = false;
+        RetryBackoff backoff;
+        boost::asio::steady_timer retry_timer;
+    };
+
+    template <class Handler>
+    auto guarded(Handler handler) {
+        // Handlers still queued when the Tailer goes find it gone.
+        return [alive = std::weak_ptr<bool>(alive_),
+                handler = std::move(handler)](auto&&... arguments) mutable {
+            if (!alive.expired())
+                handler(std::forward<decltype(arguments)>(arguments)...);
+        };
+    }
+
+    void read_events();
+    void on_events(const boost::system::error_code& error, const std::vector<InotifyEvent>& events);
+    void dispatch(const InotifyEvent& event);
+    void arm_directory(Log& log);
+    void watch_file(Log& log);
+    void drop_file_watch(Log& log);
+    bool watch_in_use(int watch) const;
+
+    void begin(Log& log);
+    void schedule();
+    void pump();
+    bool step(Log& log);
+    bool open_path(Log& log);
+    bool switch_to_path(Log& log);
+    void let_go(Log& log);
+    void read_again(Log& log);
+    void follow(Log& log, FollowedFile file, std::uint64_t offset, bool is_copy);
+    void rewind(Log& log);
+    void hand_on(Log& log, std::string_view line, bool cut);
+    LogPosition position_of(const Log& log) const;
+
+    void fail(Log& log, const std::string& what, int error);
+    void recovered(Log& log);
+    void note_missing(Log& log);
+    void retry_later(Log& log);
+
+    boost::asio::io_context& io_;
+    TailSink& sink_;
+    InotifyWatches inotify_;
+    boost::asio::steady_timer inotify_retry_;
+    std::vector<std::unique_ptr<Log>> logs_;
+    std::unique_ptr<char[]> chunk_;
+    TailStats stats_;
+    bool started_ = false;
+    bool stopped_ = false;
+    bool paused_ = false;
+    bool pump_posted_ = false;
+    // Lines were handed on (or the start-up backlog is being read) since
+    // the sink last heard on_caught_up().
+    bool caught_up_due_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+Tailer::Impl::Log::Log(boost::asio::io_context& io, std::size_t position_in_paths,
+                       std::string log_path)
+    : index(position_in_paths)
+    , path(std::move(log_path))
+    , directory(std::filesystem::path(path).parent_path())
+    , name(std::filesystem::path(path).filename().string())
+    , retry_timer(io) {}
+
+Tailer::Impl::Impl(boost::asio::io_context& io, std::vector<std::string> paths,
+                   const std::vector<LogPosition>& resume, TailSink& sink)
+    : io_(io)
+    , sink_(sink)
+    , inotify_(io)
+    , inotify_retry_(io)
+    , chunk_(std::make_unique<char[]>(chunk_bytes)) {
+    for (auto& path : paths) {
+        auto log = std::make_unique<Log>(io, logs_.size(), std::move(path));
+        for (const auto& position : resume)
+            if (position.path == log->path) {
+                log->committed = position;
+                break;
+            }
+        logs_.push_back(std::move(log));
+    }
+}
+
+Tailer::Impl::~Impl() = default;
+
+void Tailer::Impl::start() {
+    if (started_ || stopped_)
+        return;
+    started_ = true;
+    caught_up_due_ = true;
+    read_events();
+    for (auto& log : logs_) {
+        // Watched before the first look, so that nothing that happens
+        // after the look goes unnoticed.
+        arm_directory(*log);
+        begin(*log);
+        log->dirty = true;
+    }
+    schedule();
+}
+
+void Tailer::Impl::pause() {
+    if (paused_ || stopped_)
+        return;
+    paused_ = true;
+    for (auto& log : logs_)
+        // Paused, resumed and paused again before the pump came round:
+        // the first mark still stands, later lines were not handed on.
+        if (log->file && !log->held)
+            log->held = Log::Held{log->splitter.consumed(), log->splitter.skipping_cut_line()};
+}
+
+void Tailer::Impl::resume() {
+    if (!paused_ || stopped_)
+        return;
+    paused_ = false;
+    schedule();
+}
+
+void Tailer::Impl::stop() {
+    if (stopped_)
+        return;
+    stopped_ = true;
+    inotify_.close();
+    inotify_retry_.cancel();
+    for (auto& log : logs_)
+        log->retry_timer.cancel();
+}
+
+std::vector<LogPosition> Tailer::Impl::positions() const {
+    std::vector<LogPosition> positions;
+    positions.reserve(logs_.size());
+    for (const auto& log : logs_)
+        positions.push_back(position_of(*log));
+    return positions;
+}
+
+LogPosition Tailer::Impl::position_of(const Log& log) const {
+    if (log.file) {
+        const std::uint64_t offset = log.held ? log.held->offset : log.splitter.consumed();
+        return {log.path, log.file->id().device, log.file->id().inode, to_string(log.file->head()),
+                offset};
+    }
+    if (log.committed) {
+        LogPosition position = *log.committed;
+        position.path = log.path;
+        return position;
+    }
+    LogPosition position;
+    position.path = log.path;
+    return position;
+}
+
+// --- watching ---
+
+void Tailer::Impl::read_events() {
+    inotify_.async_read_events(
+        guarded([this](const boost::system::error_code& error,
+                       const std::vector<InotifyEvent>& events) { on_events(error, events); }));
+}
+
+void Tailer::Impl::on_events(const boost::system::error_code& error,
+                             const std::vector<InotifyEvent>& events) {
+    if (stopped_ || error == boost::asio::error::operation_aborted)
+        return;
+    if (error) {
+        // Never seen in practice; should it happen, every log is looked at
+        // again after a pause rather than the loop spinning on the error.
+        spdlog::error("tail: cannot read inotify events: {}; looking at every log again in {} s",
+                      error.message(), inotify_retry_delay.count());
+        inotify_retry_.expires_after(inotify_retry_delay);
+        inotify_retry_.async_wait(guarded([this](const boost::system::error_code& waited) {
+            if (waited || stopped_)
+                return;
+            for (auto& log : logs_)
+                log->dirty = true;
+            schedule();
+            read_events();
+        }));
+        return;
+    }
+    for (const auto& event : events)
+        dispatch(event);
+    schedule();
+    read_events();
+}
+
+void Tailer::Impl::dispatch(const InotifyEvent& event) {
+    if ((event.mask & IN_Q_OVERFLOW) != 0) {
+        // Events were lost: any log may have changed in any way, its
+        // directory too (a directory re-created gets a new watch).
+        for (auto& log : logs_) {
+            arm_directory(*log);
+            log->dirty = true;
+        }
+        return;
+    }
+    const bool directory_gone = (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0;
+    const bool directory_made =
+        (event.mask & IN_ISDIR) != 0 && (event.mask & (IN_CREATE | IN_MOVED_TO)) != 0;
+    for (auto& log : logs_) {
+        if (event.watch == log->file_watch) {
+            log->dirty = true;
+            // The kernel dropped the watch (its file system went away): a
+            // new one is asked for at the next look.
+            if ((event.mask & IN_IGNORED) != 0)
+                log->file_watch = -1;
+        }
+        if (event.watch != log->directory_watch.watch)
+            continue;
+        if (log->directory_watch.on_directory) {
+            if (directory_gone) {
+                arm_directory(*log);
+                log->dirty = true;
+            } else if (event.name == log->name) {
+                log->dirty = true;
+            }
+        } else if (directory_gone || directory_made) {
+            // A directory on the way to the log's may have appeared; one
+            // that did not is watched from the same ancestor again.
+            arm_directory(*log);
+            log->dirty = true;
+        }
+    }
+}
+
+void Tailer::Impl::arm_directory(Log& log) {
+    const DirectoryWatch old = log.directory_watch;
+    log.directory_watch = inotify_.add_directory(log.directory, directory_mask);
+    const DirectoryWatch& now = log.directory_watch;
+    if (old.watch >= 0 && old.watch != now.watch && !watch_in_use(old.watch))
+        inotify_.remove(old.watch);
+    if (now.watch >= 0) {
+        if (old.error != 0)
+            spdlog::info("tail: {}: its directory is watched again", log.path);
+        return;
+    }
+    // Apart from the open and read failures: an open file is still read
+    // (on retries) while its directory cannot be watched.
+    if (now.error != old.error)
+        spdlog::warn("tail: {}: cannot watch {} or a directory above it ({}); retrying", log.path,
+                     log.directory.string(), describe_file_error(now.error));
+    ++stats_.read_errors;
+    retry_later(log);
+}
+
+void Tailer::Impl::watch_file(Log& log) {
+    // Through the descriptor, not the path: the path may name another file
+    // by now.
+    const std::string descriptor_path = "/proc/self/fd/" + std::to_string(log.file->descriptor());
+    const WatchAdding added = inotify_.add(descriptor_path, file_mask);
+    if (added.watch >= 0) {
+        log.file_watch = added.watch;
+        if (log.watch_error != 0)
+            spdlog::info("tail: {}: watched again", log.path);
+        log.watch_error = 0;
+        return;
+    }
+    // Without a watch, appends are seen on retries only: slow, not lost.
+    if (added.error != log.watch_error)
+        spdlog::warn("tail: {}: cannot watch the open file ({}); looking at it on retries only",
+                     log.path, describe_file_error(added.error));
+    log.watch_error = added.error;
+    ++stats_.read_errors;
+    retry_later(log);
+}
+
+void Tailer::Impl::drop_file_watch(Log& log) {
+    const int watch = std::exchange(log.file_watch, -1);
+    if (watch >= 0 && !watch_in_use(watch))
+        inotify_.remove(watch);
+}
+
+bool Tailer::Impl::watch_in_use(int watch) const {
+    // Watches are per inode: two logs in one directory share its watch.
+    for (const auto& log : logs_)
+        if (log->file_watch == watch || log->directory_watch.watch == watch)
+            return true;
+    return false;
+}
+
+// --- reading ---
+
+void Tailer::Impl::begin(Log& log) {
+    // A position that names no file (see positions()): the path from 0.
+    if (log.committed && log.committed->head_hash.empty())
+        log.committed.reset();
+    if (!log.committed)
+        return;
+    const ResumePlan plan = find_resume_plan(*log.committed);
+    const auto open_expected = [&](const std::string& path, const FileId& id, bool is_copy) {
+        FileOpening opening = FollowedFile::open(path);
+        // The survey and this open race with a rotation; a file that
+        // changed in between is not trusted with the position.
+        if (!opening.file || opening.file->id() != id)
+            return false;
+        follow(log, std::move(*opening.file), plan.offset, is_copy);
+        return true;
+    };
+    switch (plan.kind) {
+    case ResumePlan::Kind::continue_at_path: {
+        const FileId id{log.committed->device, log.committed->inode};
+        if (open_expected(log.path, id, false))
+            return;
+        break;
+    }
+    case ResumePlan::Kind::finish_rotated:
+        if (plan.rotated_is_copy)
+            ++stats_.truncations;
+        if (open_expected(plan.rotated.path, plan.rotated.id, plan.rotated_is_copy)) {
+            spdlog::info("tail: {} was {} while stopped; reading {} from offset {} first", log.path,
+                         plan.rotated_is_copy ? "copied and truncated" : "rotated",
+                         plan.rotated.path, plan.offset);
+            return;
+        }
+        break;
+    case ResumePlan::Kind::path_truncated:
+        ++stats_.truncations;
+        spdlog::info("tail: {} was truncated while stopped; reading it from its start", log.path);
+        return;
+    case ResumePlan::Kind::rest_lost:
+        break;
+    }
+    spdlog::warn("tail: {}: the file read up to offset {} is gone; reading {} from its start "
+                 "(what that file held after the offset is lost)",
+                 log.path, log.committed->offset, log.path);
+}
+
+void Tailer::Impl::schedule() {
+    if (pump_posted_ || stopped_ || !started_)
+        return;
+    pump_posted_ = true;
+    boost::asio::post(io_, guarded([this] { pump(); }));
+}
+
+void Tailer::Impl::pump() {
+    pump_posted_ = false;
+    if (stopped_ || paused_)
+        return;
+    bool more = false;
+    for (auto& log : logs_) {
+        if (log->held)
+            rewind(*log);
+        if (!log->dirty && !log->more)
+            continue;
+        log->dirty = false;
+        log->more = step(*log);
+        if (stopped_ || paused_)
+            return;
+        more = more || log->more;
+    }
+    if (more) {
+        // Posted rather than looped: whatever else waits on the io_context
+        // runs between two chunks.
+        schedule();
+    } else if (caught_up_due_) {
+        caught_up_due_ = false;
+        sink_.on_caught_up();
+    }
+}
+
+bool Tailer::Impl::step(Log& log) {
+    if (!log.directory_watch.on_directory)
+        arm_directory(log);
+    // A watch that could not be set before is asked for again; follow()
+    // watches each file it opens.
+    if (log.file && log.file_watch < 0)
+        watch_file(log);
+    std::size_t read_this_turn = 0;
+    for (int steps = 0; steps < steps_per_turn; ++steps) {
+        if (!log.file && !open_path(log))
+            return false;
+        const FileStatus status = log.file->status();
+        if (status.error != 0) {
+            fail(log, "cannot read", status.error);
+            return false;
+        }
+        const PathLookup at_path = look_up_path(log.path);
+        const OpenFileFacts facts{log.file->id(), status.size, log.read_position,
+                                  log.file->head_unchanged(), status.links == 0};
+        switch (next_follow_step(facts, at_path.id)) {
+        case FollowStep::read_on: {
+            const FileRead read = log.file->read_at(log.read_position, chunk_.get(), chunk_bytes);
+            if (read.error != 0) {
+                fail(log, "cannot read", read.error);
+                return false;
+            }
+            // 0 although fstat said more: truncated in between; look again.
+            if (read.bytes == 0)
+                break;
+            recovered(log);
+            log.read_position += read.bytes;
+            stats_.bytes += read.bytes;
+            log.splitter.feed(std::string_view(chunk_.get(), read.bytes),
+                              [&](std::string_view line, bool cut) { hand_on(log, line, cut); });
+            if (log.held || stopped_)
+                return false;
+            read_this_turn += read.bytes;
+            if (read_this_turn >= chunk_bytes)
+                return true;
+            break;
+        }
+        case FollowStep::read_again:
+            read_again(log);
+            break;
+        case FollowStep::switch_to_path:
+            if (!switch_to_path(log))
+                return false;
+            break;
+        case FollowStep::let_go:
+            let_go(log);
+            return false;
+        case FollowStep::wait:
+            recovered(log);
+            // A file opened nearly empty gets the full head hash once it
+            // has one: a longer head tells files apart better.
+            if (log.file->head().bytes < head_hash_bytes && status.size > log.file->head().bytes)
+                log.file->retake_head(status.size);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Tailer::Impl::open_path(Log& log) {
+    FileOpening opening = FollowedFile::open(log.path);
+    if (!opening.file) {
+        if (opening.error == ENOENT || opening.error == ENOTDIR)
+            note_missing(log);
+        else
+            fail(log, "cannot open", opening.error);
+        return false;
+    }
+    recovered(log);
+    if (std::exchange(log.deleted_file_let_go, false)) {
+        ++stats_.rotations;
+        spdlog::info("tail: {} was deleted and created again; reading it from its start", log.path);
+    }
+    follow(log, std::move(*opening.file), 0, false);
+    return true;
+}
+
+bool Tailer::Impl::switch_to_path(Log& log) {
+    FileOpening opening = FollowedFile::open(log.path);
+    if (!opening.file) {
+        // Gone again since the look: the event of its return will come.
+        // The old file stays open until the new one can be read.
+        if (opening.error != ENOENT && opening.error != ENOTDIR)
+            fail(log, "cannot open", opening.error);
+        return false;
+    }
+    if (opening.file->id() == log.file->id())
+        return true;
+    // The old file will not get the rest of an unterminated last line
+    // (Exim writes whole lines; this is a crash's or a full disk's
+    // remnant): hand it on as the line it is rather than drop it.
+    log.splitter.finish([&](std::string_view line, bool cut) { hand_on(log, line, cut); });
+    if (log.held || stopped_)
+        return false;
+    if (!log.file_is_copy) {
+        ++stats_.rotations;
+        spdlog::info("tail: {} was rotated; reading the new file from its start", log.path);
+    }
+    follow(log, std::move(*opening.file), 0, false);
+    return true;
+}
+
+void Tailer::Impl::let_go(Log& log) {
+    // As at a switch: the unterminated last line is handed on.
+    log.splitter.finish([&](std::string_view line, bool cut) { hand_on(log, line, cut); });
+    if (log.held || stopped_)
+        return;
+    drop_file_watch(log);
+    log.file.reset();
+    log.deleted_file_let_go = true;
+    log.file_is_copy = false;
+}
+
+void Tailer::Impl::read_again(Log& log) {
+    const ResumePlan plan = find_resume_plan(position_of(log));
+    if (plan.kind == ResumePlan::Kind::continue_at_path) {
+        // Only an unterminated last line was cut away: what was handed on
+        // is intact.
+        log.splitter.restart(plan.offset);
+        log.read_position = plan.offset;
+        return;
+    }
+    ++stats_.truncations;
+    if (plan.kind == ResumePlan::Kind::finish_rotated) {
+        // copytruncate: what was written after the last read and before
+        // the truncation is in the copy.
+        FileOpening copy = FollowedFile::open(plan.rotated.path);
+        if (copy.file && copy.file->id() == plan.rotated.id) {
+            spdlog::info("tail: {} was truncated; reading {} from offset {} first", log.path,
+                         plan.rotated.path, plan.offset);
+            follow(log, std::move(*copy.file), plan.offset, true);
+            return;
+        }
+    }
+    // An unterminated last line is dropped with the rest: its end was cut
+    // away, and without a copy there is no telling what it was.
+    spdlog::info("tail: {} was truncated; reading it again from its start", log.path);
+    log.splitter.restart(0);
+    log.read_position = 0;
+    const FileStatus status = log.file->status();
+    if (status.error == 0)
+        log.file->retake_head(status.size);
+}
+
+void Tailer::Impl::follow(Log& log, FollowedFile file, std::uint64_t offset, bool is_copy) {
+    drop_file_watch(log);
+    log.file = std::move(file);
+    log.file_is_copy = is_copy;
+    log.committed.reset();
+    log.missing_reported = false;
+    log.splitter.restart(offset);
+    log.read_position = offset;
+    // Before the first read: whatever is appended after it is then seen.
+    watch_file(log);
+}
+
+void Tailer::Impl::rewind(Log& log) {
+    log.splitter.restart(log.held->offset, log.held->skipping_cut_line);
+    log.read_position = log.held->offset;
+    log.held.reset();
+    log.dirty = true;
+}
+
+void Tailer::Impl::hand_on(Log& log, std::string_view line, bool cut) {
+    // After pause(), the rest of a chunk is read again on resume().
+    if (log.held || stopped_)
+        return;
+    ++stats_.lines;
+    if (cut)
+        ++stats_.cut_lines;
+    caught_up_due_ = true;
+    sink_.on_line(log.index, line, cut);
+}
+
+// --- failures ---
+
+void Tailer::Impl::fail(Log& log, const std::string& what, int error) {
+    ++stats_.read_errors;
+    const std::string failure = what + ": " + describe_file_error(error);
+    if (failure != log.failure)
+        spdlog::warn("tail: {}: {}; retrying", log.path, failure);
+    log.failure = failure;
+    retry_later(log);
+}
+
+void Tailer::Impl::recovered(Log& log) {
+    if (log.failure.empty())
+        return;
+    spdlog::info("tail: {}: read again", log.path);
+    log.failure.clear();
+    log.backoff.reset();
+    log.retry_timer.cancel();
+}
+
+void Tailer::Impl::note_missing(Log& log) {
+    // Not a failure: the file comes when Exim first writes to it, and its
+    // directory's watch says when.
+    if (!log.missing_reported)
+        spdlog::info("tail: {} does not exist; waiting for it", log.path);
+    log.missing_reported = true;
+    log.failure.clear();
+    log.backoff.reset();
+}
+
+void Tailer::Impl::retry_later(Log& log) {
+    log.retry_timer.expires_after(log.backoff.next());
+    log.retry_timer.async_wait(guarded([this, &log](const boost::system::error_code& error) {
+        if (error || stopped_)
+            return;
+        log.dirty = true;
+        schedule();
+    }));
+}
+
+// --- Tailer ---
+
+Tailer::Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
+               const std::vector<LogPosition>& resume, TailSink& sink)
+    : impl_(std::make_unique<Impl>(io, std::move(paths), resume, sink)) {}
+
+Tailer::~Tailer() = default;
+
+void Tailer::start() {
+    impl_->start();
+}
+
+void Tailer::pause() {
+    impl_->pause();
+}
+
+void Tailer::resume() {
+    impl_->resume();
+}
+
+void Tailer::stop() {
+    impl_->stop();
+}
+
+std::vector<LogPosition> Tailer::positions() const {
+    return impl_->positions();
+}
+
+TailStats Tailer::stats() const {
+    return impl_->stats();
+}
+
+} // namespace exim_ban

@@ -1,0 +1,100 @@
+// Follows Exim's log files as they are written, on the daemon's one
+// io_context: inotify says something changed, the tailer reads what was
+// appended in large chunks, cuts it into lines and hands each complete line
+// on, with the file's position moving past it. It survives every way a log
+// is rotated (rename + create, copytruncate, truncate in place, delete and
+// re-create), a file or a directory that appears later, and a file replaced
+// while the daemon was stopped; after a rename the old file is read to its
+// end before the new one. It never reads a byte twice or skips one, as long
+// as the sink commits positions() together with what it made of the lines.
+// An unterminated last line of a file that is left for another (rotated or
+// deleted) is handed on as a line: Exim writes whole lines, so it is a
+// crash's remnant, and dropping it could drop a hit. One of a truncated
+// file is read again from copytruncate's copy when there is one, else
+// dropped with the rest of what was cut away.
+#pragma once
+
+#include "core/log_position.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace exim_ban {
+
+// What the tailer feeds. Called on the io_context's thread only.
+class TailSink {
+  public:
+    virtual ~TailSink() = default;
+    // One line of log `log` (an index into the paths given to the Tailer),
+    // without its '\n'; `cut`: it was longer than max_line_bytes and this is
+    // its first max_line_bytes. When it returns, positions()[log] is past
+    // this line. The sink may call Tailer::pause() from here.
+    virtual void on_line(std::size_t log, std::string_view line, bool cut) = 0;
+    // Everything there was to read has been handed on (a burst of writes
+    // ended): where a sink closes its batch early to keep latency low.
+    // Called once after the start-up backlog (even an empty one), then once
+    // after each burst that handed lines on; not while paused.
+    virtual void on_caught_up() = 0;
+};
+
+struct TailStats {
+    std::uint64_t bytes = 0; // read (bytes read again after a pause count again)
+    std::uint64_t lines = 0;
+    std::uint64_t cut_lines = 0;
+    std::uint64_t rotations = 0;   // renamed or replaced files followed
+    std::uint64_t truncations = 0; // truncated files read again from 0
+    std::uint64_t read_errors = 0; // open/read/watch failures, retried
+};
+
+class Tailer {
+  public:
+    // `paths`: the files to follow (no globs); `resume`: positions a
+    // previous run committed (any order; paths not listed start at 0, as a
+    // new file's backlog is judged in log time downstream). Throws
+    // std::system_error only when inotify itself cannot be set up. Nothing
+    // is read before start().
+    Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
+           const std::vector<LogPosition>& resume, TailSink& sink);
+    ~Tailer();
+    Tailer(const Tailer&) = delete;
+    Tailer& operator=(const Tailer&) = delete;
+
+    // Reads every file's backlog (from its resume position; a file rotated
+    // while stopped is found beside it by identity and finished first), then
+    // follows them. A missing file or directory is waited for; an unreadable
+    // one is logged and retried with backoff. Reading yields to the
+    // io_context between chunks, so timers and signals are served during a
+    // long backlog.
+    void start();
+
+    // Stops handing on lines (from inside on_line too: the line just handed
+    // on is the last) until resume(); what was read but not handed on is
+    // read again later. For back-pressure when the store cannot commit.
+    void pause();
+    void resume();
+    // Stops watching and reading; nothing is handed on afterwards.
+    void stop();
+
+    // One per path, in the order given: the file being read now and the
+    // offset just past the last line handed on (a partial last line is not
+    // included: it is read again after a restart; of a cut line, the offset
+    // moves to the cut, then over its rest as that is skipped, so a restart
+    // in the middle hands on the rest as a line of its own). While a
+    // resumed file is waited for: its position as given. With no file open
+    // (none yet, or the file was deleted and read to its end): path only,
+    // device, inode and offset 0 and head_hash empty, which as a resume
+    // position starts the path from 0 like a path not listed.
+    std::vector<LogPosition> positions() const;
+    TailStats stats() const;
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace exim_ban
