@@ -1,0 +1,367 @@
+#include "band/band_service.hpp"
+
+#include "band/log_paths.hpp"
+#include "band/systemd_notifier.hpp"
+#include "config/config_loader.hpp"
+#include "config/own_addresses.hpp"
+#include "core/load_error.hpp"
+#include "filter/filter_loader.hpp"
+#include "firewall/dry_run_firewall.hpp"
+#include "firewall/firewall_jail.hpp"
+#include "firewall/firewall_setup_error.hpp"
+#include "firewall/nftables_firewall.hpp"
+#include "pipeline/ban_pipeline.hpp"
+#include "pipeline/log_source.hpp"
+#include "pipeline/wake_timer.hpp"
+#include "store/sqlite_store.hpp"
+#include "tail/tailer.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <ctime>
+#include <map>
+#include <spdlog/spdlog.h>
+
+namespace exim_ban {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr std::chrono::seconds checkpoint_every{60};
+constexpr std::chrono::seconds purge_every{3600};
+
+// Log time is local wall-clock time counted as if it were UTC (see
+// core/log_time.hpp); the offset is asked of the C library each time, so a
+// change of daylight saving time is followed.
+std::int64_t log_now_ms() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    std::tm local{};
+    ::localtime_r(&seconds, &local);
+    const auto ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
+    return ms + static_cast<std::int64_t>(local.tm_gmtoff) * 1000;
+}
+
+Config load_band_config(const std::filesystem::path& file) {
+    try {
+        Config config = load_config(file, DiskTextFileReader{}, own_addresses());
+        for (const auto& warning : config.warnings)
+            spdlog::warn("config: {}", warning);
+        return config;
+    } catch (const LoadError& error) {
+        throw StartupError(error.what());
+    }
+}
+
+std::vector<FirewallJail> firewall_jails(const Config& config) {
+    std::vector<FirewallJail> jails;
+    for (const auto& jail : config.jails) {
+        if (jail.enabled)
+            jails.push_back({jail.name, jail.ports,
+                             jail.blocktype == BlockType::reject ? Verdict::reject : Verdict::drop,
+                             jail.policy.ipv6_prefix});
+    }
+    return jails;
+}
+
+// The parts of a configuration that a reload replaces together: loaded
+// before anything is swapped, so that a bad new configuration changes nothing.
+struct LoadedJails {
+    std::vector<const JailConfig*> configs;
+    std::vector<LoadedFilter> filters;
+    std::vector<std::string> paths;
+    std::vector<std::vector<std::size_t>> routes; // per path: indexes into configs
+};
+
+LoadedJails load_jails(const Config& config) {
+    LoadedJails loaded;
+    for (const auto& jail : config.jails) {
+        if (!jail.enabled)
+            continue;
+        try {
+            loaded.filters.push_back(
+                load_filter(jail.filter, config.filters_dir, DiskTextFileReader{}));
+        } catch (const LoadError& error) {
+            throw StartupError("jail [" + jail.name + "]: " + error.what());
+        }
+        for (const auto& warning : loaded.filters.back().warnings)
+            spdlog::warn("jail [{}]: {}", jail.name, warning);
+        loaded.configs.push_back(&jail);
+        const ExpandedLogPaths expanded = expand_log_paths(jail.logpaths);
+        for (const auto& warning : expanded.warnings)
+            spdlog::warn("jail [{}]: {}", jail.name, warning);
+        for (const auto& path : expanded.paths) {
+            auto found = std::find(loaded.paths.begin(), loaded.paths.end(), path);
+            if (found == loaded.paths.end()) {
+                loaded.paths.push_back(path);
+                loaded.routes.emplace_back();
+                found = loaded.paths.end() - 1;
+            }
+            loaded.routes[static_cast<std::size_t>(found - loaded.paths.begin())].push_back(
+                loaded.configs.size() - 1);
+        }
+    }
+    if (loaded.configs.empty())
+        throw StartupError(config.file.string() +
+                           ": no jail is enabled; set `enabled = true` in one");
+    if (const auto problem = jails_problem(firewall_jails(config)))
+        throw StartupError(config.file.string() + ": " + *problem);
+    return loaded;
+}
+
+class AsioWakeTimer final : public WakeTimer {
+  public:
+    AsioWakeTimer(boost::asio::io_context& io, std::function<void()> on_wake)
+        : timer_(io)
+        , on_wake_(std::move(on_wake)) {}
+
+    void wake_after(milliseconds after) override {
+        const auto when = steady_clock::now() + after;
+        if (armed_ && timer_.expiry() <= when)
+            return;
+        armed_ = true;
+        timer_.expires_at(when);
+        timer_.async_wait([this](const boost::system::error_code& error) {
+            if (error)
+                return; // re-armed earlier, or shutting down
+            armed_ = false;
+            on_wake_();
+        });
+    }
+    void cancel() {
+        armed_ = false;
+        timer_.cancel();
+    }
+
+  private:
+    boost::asio::steady_timer timer_;
+    std::function<void()> on_wake_;
+    bool armed_ = false;
+};
+
+class TailerSource final : public LogSource {
+  public:
+    explicit TailerSource(Tailer*& tailer)
+        : tailer_(tailer) {}
+    std::vector<LogPosition> positions() const override { return tailer_->positions(); }
+    void pause() override { tailer_->pause(); }
+    void resume() override { tailer_->resume(); }
+
+  private:
+    Tailer*& tailer_;
+};
+
+} // namespace
+
+// One configuration at work: its jails' pipeline and the tailer feeding it.
+struct Generation {
+    std::vector<std::string> paths;
+    std::unique_ptr<BanPipeline> pipeline;
+    std::unique_ptr<Tailer> tailer;
+    Tailer* tailer_ptr = nullptr;
+    TailerSource source{tailer_ptr};
+};
+
+class BandService::Impl {
+  public:
+    explicit Impl(const BandOptions& options)
+        : options_(options)
+        , config_(load_band_config(options.config))
+        , wake_timer_(io_,
+                      [this] {
+                          if (generation_)
+                              generation_->pipeline->on_wake();
+                      })
+        , signals_(io_, SIGTERM, SIGINT, SIGHUP)
+        , housekeeping_(io_)
+        , watchdog_(io_) {
+        LoadedJails jails = load_jails(config_);
+        try {
+            store_ = std::make_unique<SqliteStore>(config_.database);
+        } catch (const StoreOpenError& error) {
+            throw StartupError(error.what());
+        }
+        try {
+            if (options.dry_run)
+                firewall_ = std::make_unique<DryRunFirewall>();
+            else
+                firewall_ = std::make_unique<NftablesFirewall>();
+            firewall_->setup(firewall_jails(config_));
+        } catch (const FirewallSetupError& error) {
+            throw StartupError(std::string("firewall: ") + error.what());
+        }
+        try {
+            generation_ = build(jails);
+        } catch (const std::runtime_error& error) {
+            throw StartupError(std::string("database ") + config_.database.string() +
+                               ": cannot read the state back: " + error.what());
+        }
+    }
+
+    int run() {
+        generation_->pipeline->request_reconcile();
+        generation_->tailer->start();
+        wait_for_signal();
+        schedule_housekeeping();
+        schedule_watchdog();
+        spdlog::info("started: {} jail(s), {} log(s){}", generation_->pipeline->jails().size(),
+                     generation_->paths.size(), options_.dry_run ? ", dry run" : "");
+        notifier_.ready(status_line());
+        io_.run();
+        return exit_code_;
+    }
+
+  private:
+    std::unique_ptr<Generation> build(const LoadedJails& loaded) {
+        auto generation = std::make_unique<Generation>();
+        std::vector<std::unique_ptr<JailRuntime>> jails;
+        for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
+            jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
+            const RestoredMemory restored = restore_jail(*jails.back(), *store_);
+            spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
+                         jails.back()->name, restored.keys, restored.hits);
+        }
+        generation->paths = loaded.paths;
+        generation->pipeline = std::make_unique<BanPipeline>(
+            std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
+            PipelineClock{log_now_ms, [] { return steady_clock::now(); }});
+        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
+                                                      *generation->pipeline);
+        generation->tailer_ptr = generation->tailer.get();
+        generation->pipeline->attach(generation->source);
+        return generation;
+    }
+
+    void wait_for_signal() {
+        signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+            if (error)
+                return;
+            if (signal == SIGHUP) {
+                reload();
+                wait_for_signal();
+            } else {
+                stop(signal);
+            }
+        });
+    }
+
+    void reload() {
+        notifier_.reloading();
+        spdlog::info("reload: reading {}", options_.config.string());
+        try {
+            Config next = load_band_config(options_.config);
+            LoadedJails jails = load_jails(next);
+            if (!generation_->pipeline->flush())
+                throw StartupError("the store does not take the current batch; try again later");
+            // Built from the store, which now holds everything read: the new
+            // trackers start where the old ones are.
+            auto next_generation = build(jails);
+            firewall_->setup(firewall_jails(next));
+            generation_->tailer->stop();
+            config_ = std::move(next);
+            generation_ = std::move(next_generation);
+            generation_->pipeline->request_reconcile();
+            generation_->tailer->start();
+            spdlog::info("reload: done, {} jail(s), {} log(s)",
+                         generation_->pipeline->jails().size(), generation_->paths.size());
+        } catch (const std::exception& error) {
+            spdlog::error("reload refused, the running configuration stays: {}", error.what());
+        }
+        notifier_.ready(status_line());
+    }
+
+    void stop(int signal) {
+        notifier_.stopping();
+        spdlog::info("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        generation_->tailer->stop();
+        if (!generation_->pipeline->flush())
+            spdlog::warn("the last batch was not committed; its lines are read again at the "
+                         "next start");
+        if (const auto failure = store_->checkpoint_counts())
+            spdlog::warn("store: lifetime counts not checkpointed ({}); the next start folds "
+                         "them in",
+                         failure->message);
+        wake_timer_.cancel();
+        housekeeping_.cancel();
+        watchdog_.cancel();
+        signals_.cancel();
+        io_.stop();
+    }
+
+    void schedule_housekeeping() {
+        housekeeping_.expires_after(checkpoint_every);
+        housekeeping_.async_wait([this](const boost::system::error_code& error) {
+            if (error)
+                return;
+            if (const auto failure = store_->checkpoint_counts())
+                spdlog::warn("store: lifetime counts not checkpointed: {}", failure->message);
+            if (steady_clock::now() >= next_purge_) {
+                next_purge_ = steady_clock::now() + purge_every;
+                std::chrono::seconds keep = config_.dbpurgeage;
+                for (const auto& jail : generation_->pipeline->jails())
+                    keep = std::max(keep, jail->judge.tracker().policy().findtime);
+                if (const auto failure = store_->purge_hits(log_now_ms() / 1000 - keep.count()))
+                    spdlog::warn("store: old hits not purged: {}", failure->message);
+            }
+            schedule_housekeeping();
+        });
+    }
+
+    void schedule_watchdog() {
+        const auto interval = notifier_.watchdog_interval();
+        if (!interval)
+            return;
+        watchdog_.expires_after(*interval);
+        watchdog_.async_wait([this](const boost::system::error_code& error) {
+            if (error)
+                return;
+            notifier_.watchdog();
+            schedule_watchdog();
+        });
+    }
+
+    std::string status_line() const {
+        const PipelineStats& stats = generation_->pipeline->stats();
+        return std::to_string(generation_->pipeline->jails().size()) + " jail(s), " +
+               std::to_string(stats.lines) + " lines, " + std::to_string(stats.bans) + " bans";
+    }
+
+    BandOptions options_;
+    Config config_;
+    boost::asio::io_context io_;
+    AsioWakeTimer wake_timer_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer housekeeping_;
+    boost::asio::steady_timer watchdog_;
+    SystemdNotifier notifier_;
+    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Firewall> firewall_;
+    std::unique_ptr<Generation> generation_;
+    steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
+    int exit_code_ = 0;
+};
+
+BandService::BandService(const BandOptions& options)
+    : impl_(std::make_unique<Impl>(options)) {}
+
+BandService::~BandService() = default;
+
+int BandService::run() {
+    return impl_->run();
+}
+
+std::string check_band_config(const std::filesystem::path& file) {
+    const Config config = load_band_config(file);
+    const LoadedJails jails = load_jails(config);
+    std::string names;
+    for (const JailConfig* jail : jails.configs)
+        names += (names.empty() ? "" : ", ") + jail->name;
+    return file.string() + ": OK, " + std::to_string(jails.configs.size()) + " jail(s) (" + names +
+           "), " + std::to_string(jails.paths.size()) + " log(s)";
+}
+
+} // namespace exim_ban

@@ -1,0 +1,122 @@
+// Lines in, committed hits and bans out (see README.md). The pipeline is
+// the tailer's sink; everything else it reaches through interfaces, so that
+// tests drive it line by line with a fake store, firewall and clock.
+#pragma once
+
+#include "pipeline/jail_runtime.hpp"
+#include "store/store.hpp"
+#include "tail/tailer.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace exim_ban {
+
+class Firewall;
+struct CommitResult;
+class LogSource;
+class WakeTimer;
+
+struct PipelineLimits {
+    std::size_t batch_lines = 20'000;
+    std::chrono::milliseconds batch_delay{100};
+    // A batch holding a ban closes at the latest this long after the ban,
+    // even while the log keeps coming.
+    std::chrono::milliseconds ban_delay{2};
+    std::chrono::milliseconds max_backoff{30'000};
+};
+
+struct PipelineClock {
+    // Now in log time: local wall-clock milliseconds counted as if UTC, the
+    // scale of Exim's timestamps (LogTime::wall_seconds).
+    std::function<std::int64_t()> log_now_ms;
+    std::function<std::chrono::steady_clock::time_point()> steady;
+};
+
+struct PipelineStats {
+    std::uint64_t lines = 0;
+    std::uint64_t cut_lines = 0;
+    std::uint64_t untimed_lines = 0;
+    std::uint64_t hits = 0;          // counted against a key
+    std::uint64_t ignored_hosts = 0; // hits of ignored hosts, not counted
+    std::uint64_t bans = 0;
+    std::uint64_t past_bans = 0;     // made from old lines: stored, never enforced
+    std::uint64_t withheld_bans = 0; // would have covered an ignored address
+    std::uint64_t commits = 0;
+    std::uint64_t store_failures = 0;
+    std::uint64_t firewall_failures = 0; // elements refused or faults
+    std::uint64_t reconciles = 0;
+};
+
+class BanPipeline final : public TailSink {
+  public:
+    // `routes[log]`: indexes into `jails` of the jails reading log `log`.
+    BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
+                std::vector<std::vector<std::size_t>> routes, Store& store, Firewall& firewall,
+                WakeTimer& timer, PipelineClock clock, PipelineLimits limits = {});
+    ~BanPipeline() override;
+
+    // The log source whose positions each commit stores; set before the
+    // first line arrives.
+    void attach(LogSource& source) { source_ = &source; }
+
+    void on_line(std::size_t log, std::string_view line, bool cut) override;
+    void on_caught_up() override;
+    // The WakeTimer's callback: closes a batch that is due, retries a failed
+    // commit, reconciles a firewall that failed.
+    void on_wake();
+
+    // Commits what has been read so far (at shutdown and before a reload).
+    // Returns false when the store refused it; the batch is kept.
+    bool flush();
+    // Asks for a reconcile of the firewall with the store's active bans at
+    // the next wake-up (after a firewall failure, or at start-up).
+    void request_reconcile();
+
+    const PipelineStats& stats() const { return stats_; }
+    const std::vector<std::unique_ptr<JailRuntime>>& jails() const { return jails_; }
+
+  private:
+    struct PendingBan {
+        std::size_t jail;
+        BanDecision decision;
+        std::size_t pattern;
+    };
+    void judge_hit(std::size_t jail_index, const LineMatch& match, std::int64_t time);
+    bool commit_batch();
+    void enforce(const std::vector<PendingBan>& bans);
+    void reconcile();
+    void note_firewall_result(const CommitResult& result, const char* what);
+    std::chrono::milliseconds next_backoff(std::chrono::milliseconds& backoff) const;
+
+    std::vector<std::unique_ptr<JailRuntime>> jails_;
+    std::vector<std::vector<std::size_t>> routes_;
+    Store& store_;
+    Firewall& firewall_;
+    WakeTimer& timer_;
+    PipelineClock clock_;
+    PipelineLimits limits_;
+    LogSource* source_ = nullptr;
+
+    Batch batch_;
+    std::vector<PendingBan> pending_bans_;
+    std::size_t batch_lines_ = 0;
+    std::chrono::steady_clock::time_point batch_opened_{};
+    std::chrono::steady_clock::time_point first_ban_at_{};
+
+    bool store_stalled_ = false;
+    std::chrono::milliseconds store_backoff_{0};
+    std::chrono::steady_clock::time_point store_retry_at_{};
+    bool reconcile_wanted_ = false;
+    std::chrono::milliseconds firewall_backoff_{0};
+    std::chrono::steady_clock::time_point reconcile_at_{};
+
+    PipelineStats stats_;
+};
+
+} // namespace exim_ban

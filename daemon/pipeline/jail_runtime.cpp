@@ -1,0 +1,25 @@
+#include "pipeline/jail_runtime.hpp"
+
+#include "store/store.hpp"
+
+namespace exim_ban {
+
+JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
+    : name(config.name)
+    , matcher(filter.matcher_patterns())
+    , judge(config.policy, config.ignore, config.max_tracked_keys) {
+    for (const auto& pattern : filter.failregex)
+        patterns.push_back(pattern.written);
+}
+
+RestoredMemory restore_jail(JailRuntime& jail, Store& store) {
+    HitTracker& tracker = jail.judge.tracker();
+    const JailMemory memory = store.jail_memory(jail.name, tracker.policy().findtime);
+    for (const auto& [key, history] : memory.keys)
+        tracker.restore(key, history);
+    for (const auto& hit : memory.recent_hits)
+        tracker.replay(hit.key, hit.time);
+    return {memory.keys.size(), memory.recent_hits.size()};
+}
+
+} // namespace exim_ban

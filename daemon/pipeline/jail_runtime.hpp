@@ -1,0 +1,36 @@
+// A jail as the daemon runs it: its filter's matcher, its judge (tracker and
+// ignore list) and the texts of its patterns for the ban log lines.
+#pragma once
+
+#include "config/config.hpp"
+#include "core/jail_judge.hpp"
+#include "core/line_matcher.hpp"
+#include "filter/loaded_filter.hpp"
+
+#include <string>
+#include <vector>
+
+namespace exim_ban {
+
+class Store;
+
+struct JailRuntime {
+    JailRuntime(const JailConfig& config, const LoadedFilter& filter);
+
+    std::string name;
+    std::vector<std::string> patterns; // each failregex as written, for the logs
+    LineMatcher matcher;
+    JailJudge judge;
+};
+
+// Gives the jail's tracker back what the store remembers: each key's
+// history, then the hits of its findtime window replayed in commit order.
+// Returns how many keys and hits were restored. Throws std::runtime_error
+// when the store cannot be read (start-up and reload only).
+struct RestoredMemory {
+    std::size_t keys = 0;
+    std::size_t hits = 0;
+};
+RestoredMemory restore_jail(JailRuntime& jail, Store& store);
+
+} // namespace exim_ban

@@ -1,0 +1,152 @@
+"""Runs the real exim-band on real files for the system tests: a config in a
+temporary directory, the daemon as a child process, Exim-shaped log lines,
+and the store read back with Python's sqlite3 (the daemon's own format,
+see daemon/store/hit_record.hpp). Every wait is for a condition, bounded."""
+
+import collections
+import datetime
+import ipaddress
+import os
+import signal
+import sqlite3
+import struct
+import subprocess
+import time
+
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+FILTERS = os.path.join(SOURCE, "filters")
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_for(what, condition, timeout=20.0, interval=0.01):
+    """Polls `condition` until it is true; raises Failure naming `what` after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def failure_line(address, when=None):
+    """A line of the shipped exim filter's mode normal, one hit of `address`."""
+    when = when or datetime.datetime.now()
+    return ("%s login authenticator failed for (ylmf-pc) [%s]: 535 Incorrect "
+            "authentication data (set_id=admin)\n" % (when.strftime("%Y-%m-%d %H:%M:%S"), address))
+
+
+def benign_line(n, when=None):
+    when = when or datetime.datetime.now()
+    return "%s 1tXyZa-%06d-AB Completed\n" % (when.strftime("%Y-%m-%d %H:%M:%S"), n)
+
+
+def distinct_address(n):
+    """A different address for each n (10.0.0.0/8 and 2001:db8::/32 by turns
+    of 7): every line its own key."""
+    if n % 7 == 6:
+        return str(ipaddress.IPv6Address("2001:db8::") + (n << 64))
+    return str(ipaddress.IPv4Address("10.0.0.0") + n + 1)
+
+
+class Band:
+    """One configuration directory and the daemon run on it."""
+
+    def __init__(self, band, workdir, logpaths, extra="", jail_extra=""):
+        self.band = band
+        self.dir = workdir
+        self.database = os.path.join(workdir, "state.db")
+        self.config = os.path.join(workdir, "exim-ban.conf")
+        self.stderr_path = os.path.join(workdir, "exim-band.log")
+        os.symlink(FILTERS, os.path.join(workdir, "filters.d"))
+        with open(self.config, "w") as f:
+            f.write("[DEFAULT]\nignoreself = false\ndatabase = %s\nsocket = %s\n%s\n"
+                    "[exim]\nenabled = true\nlogpath = %s\nfilter = exim\nmaxretry = 3\n%s"
+                    % (self.database, os.path.join(workdir, "control.sock"), extra,
+                       " ".join(logpaths), jail_extra))
+        self.process = None
+        self.starts = 0
+
+    def start(self, *args):
+        assert self.process is None
+        self.stderr = open(self.stderr_path, "a")
+        self.process = subprocess.Popen(
+            [self.band, "--foreground", "--dry-run", "--config", self.config, *args],
+            stdout=self.stderr, stderr=self.stderr)
+        self.starts += 1
+        wait_for("exim-band to start (see %s)" % self.stderr_path,
+                 lambda: self.log().count(" started: ") >= self.starts or self.process.poll() is not None)
+        if self.process.poll() is not None:
+            raise Failure("exim-band exited with %d at start:\n%s" % (self.process.returncode, self.log()[-3000:]))
+
+    def stop(self, sig=signal.SIGTERM):
+        self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout=20)
+        finally:
+            self.stderr.close()
+            self.process = None
+        if sig == signal.SIGTERM and code != 0:
+            raise Failure("exim-band exited with %d on SIGTERM:\n%s" % (code, self.log()[-3000:]))
+        return code
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    def log(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def hits(self):
+        """Every stored hit as (address text, time), from the database."""
+        found = []
+        with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
+            for (data,) in db.execute("SELECT data FROM hit_batches ORDER BY id"):
+                for at in range(0, len(data), 32):
+                    when, _pattern, length, family = struct.unpack_from("<qIBB", data, at)
+                    raw = data[at + 16:at + 32]
+                    if family == 4:
+                        address = str(ipaddress.IPv4Address(raw[:4]))
+                    else:
+                        address = str(ipaddress.IPv6Network((raw, length)))
+                    found.append((address, when))
+        return found
+
+    def hit_count(self):
+        try:
+            with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
+                return db.execute("SELECT coalesce(sum(count), 0) FROM hit_batches").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0  # not created yet
+
+    def bans(self):
+        with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
+            return sorted(db.execute("SELECT jail, key, start, expires - start FROM bans"))
+
+
+def key_of(address):
+    """The daemon's key: IPv6 as its /64."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
+
+
+def compare_hits(written, stored):
+    """`written`: addresses, one per hit line. Returns the problems: keys
+    lost or counted twice."""
+    want = collections.Counter(key_of(a) for a in written)
+    got = collections.Counter(a for a, _ in stored)
+    lost = want - got
+    extra = got - want
+    problems = []
+    if lost:
+        problems.append("%d hit(s) lost, e.g. %s" % (sum(lost.values()), list(lost)[:3]))
+    if extra:
+        problems.append("%d hit(s) counted twice or invented, e.g. %s" % (sum(extra.values()), list(extra)[:3]))
+    return problems
