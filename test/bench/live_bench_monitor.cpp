@@ -11,16 +11,15 @@
 // when the socket's buffer overflowed (announcements were lost), and flushes
 // after every datagram. Runs until killed or until its standard output
 // closes. Needs CAP_NET_ADMIN in the network namespace it watches.
-#include <libmnl/libmnl.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <string>
 #include <sys/socket.h>
 #include <vector>
@@ -93,28 +92,28 @@ int on_message(const nlmsghdr* nlh, void* data) {
         return MNL_CB_OK;
     std::string table = "-", set = "-";
     std::vector<std::string> keys;
-    for_each_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(nlh),
-                  [&](const nlattr* attr) {
-        switch (mnl_attr_get_type(attr)) {
-        case NFTA_SET_ELEM_LIST_TABLE:
-            table = mnl_attr_get_str(attr);
-            break;
-        case NFTA_SET_ELEM_LIST_SET:
-            set = mnl_attr_get_str(attr);
-            break;
-        case NFTA_SET_ELEM_LIST_ELEMENTS:
-            for_each_nested(attr, [&](const nlattr* elem) {
-                if (mnl_attr_get_type(elem) == NFTA_LIST_ELEM)
-                    keys.push_back(element_key(elem));
-            });
-            break;
-        default:
-            break;
-        }
-    });
+    for_each_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)),
+                  mnl_nlmsg_get_payload_tail(nlh), [&](const nlattr* attr) {
+                      switch (mnl_attr_get_type(attr)) {
+                      case NFTA_SET_ELEM_LIST_TABLE:
+                          table = mnl_attr_get_str(attr);
+                          break;
+                      case NFTA_SET_ELEM_LIST_SET:
+                          set = mnl_attr_get_str(attr);
+                          break;
+                      case NFTA_SET_ELEM_LIST_ELEMENTS:
+                          for_each_nested(attr, [&](const nlattr* elem) {
+                              if (mnl_attr_get_type(elem) == NFTA_LIST_ELEM)
+                                  keys.push_back(element_key(elem));
+                          });
+                          break;
+                      default:
+                          break;
+                      }
+                  });
     for (const auto& key : keys)
-        std::printf("%lld %lld %s %s %s\n", seen->mono_ns, seen->real_ns, table.c_str(), set.c_str(),
-                    key.c_str());
+        std::printf("%lld %lld %s %s %s\n", seen->mono_ns, seen->real_ns, table.c_str(),
+                    set.c_str(), key.c_str());
     return MNL_CB_OK;
 }
 
