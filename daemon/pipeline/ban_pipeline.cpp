@@ -198,7 +198,7 @@ void BanPipeline::enforce(const std::vector<PendingBan>& bans) {
         firewall_.add(jail.name, decision.key, milliseconds{expires_ms - now_ms});
         ++staged;
         spdlog::info("{}: ban {} for {} ({}, ban {} of this key, {} hits in {}, {} in all); "
-                     "pattern {}: {}",
+                     "pattern {} ({})",
                      jail.name, key, format_duration(decision.duration),
                      reason_text(decision.reason), decision.ban_number, decision.window_hits,
                      format_duration(jail.judge.tracker().policy().findtime),

@@ -9,7 +9,7 @@ JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
     , matcher(filter.matcher_patterns())
     , judge(config.policy, config.ignore, config.max_tracked_keys) {
     for (const auto& pattern : filter.failregex)
-        patterns.push_back(pattern.written);
+        patterns.push_back(pattern.file + ":" + std::to_string(pattern.line));
 }
 
 RestoredMemory restore_jail(JailRuntime& jail, Store& store) {

@@ -1,5 +1,5 @@
 // A jail as the daemon runs it: its filter's matcher, its judge (tracker and
-// ignore list) and the texts of its patterns for the ban log lines.
+// ignore list) and where its patterns are written, for the ban log lines.
 #pragma once
 
 #include "config/config.hpp"
@@ -18,7 +18,8 @@ struct JailRuntime {
     JailRuntime(const JailConfig& config, const LoadedFilter& filter);
 
     std::string name;
-    std::vector<std::string> patterns; // each failregex as written, for the logs
+    std::vector<std::string>
+        patterns; // where each failregex is written ("file:line"), for the logs
     LineMatcher matcher;
     JailJudge judge;
 };
