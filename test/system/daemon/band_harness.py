@@ -72,12 +72,12 @@ class Band:
         self.process = None
         self.starts = 0
 
-    def start(self, *args):
+    def start(self, *args, env=None):
         assert self.process is None
         self.stderr = open(self.stderr_path, "a")
         self.process = subprocess.Popen(
             [self.band, "--foreground", "--dry-run", "--config", self.config, *args],
-            stdout=self.stderr, stderr=self.stderr)
+            stdout=self.stderr, stderr=self.stderr, env=env)
         self.starts += 1
         wait_for("exim-band to start (see %s)" % self.stderr_path,
                  lambda: self.log().count(" started: ") >= self.starts or self.process.poll() is not None)
