@@ -114,6 +114,14 @@ void HitTracker::note_ban(const BanKey& key, std::int64_t until) {
     state.recent_count = 0;
 }
 
+void HitTracker::lift_ban(const BanKey& key) {
+    auto found = keys_.find(key);
+    if (found == keys_.end())
+        return;
+    found->second.banned_until = 0;
+    found->second.recent_count = 0;
+}
+
 void HitTracker::restore(const BanKey& key, const KeyHistory& history) {
     KeyState& state = state_of(key);
     state.lifetime_hits = history.lifetime_hits;

@@ -54,6 +54,9 @@ class HitTracker {
     // of, so that it neither bans the key again while it lasts nor forgets
     // it when escalating the next one.
     void note_ban(const BanKey& key, std::int64_t until);
+    // An unban: the key may be banned again by its next hits; its earlier
+    // bans still count for escalation.
+    void lift_ban(const BanKey& key);
     // Seeds a key's lifetime hits and ban count from the store.
     void restore(const BanKey& key, const KeyHistory& history);
     // Puts a stored hit back into the key's findtime window, as record()

@@ -57,8 +57,10 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
         if (log < routes_.size()) {
             for (const std::size_t jail : routes_[log]) {
                 const LineMatch match = jails_[jail]->matcher.match(parsed->message);
-                if (match.kind == LineMatch::Kind::hit)
+                if (match.kind == LineMatch::Kind::hit) {
+                    ++jails_[jail]->pattern_hits[match.pattern];
                     judge_hit(jail, match, parsed->time.wall_seconds);
+                }
             }
         }
     } else {
@@ -142,6 +144,7 @@ bool BanPipeline::flush() {
 bool BanPipeline::commit_batch() {
     if (source_ != nullptr)
         batch_.files = source_->positions();
+    const auto started = clock_.steady();
     if (const auto failure = store_.commit(batch_)) {
         ++stats_.store_failures;
         if (!store_stalled_) {
@@ -174,7 +177,73 @@ bool BanPipeline::commit_batch() {
     batch_lines_ = 0;
     if (!bans.empty())
         enforce(bans);
+    note_latency(started);
     return true;
+}
+
+void BanPipeline::note_latency(std::chrono::steady_clock::time_point started) {
+    const double ms = std::chrono::duration<double, std::milli>(clock_.steady() - started).count();
+    const auto bucket =
+        std::lower_bound(batch_latency_buckets_ms.begin(), batch_latency_buckets_ms.end(), ms);
+    ++stats_.batch_latency[static_cast<std::size_t>(bucket - batch_latency_buckets_ms.begin())];
+    stats_.batch_latency_seconds += ms / 1000;
+}
+
+std::optional<std::string> BanPipeline::commit_manual(Batch batch) {
+    if (!flush())
+        return std::string("the database does not take commits now (see the daemon's log); "
+                           "try again later");
+    if (source_ != nullptr)
+        batch.files = source_->positions();
+    if (const auto failure = store_.commit(batch)) {
+        ++stats_.store_failures;
+        return "database: " + failure->message;
+    }
+    ++stats_.commits;
+    return std::nullopt;
+}
+
+std::optional<std::string> BanPipeline::manual_ban(std::size_t jail_index, const BanKey& key,
+                                                   std::chrono::seconds duration) {
+    JailRuntime& jail = *jails_.at(jail_index);
+    const std::int64_t now_ms = clock_.log_now_ms();
+    const std::int64_t start = now_ms / 1000;
+    Batch batch;
+    batch.bans.push_back({jail.name, key, start, start + duration.count(), "manual", "manual"});
+    if (auto error = commit_manual(std::move(batch)))
+        return error;
+    jail.judge.tracker().note_ban(key, start + duration.count());
+    firewall_.add(jail.name, key, duration);
+    note_firewall_result(firewall_.commit(), "ban");
+    ++stats_.bans;
+    ++stats_.manual_bans;
+    spdlog::info("{}: ban {} for {} (manual)", jail.name, key.to_string(),
+                 format_duration(duration));
+    return std::nullopt;
+}
+
+std::optional<std::string> BanPipeline::manual_unban(const std::vector<BanKey>& keys,
+                                                     std::optional<std::size_t> jail) {
+    const std::int64_t now = clock_.log_now_ms() / 1000;
+    Batch batch;
+    for (const auto& key : keys)
+        batch.unbans.push_back({jail ? jails_.at(*jail)->name : std::string(), key, now});
+    if (auto error = commit_manual(std::move(batch)))
+        return error;
+    for (std::size_t index = 0; index < jails_.size(); ++index) {
+        if (jail && *jail != index)
+            continue;
+        for (const auto& key : keys) {
+            jails_[index]->judge.tracker().lift_ban(key);
+            firewall_.remove(jails_[index]->name, key);
+        }
+    }
+    note_firewall_result(firewall_.commit(), "unban");
+    stats_.unbans += keys.size();
+    for (const auto& key : keys)
+        spdlog::info("{}: unban {} (manual)", jail ? jails_[*jail]->name : "all jails",
+                     key.to_string());
+    return std::nullopt;
 }
 
 void BanPipeline::enforce(const std::vector<PendingBan>& bans) {

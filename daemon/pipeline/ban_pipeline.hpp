@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 #include "tail/tailer.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,10 @@ struct PipelineClock {
     std::function<std::chrono::steady_clock::time_point()> steady;
 };
 
+// Upper bounds (ms) of the batch latency histogram's buckets: the time from
+// a batch's commit to its bans in the kernel; the last bucket is +Inf.
+inline constexpr std::array<double, 9> batch_latency_buckets_ms{0.5, 1, 2, 5, 10, 25, 50, 100, 250};
+
 struct PipelineStats {
     std::uint64_t lines = 0;
     std::uint64_t cut_lines = 0;
@@ -51,6 +56,12 @@ struct PipelineStats {
     std::uint64_t store_failures = 0;
     std::uint64_t firewall_failures = 0; // elements refused or faults
     std::uint64_t reconciles = 0;
+    std::uint64_t manual_bans = 0;
+    std::uint64_t unbans = 0;
+    // Batches by commit latency: counts per bucket of batch_latency_buckets_ms
+    // (+ one for longer), and their sum in seconds.
+    std::array<std::uint64_t, batch_latency_buckets_ms.size() + 1> batch_latency{};
+    double batch_latency_seconds = 0;
 };
 
 class BanPipeline final : public TailSink {
@@ -74,6 +85,17 @@ class BanPipeline final : public TailSink {
     // Commits what has been read so far (at shutdown and before a reload).
     // Returns false when the store refused it; the batch is kept.
     bool flush();
+    // A ban from the admin: committed with the positions read so far, then
+    // in the kernel, known to the tracker; `jail` indexes jails(). Returns
+    // what went wrong, or nullopt.
+    std::optional<std::string> manual_ban(std::size_t jail, const BanKey& key,
+                                          std::chrono::seconds duration);
+    // Lifts the bans of `keys` in one jail, or in all with nullopt: stored as
+    // unbans (a restart does not undo them), removed from the kernel,
+    // forgotten by the trackers. Returns what went wrong, or nullopt.
+    std::optional<std::string> manual_unban(const std::vector<BanKey>& keys,
+                                            std::optional<std::size_t> jail);
+
     // Asks for a reconcile of the firewall with the store's active bans at
     // the next wake-up (after a firewall failure, or at start-up).
     void request_reconcile();
@@ -89,6 +111,9 @@ class BanPipeline final : public TailSink {
     };
     void judge_hit(std::size_t jail_index, const LineMatch& match, std::int64_t time);
     bool commit_batch();
+    // Commits a batch of the admin's changes alone, after the open batch.
+    std::optional<std::string> commit_manual(Batch batch);
+    void note_latency(std::chrono::steady_clock::time_point started);
     void enforce(const std::vector<PendingBan>& bans);
     void reconcile();
     void note_firewall_result(const CommitResult& result, const char* what);

@@ -7,7 +7,8 @@ namespace exim_ban {
 JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
     : name(config.name)
     , matcher(filter.matcher_patterns())
-    , judge(config.policy, config.ignore, config.max_tracked_keys) {
+    , judge(config.policy, config.ignore, config.max_tracked_keys)
+    , pattern_hits(filter.failregex.size(), 0) {
     for (const auto& pattern : filter.failregex)
         patterns.push_back(pattern.file + ":" + std::to_string(pattern.line));
 }

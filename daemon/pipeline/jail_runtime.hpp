@@ -7,6 +7,7 @@
 #include "core/line_matcher.hpp"
 #include "filter/loaded_filter.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct JailRuntime {
         patterns; // where each failregex is written ("file:line"), for the logs
     LineMatcher matcher;
     JailJudge judge;
+    std::vector<std::uint64_t> pattern_hits; // per failregex, since start-up
 };
 
 // Gives the jail's tracker back what the store remembers: each key's

@@ -53,12 +53,17 @@ struct SqliteStore::Statements {
                         "END), 0) FROM bans WHERE jail = ?1 GROUP BY key")
         , jail_recent(db, "SELECT data FROM hit_batches WHERE jail = ?1 AND last_ts > (SELECT "
                           "max(last_ts) FROM hit_batches WHERE jail = ?1) - ?2 ORDER BY id")
+        , jail_batches_newest_first(db,
+                                    "SELECT data FROM hit_batches WHERE jail = ?1 ORDER BY id DESC")
+        , key_ban_rows(db, "SELECT jail, key, start, expires, reason, origin, coalesce(lifted, 0) "
+                           "FROM bans WHERE key = ?1 ORDER BY start, id")
         , purge(db, "DELETE FROM hit_batches WHERE last_ts < ?1 AND "
                     "id <= (SELECT value FROM meta WHERE name = 'counted_through')") {}
 
     SqliteStatement begin, commit, rollback, upsert_file, insert_hits, add_key_hits,
         set_counted_through, counted_through, uncounted, insert_ban, lift_ban, files, active,
-        key_hits, key_bans, jail_keys, jail_bans, jail_recent, purge;
+        key_hits, key_bans, jail_keys, jail_bans, jail_recent, jail_batches_newest_first,
+        key_ban_rows, purge;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& path) try
@@ -347,6 +352,35 @@ JailMemory SqliteStore::jail_memory(const std::string& jail, std::chrono::second
     }
     s.jail_recent.reset();
     return memory;
+}
+
+std::vector<StoredHit> SqliteStore::hits_of(const std::string& jail, const BanKey& key,
+                                            std::size_t limit) {
+    std::vector<StoredHit> hits;
+    SqliteStatement& batches = statements_->jail_batches_newest_first;
+    batches.bind(1, jail);
+    while (hits.size() < limit && batches.step()) {
+        const std::string data = batches.column_text(0);
+        const std::size_t records = data.size() / hit_record_size;
+        for (std::size_t i = records; i-- > 0 && hits.size() < limit;) {
+            if (auto record = read_hit_record(data, i); record && record->key == key)
+                hits.push_back({jail, key, record->time, record->pattern});
+        }
+    }
+    batches.reset();
+    return hits;
+}
+
+std::vector<StoredBan> SqliteStore::bans_of(const BanKey& key) {
+    std::vector<StoredBan> bans;
+    SqliteStatement& rows = statements_->key_ban_rows;
+    rows.bind(1, key.to_string());
+    while (rows.step()) {
+        bans.push_back({rows.column_text(0), key, rows.column_int(2), rows.column_int(3),
+                        rows.column_text(4), rows.column_text(5), rows.column_int(6)});
+    }
+    rows.reset();
+    return bans;
 }
 
 std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {

@@ -29,6 +29,9 @@ class SqliteStore final : public Store {
     std::vector<StoredBan> active_bans(std::int64_t now) override;
     KeyHistory history(const std::string& jail, const BanKey& key) override;
     JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) override;
+    std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
+                                   std::size_t limit) override;
+    std::vector<StoredBan> bans_of(const BanKey& key) override;
     std::optional<StoreFailure> purge_hits(std::int64_t before) override;
 
     // Writes the lifetime counts gathered since the last checkpoint. commit()

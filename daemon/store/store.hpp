@@ -31,8 +31,9 @@ struct StoredBan {
     BanKey key;
     std::int64_t start = 0;
     std::int64_t expires = 0;
-    std::string reason; // "maxretry", "recidive", "manual", ...
-    std::string origin; // "log", "manual", "import"
+    std::string reason;      // "maxretry", "recidive", "manual", ...
+    std::string origin;      // "log", "manual", "import"
+    std::int64_t lifted = 0; // when an unban lifted it, 0 if never (read back only)
 };
 
 struct StoredUnban {
@@ -76,6 +77,14 @@ class Store {
     // HitTracker::replay needs to rebuild the findtime windows). Read at
     // start-up and reload; throws std::runtime_error when it cannot be read.
     virtual JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) = 0;
+    // A key's hits in a jail, newest first, at most `limit` (of those not
+    // purged yet). For `exim-banctl show`; throws std::runtime_error when the
+    // database cannot be read.
+    virtual std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
+                                           std::size_t limit) = 0;
+    // Every ban of a key in any jail, oldest first, lifted or not. Throws
+    // std::runtime_error when the database cannot be read.
+    virtual std::vector<StoredBan> bans_of(const BanKey& key) = 0;
     // Deletes hits older than `before`; lifetime counts stay.
     virtual std::optional<StoreFailure> purge_hits(std::int64_t before) = 0;
 };

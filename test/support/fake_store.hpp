@@ -81,6 +81,24 @@ class FakeStore final : public Store {
         }
         return memory;
     }
+    std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
+                                   std::size_t limit) override {
+        std::vector<StoredHit> found;
+        const auto all = hits();
+        for (auto hit = all.rbegin(); hit != all.rend() && found.size() < limit; ++hit) {
+            if (hit->jail == jail && hit->key == key)
+                found.push_back(*hit);
+        }
+        return found;
+    }
+    std::vector<StoredBan> bans_of(const BanKey& key) override {
+        std::vector<StoredBan> found;
+        for (const auto& ban : bans()) {
+            if (ban.key == key)
+                found.push_back(ban);
+        }
+        return found;
+    }
     std::optional<StoreFailure> purge_hits(std::int64_t) override { return std::nullopt; }
 
   private:

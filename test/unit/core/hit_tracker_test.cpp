@@ -243,3 +243,23 @@ TEST_CASE("a restart that restores histories and replays the stored hits decides
         }
     }
 }
+
+TEST_CASE("a lifted ban lets the next hits ban again, escalated", "[tracker]") {
+    JailPolicy policy = three_in_ten_minutes();
+    policy.increment = true;
+    HitTracker tracker(policy, 1000);
+    const auto k = key("192.0.2.9");
+    tracker.record(k, 0);
+    tracker.record(k, 1);
+    REQUIRE(tracker.record(k, 2));
+    CHECK_FALSE(tracker.record(k, 10)); // banned until 3602
+    tracker.lift_ban(k);
+    tracker.record(k, 11);
+    tracker.record(k, 12);
+    const auto again = tracker.record(k, 13);
+    REQUIRE(again);
+    CHECK(again->ban_number == 2);
+    CHECK(again->duration == seconds{7200});
+    tracker.lift_ban(key("192.0.2.10")); // unknown: nothing to do
+    CHECK(tracker.tracked_keys() == 1);
+}

@@ -224,3 +224,46 @@ TEST_CASE("after a restart the store's memory completes the window", "[pipeline]
     after.pipeline->on_caught_up();
     CHECK(after.store.bans().size() == 1);
 }
+
+TEST_CASE("a manual ban and unban go through the store, the firewall and the tracker",
+          "[pipeline]") {
+    Rig rig;
+    rig.line(failure_line("10:00:00", "192.0.2.7")); // an open batch, committed first
+    REQUIRE_FALSE(rig.pipeline->manual_ban(0, key("198.51.100.4"), std::chrono::seconds{600}));
+    REQUIRE(rig.store.batches().size() == 2);
+    CHECK(rig.store.batches()[0].hits.size() == 1);
+    const auto& ban = rig.store.batches()[1].bans.at(0);
+    CHECK(ban.origin == "manual");
+    CHECK(ban.expires - ban.start == 600);
+    CHECK(rig.firewall.held("exim", key("198.51.100.4")) == milliseconds{600'000});
+
+    // The log's hits of a manually banned key make no second ban meanwhile.
+    for (const char* time : {"10:00:01", "10:00:02", "10:00:02"})
+        rig.line(failure_line(time, "198.51.100.4"));
+    rig.pipeline->on_caught_up();
+    rig.advance(milliseconds{100});
+    rig.pipeline->on_wake();
+    CHECK(rig.store.bans().size() == 1);
+
+    REQUIRE_FALSE(rig.pipeline->manual_unban({key("198.51.100.4")}, 0));
+    CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.4")));
+    CHECK(rig.store.batches().back().unbans.size() == 1);
+    CHECK(rig.pipeline->stats().unbans == 1);
+    // Lifted: three new hits ban it again.
+    for (const char* time : {"10:00:03", "10:00:03", "10:00:04"})
+        rig.line(failure_line(time, "198.51.100.4"));
+    rig.pipeline->on_caught_up();
+    CHECK(rig.store.bans().size() == 2);
+    CHECK(rig.firewall.held("exim", key("198.51.100.4")));
+}
+
+TEST_CASE("a manual ban while the store refuses is an error, and nothing changes",
+          "[pipeline]") {
+    Rig rig;
+    rig.store.fail_commits(1);
+    const auto error = rig.pipeline->manual_ban(0, key("198.51.100.4"), std::chrono::seconds{60});
+    REQUIRE(error);
+    CHECK(error->find("database: database or disk is full") == 0);
+    CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.4")));
+    CHECK(rig.pipeline->stats().manual_bans == 0);
+}

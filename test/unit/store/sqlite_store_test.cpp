@@ -274,3 +274,29 @@ TEST_CASE("the WAL is checkpointed off the committing thread", "[store]") {
         std::this_thread::sleep_for(std::chrono::milliseconds{5});
     CHECK(store.wal_checkpoints() >= 1);
 }
+
+TEST_CASE("a key's hits newest first, and its bans with their lifting", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    REQUIRE_FALSE(store.commit(batch_with(10, 3, "192.0.2.1"))); // 1000, 1001, 1002
+    Batch later = batch_with(20, 2, "192.0.2.2");
+    later.hits.push_back({"exim", key("192.0.2.1"), 2000, 4});
+    later.bans.push_back({"exim", key("192.0.2.1"), 2000, 5600, "maxretry", "log"});
+    REQUIRE_FALSE(store.commit(later));
+    Batch unban;
+    unban.unbans.push_back({"", key("192.0.2.1"), 2500});
+    REQUIRE_FALSE(store.commit(unban));
+
+    const auto hits = store.hits_of("exim", key("192.0.2.1"), 3);
+    REQUIRE(hits.size() == 3);
+    CHECK(hits[0].time == 2000);
+    CHECK(hits[0].pattern == 4);
+    CHECK(hits[1].time == 1002);
+    CHECK(hits[2].time == 1001);
+    CHECK(store.hits_of("other", key("192.0.2.1"), 10).empty());
+    const auto bans = store.bans_of(key("192.0.2.1"));
+    REQUIRE(bans.size() == 1);
+    CHECK(bans[0].expires == 5600);
+    CHECK(bans[0].lifted == 2500);
+    CHECK(store.active_bans(2400).empty());
+}
