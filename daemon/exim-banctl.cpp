@@ -1,5 +1,6 @@
 // exim-banctl: the admin's command line. Wiring only: each command lives in
 // its module.
+#include "banctl/daemon_commands.hpp"
 #include "config/check_config_command.hpp"
 #include "config/config_loader.hpp"
 #include "firewall/nft_commands.hpp"
@@ -56,6 +57,48 @@ int main(int argc, char** argv) {
         "nft-flush", "Delete table inet exim_ban and every ban in it, nothing else "
                      "(needs root; exim-band restores its active bans when it starts)");
 
+    // The commands that talk to the daemon, each with --socket, --config, --json.
+    exim_ban::DaemonCommandOptions daemon_options;
+    std::string socket_path;
+    std::string daemon_config = exim_ban::default_config_file;
+    nlohmann::json request;
+    std::vector<CLI::App*> daemon_commands;
+    auto add_daemon_command = [&](const char* name, const char* help) {
+        CLI::App* command = app.add_subcommand(name, help);
+        command->add_option("--socket", socket_path,
+                            "the daemon's control socket (default: the config's `socket`)");
+        command->add_option("--config", daemon_config, "the config naming the socket")
+            ->capture_default_str();
+        command->add_flag("--json", daemon_options.json, "print the daemon's reply as JSON");
+        daemon_commands.push_back(command);
+        return command;
+    };
+    std::string ip;
+    std::string jail;
+    std::string duration;
+    bool all = false;
+    add_daemon_command("status", "The daemon's jails, logs and offsets, lag and counts");
+    add_daemon_command("list", "Active bans: key, jail, since, remaining, hits, packets dropped")
+        ->add_option("--jail", jail, "only this jail");
+    auto* show = add_daemon_command("show", "An address's key, hits and ban history");
+    show->add_option("IP", ip, "IPv4 or IPv6 address")->required();
+    auto* ban = add_daemon_command("ban", "Ban an address now (needs root)");
+    ban->add_option("IP", ip, "IPv4 or IPv6 address (IPv6: its jail's prefix is banned)")
+        ->required();
+    ban->add_option("--jail", jail, "the jail (default: every enabled jail)");
+    ban->add_option("--for", duration, "how long (3600, 15m, 1h, 4w; default: the jail's bantime)");
+    auto* unban = add_daemon_command("unban", "Lift an address's bans, or all (needs root)");
+    unban->add_option("IP", ip, "IPv4 or IPv6 address");
+    unban->add_flag("--all", all, "lift every active ban");
+    unban->add_option("--jail", jail, "only in this jail");
+    add_daemon_command("reload", "Reload the config, filters and ignore lists (needs root)");
+    add_daemon_command("flush",
+                       "Commit what has been read and the lifetime counts now (needs root)");
+    auto* stats = add_daemon_command(
+        "stats", "Counters: lines, matches per pattern, bans, errors, batch latency");
+    stats->add_flag("--prometheus", daemon_options.prometheus,
+                    "print Prometheus' text exposition format");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -63,6 +106,26 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
 
+    for (CLI::App* command : daemon_commands) {
+        if (!command->parsed())
+            continue;
+        request = {{"cmd", command->get_name()}};
+        if (!ip.empty())
+            request["ip"] = ip;
+        if (!jail.empty())
+            request["jail"] = jail;
+        if (!duration.empty())
+            request["for"] = duration;
+        if (all)
+            request["all"] = true;
+        if (command == unban && all == !ip.empty()) {
+            std::cerr << "exim-banctl: unban needs an IP or --all\n";
+            return exim_ban::exit_usage;
+        }
+        daemon_options.socket = socket_path;
+        daemon_options.config = daemon_config;
+        return exim_ban::run_daemon_command(daemon_options, request, std::cout, std::cerr);
+    }
     if (test_command->parsed()) {
         test.filters_dir = filters_dir;
         test.config = test_config;

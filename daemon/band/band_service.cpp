@@ -1,9 +1,11 @@
 #include "band/band_service.hpp"
 
+#include "band/band_control.hpp"
 #include "band/log_paths.hpp"
 #include "band/systemd_notifier.hpp"
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"
+#include "control/control_server.hpp"
 #include "core/load_error.hpp"
 #include "filter/filter_loader.hpp"
 #include "firewall/dry_run_firewall.hpp"
@@ -37,7 +39,7 @@ constexpr std::chrono::seconds purge_every{3600};
 // Log time is local wall-clock time counted as if it were UTC (see
 // core/log_time.hpp); the offset is asked of the C library each time, so a
 // change of daylight saving time is followed.
-std::int64_t log_now_ms() {
+std::int64_t current_log_ms() {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     std::tm local{};
@@ -166,7 +168,7 @@ struct Generation {
     TailerSource source{tailer_ptr};
 };
 
-class BandService::Impl {
+class BandService::Impl final : public BandRuntime {
   public:
     explicit Impl(const BandOptions& options)
         : options_(options)
@@ -200,6 +202,28 @@ class BandService::Impl {
             throw StartupError(std::string("database ") + config_.database.string() +
                                ": cannot read the state back: " + error.what());
         }
+        try {
+            control_server_ = std::make_unique<ControlServer>(
+                io_, ControlServerOptions{config_.socket, config_.control_group}, control_);
+        } catch (const std::runtime_error& error) {
+            throw StartupError(std::string("control socket: ") + error.what());
+        }
+    }
+
+    // BandRuntime, for the control socket's commands.
+    BanPipeline& pipeline() override { return *generation_->pipeline; }
+    std::vector<LogPosition> positions() override { return generation_->tailer->positions(); }
+    TailStats tail_stats() override { return generation_->tailer->stats(); }
+    Store& store() override { return *store_; }
+    Firewall& firewall() override { return *firewall_; }
+    ControlServerStats control_stats() override { return control_server_->stats(); }
+    std::int64_t log_now_ms() override { return current_log_ms(); }
+    std::optional<std::string> flush() override {
+        if (!generation_->pipeline->flush())
+            return std::string("the database does not take commits now (see the daemon's log)");
+        if (const auto failure = store_->checkpoint_counts())
+            return "database: " + failure->message;
+        return std::nullopt;
     }
 
     int run() {
@@ -228,7 +252,7 @@ class BandService::Impl {
         generation->paths = loaded.paths;
         generation->pipeline = std::make_unique<BanPipeline>(
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
-            PipelineClock{log_now_ms, [] { return steady_clock::now(); }});
+            PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
         generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
                                                       *generation->pipeline);
         generation->tailer_ptr = generation->tailer.get();
@@ -249,9 +273,10 @@ class BandService::Impl {
         });
     }
 
-    void reload() {
+    std::optional<std::string> reload() override {
         notifier_.reloading();
         spdlog::info("reload: reading {}", options_.config.string());
+        std::optional<std::string> refused;
         try {
             Config next = load_band_config(options_.config);
             LoadedJails jails = load_jails(next);
@@ -270,13 +295,16 @@ class BandService::Impl {
                          generation_->pipeline->jails().size(), generation_->paths.size());
         } catch (const std::exception& error) {
             spdlog::error("reload refused, the running configuration stays: {}", error.what());
+            refused = error.what();
         }
         notifier_.ready(status_line());
+        return refused;
     }
 
     void stop(int signal) {
         notifier_.stopping();
         spdlog::info("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        control_server_->stop();
         generation_->tailer->stop();
         if (!generation_->pipeline->flush())
             spdlog::warn("the last batch was not committed; its lines are read again at the "
@@ -304,7 +332,7 @@ class BandService::Impl {
                 std::chrono::seconds keep = config_.dbpurgeage;
                 for (const auto& jail : generation_->pipeline->jails())
                     keep = std::max(keep, jail->judge.tracker().policy().findtime);
-                if (const auto failure = store_->purge_hits(log_now_ms() / 1000 - keep.count()))
+                if (const auto failure = store_->purge_hits(current_log_ms() / 1000 - keep.count()))
                     spdlog::warn("store: old hits not purged: {}", failure->message);
             }
             schedule_housekeeping();
@@ -341,6 +369,8 @@ class BandService::Impl {
     std::unique_ptr<SqliteStore> store_;
     std::unique_ptr<Firewall> firewall_;
     std::unique_ptr<Generation> generation_;
+    BandControl control_{*this};
+    std::unique_ptr<ControlServer> control_server_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
     int exit_code_ = 0;
 };

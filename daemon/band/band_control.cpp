@@ -1,0 +1,324 @@
+#include "band/band_control.hpp"
+
+#include "core/duration.hpp"
+#include "core/log_time.hpp"
+#include "firewall/firewall.hpp"
+#include "pipeline/ban_pipeline.hpp"
+#include "store/store.hpp"
+
+#include <map>
+#include <sys/stat.h>
+
+namespace exim_ban {
+namespace {
+
+using nlohmann::json;
+
+json failure(const std::string& error) {
+    return {{"ok", false}, {"error", error}};
+}
+
+std::string iso(std::int64_t log_seconds) {
+    return LogTime{log_seconds, 0, std::nullopt}.iso();
+}
+
+std::optional<std::string> text_field(const json& body, const char* name) {
+    const auto found = body.find(name);
+    if (found == body.end() || !found->is_string())
+        return std::nullopt;
+    return found->get<std::string>();
+}
+
+// The jail a request names (index into the pipeline's jails), all of them
+// when it names none; an unknown name is an error text.
+struct JailChoice {
+    std::vector<std::size_t> jails;
+    std::string error;
+};
+JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
+    const auto& jails = pipeline.jails();
+    JailChoice choice;
+    const auto name = text_field(body, "jail");
+    for (std::size_t i = 0; i < jails.size(); ++i) {
+        if (!name || jails[i]->name == *name)
+            choice.jails.push_back(i);
+    }
+    if (choice.jails.empty()) {
+        std::string known;
+        for (const auto& jail : jails)
+            known += (known.empty() ? "" : ", ") + jail->name;
+        choice.error = "no jail " + name.value_or("") + " (jails: " + known + ")";
+    }
+    return choice;
+}
+
+} // namespace
+
+BandControl::BandControl(BandRuntime& runtime)
+    : runtime_(runtime)
+    , started_(std::chrono::steady_clock::now()) {}
+
+json BandControl::handle(const ControlRequest& request) {
+    const std::string& cmd = request.cmd;
+    if (cmd == "status")
+        return status();
+    if (cmd == "list")
+        return list(request.body);
+    if (cmd == "show")
+        return show(request.body);
+    if (cmd == "ban")
+        return ban(request.body);
+    if (cmd == "unban")
+        return unban(request.body);
+    if (cmd == "stats")
+        return stats();
+    if (cmd == "reload") {
+        if (auto error = runtime_.reload())
+            return failure("reload refused, the running configuration stays: " + *error);
+        return {{"ok", true}};
+    }
+    if (cmd == "flush") {
+        if (auto error = runtime_.flush())
+            return failure(*error);
+        return {{"ok", true}};
+    }
+    return failure("unknown command " + cmd);
+}
+
+json BandControl::status() {
+    BanPipeline& pipeline = runtime_.pipeline();
+    json jails = json::array();
+    for (const auto& jail : pipeline.jails()) {
+        const HitTracker& tracker = jail->judge.tracker();
+        jails.push_back({{"name", jail->name},
+                         {"tracked_keys", tracker.tracked_keys()},
+                         {"dropped_keys", tracker.dropped_keys()},
+                         {"maxretry", tracker.policy().maxretry},
+                         {"findtime", tracker.policy().findtime.count()},
+                         {"bantime", tracker.policy().bantime.count()}});
+    }
+    json files = json::array();
+    for (const auto& position : runtime_.positions()) {
+        json file = {
+            {"path", position.path}, {"inode", position.inode}, {"offset", position.offset}};
+        struct stat st {};
+        if (::stat(position.path.c_str(), &st) == 0) {
+            file["size"] = st.st_size;
+            // Bytes written but not yet committed: 0 when the daemon keeps up.
+            const auto size = static_cast<std::uint64_t>(st.st_size);
+            file["lag_bytes"] =
+                st.st_ino == position.inode && size > position.offset ? size - position.offset : 0;
+        } else {
+            file["size"] = nullptr;
+            file["lag_bytes"] = nullptr;
+        }
+        files.push_back(std::move(file));
+    }
+    const PipelineStats& counts = pipeline.stats();
+    return {{"ok", true},
+            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::steady_clock::now() - started_)
+                             .count()},
+            {"jails", jails},
+            {"files", files},
+            {"lines", counts.lines},
+            {"hits", counts.hits},
+            {"bans", counts.bans},
+            {"unbans", counts.unbans}};
+}
+
+json BandControl::list(const json& body) {
+    BanPipeline& pipeline = runtime_.pipeline();
+    const JailChoice choice = choose_jails(pipeline, body);
+    if (!choice.error.empty())
+        return failure(choice.error);
+    std::map<std::pair<std::string, std::string>, std::uint64_t> packets;
+    const ListResult kernel = runtime_.firewall().list();
+    for (const auto& element : kernel.elements)
+        packets[{element.jail, element.key.to_string()}] = element.packets;
+    const std::int64_t now_ms = runtime_.log_now_ms();
+    json bans = json::array();
+    for (const auto& ban : runtime_.store().active_bans(now_ms / 1000)) {
+        const bool chosen = std::any_of(choice.jails.begin(), choice.jails.end(), [&](auto i) {
+            return pipeline.jails()[i]->name == ban.jail;
+        });
+        if (!chosen)
+            continue;
+        const std::string key = ban.key.to_string();
+        const auto held = packets.find({ban.jail, key});
+        bans.push_back({{"jail", ban.jail},
+                        {"key", key},
+                        {"since", iso(ban.start)},
+                        {"remaining_s", (ban.expires * 1000 - now_ms + 999) / 1000},
+                        {"hits", runtime_.store().history(ban.jail, ban.key).lifetime_hits},
+                        {"packets", held == packets.end() ? json(nullptr) : json(held->second)},
+                        {"reason", ban.reason},
+                        {"origin", ban.origin}});
+    }
+    json reply = {{"ok", true}, {"bans", bans}};
+    if (kernel.fault)
+        reply["firewall_error"] = kernel.fault->message;
+    return reply;
+}
+
+json BandControl::show(const json& body) {
+    const auto text = text_field(body, "ip");
+    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    if (!address)
+        return failure("show needs \"ip\": an IPv4 or IPv6 address");
+    BanPipeline& pipeline = runtime_.pipeline();
+    json keys = json::array();
+    for (const auto& jail : pipeline.jails()) {
+        const BanKey key = ban_key(*address, jail->judge.tracker().policy().ipv6_prefix);
+        json hits = json::array();
+        for (const auto& hit : runtime_.store().hits_of(jail->name, key, 100)) {
+            hits.push_back({{"at", iso(hit.time)},
+                            {"pattern", hit.pattern < jail->patterns.size()
+                                            ? jail->patterns[hit.pattern]
+                                            : std::to_string(hit.pattern + 1)}});
+        }
+        json bans = json::array();
+        for (const auto& ban : runtime_.store().bans_of(key)) {
+            if (ban.jail != jail->name)
+                continue;
+            bans.push_back({{"since", iso(ban.start)},
+                            {"until", iso(ban.expires)},
+                            {"duration_s", ban.expires - ban.start},
+                            {"reason", ban.reason},
+                            {"origin", ban.origin},
+                            {"lifted", ban.lifted ? json(iso(ban.lifted)) : json(nullptr)}});
+        }
+        keys.push_back(
+            {{"jail", jail->name},
+             {"key", key.to_string()},
+             {"ignored", address->is_loopback() || jail->judge.ignore().contains(*address)},
+             {"lifetime_hits", runtime_.store().history(jail->name, key).lifetime_hits},
+             {"recent_hits", hits},
+             {"bans", bans}});
+    }
+    return {{"ok", true}, {"ip", address->to_string()}, {"keys", keys}};
+}
+
+json BandControl::ban(const json& body) {
+    const auto text = text_field(body, "ip");
+    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    if (!address)
+        return failure("ban needs \"ip\": an IPv4 or IPv6 address");
+    BanPipeline& pipeline = runtime_.pipeline();
+    const JailChoice choice = choose_jails(pipeline, body);
+    if (!choice.error.empty())
+        return failure(choice.error);
+    std::optional<std::chrono::seconds> duration;
+    if (const auto given = text_field(body, "for")) {
+        duration = parse_duration(*given);
+        if (!duration || duration->count() == 0)
+            return failure("bad duration \"" + *given + "\" (e.g. 3600, 15m, 1h, 4w)");
+    }
+    json banned = json::array();
+    for (const std::size_t index : choice.jails) {
+        const JailRuntime& jail = *pipeline.jails()[index];
+        // Never ban what the jail must not: the same rule as for the log.
+        if (address->is_loopback() || jail.judge.ignore().contains(*address))
+            return failure("refused: " + address->to_string() + " is loopback or on jail " +
+                           jail.name + "'s ignore list");
+        const BanKey key = ban_key(*address, jail.judge.tracker().policy().ipv6_prefix);
+        if (!key.is_single_address() && jail.judge.ignore().overlaps(key))
+            return failure("refused: " + key.to_string() + " would cover an address on jail " +
+                           jail.name + "'s ignore list");
+        const auto length = duration.value_or(jail.judge.tracker().policy().bantime);
+        if (auto error = pipeline.manual_ban(index, key, length))
+            return failure(*error);
+        banned.push_back(
+            {{"jail", jail.name}, {"key", key.to_string()}, {"duration_s", length.count()}});
+    }
+    return {{"ok", true}, {"banned", banned}};
+}
+
+json BandControl::unban(const json& body) {
+    BanPipeline& pipeline = runtime_.pipeline();
+    const JailChoice choice = choose_jails(pipeline, body);
+    if (!choice.error.empty())
+        return failure(choice.error);
+    const auto all = body.find("all");
+    const bool every = all != body.end() && all->is_boolean() && all->get<bool>();
+    const auto text = text_field(body, "ip");
+    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    if (!every && !address)
+        return failure("unban needs \"ip\" (an IPv4 or IPv6 address) or \"all\": true");
+    std::size_t lifted = 0;
+    const std::int64_t now = runtime_.log_now_ms() / 1000;
+    for (const std::size_t index : choice.jails) {
+        const JailRuntime& jail = *pipeline.jails()[index];
+        std::vector<BanKey> keys;
+        for (const auto& ban : runtime_.store().active_bans(now)) {
+            if (ban.jail != jail.name)
+                continue;
+            if (every || ban.key == ban_key(*address, jail.judge.tracker().policy().ipv6_prefix))
+                keys.push_back(ban.key);
+        }
+        if (keys.empty())
+            continue;
+        if (auto error = pipeline.manual_unban(keys, index))
+            return failure(*error);
+        lifted += keys.size();
+    }
+    return {{"ok", true}, {"unbanned", lifted}};
+}
+
+json BandControl::stats() {
+    BanPipeline& pipeline = runtime_.pipeline();
+    const PipelineStats& s = pipeline.stats();
+    json patterns = json::array();
+    std::uint64_t dropped = 0;
+    for (const auto& jail : pipeline.jails()) {
+        dropped += jail->judge.tracker().dropped_keys();
+        for (std::size_t i = 0; i < jail->pattern_hits.size(); ++i)
+            patterns.push_back({{"jail", jail->name},
+                                {"pattern", i < jail->patterns.size() ? jail->patterns[i] : ""},
+                                {"hits", jail->pattern_hits[i]}});
+    }
+    json buckets = json::array();
+    std::uint64_t batches = 0;
+    for (std::size_t i = 0; i < s.batch_latency.size(); ++i) {
+        batches += s.batch_latency[i];
+        buckets.push_back(
+            {{"le_ms", i < batch_latency_buckets_ms.size() ? json(batch_latency_buckets_ms[i])
+                                                           : json("+Inf")},
+             {"count", batches}});
+    }
+    const TailStats tail = runtime_.tail_stats();
+    const ControlServerStats control = runtime_.control_stats();
+    return {{"ok", true},
+            {"lines", s.lines},
+            {"cut_lines", s.cut_lines},
+            {"untimed_lines", s.untimed_lines},
+            {"hits", s.hits},
+            {"ignored_hits", s.ignored_hosts},
+            {"bans", s.bans},
+            {"manual_bans", s.manual_bans},
+            {"unbans", s.unbans},
+            {"past_bans", s.past_bans},
+            {"withheld_bans", s.withheld_bans},
+            {"dropped_keys", dropped},
+            {"commits", s.commits},
+            {"store_errors", s.store_failures},
+            {"firewall_errors", s.firewall_failures},
+            {"reconciles", s.reconciles},
+            {"patterns", patterns},
+            {"batch_latency",
+             {{"buckets", buckets}, {"sum_s", s.batch_latency_seconds}, {"count", batches}}},
+            {"tail",
+             {{"bytes", tail.bytes},
+              {"rotations", tail.rotations},
+              {"truncations", tail.truncations},
+              {"read_errors", tail.read_errors}}},
+            {"control",
+             {{"connections", control.connections},
+              {"refused", control.refused},
+              {"timed_out", control.timed_out},
+              {"requests", control.requests},
+              {"errors", control.errors},
+              {"denied", control.denied}}}};
+}
+
+} // namespace exim_ban
