@@ -24,8 +24,7 @@ TEST_CASE("stats in Prometheus' text format: counters, per-pattern hits, the his
     CHECK(text.find(R"(pattern="quote\" and \\ back"} 0)") != std::string::npos);
     CHECK(text.find("exim_ban_batch_latency_seconds_bucket{le=\"0.0005\"} 4\n") !=
           std::string::npos);
-    CHECK(text.find("exim_ban_batch_latency_seconds_bucket{le=\"+Inf\"} 7\n") !=
-          std::string::npos);
+    CHECK(text.find("exim_ban_batch_latency_seconds_bucket{le=\"+Inf\"} 7\n") != std::string::npos);
     CHECK(text.find("exim_ban_batch_latency_seconds_sum 0.25\n") != std::string::npos);
     CHECK(text.find("exim_ban_batch_latency_seconds_count 7\n") != std::string::npos);
 }
