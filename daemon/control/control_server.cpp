@@ -105,7 +105,9 @@ class ControlServer::Impl::Connection : public std::enable_shared_from_this<Conn
         // The descriptor is released whatever close says; there is nothing
         // left to do for a peer that is gone.
         socket_.close(ignored);
-        server_.connections_.erase(this);
+        // stop() walks the map and clears it itself.
+        if (!server_.stopped_)
+            server_.connections_.erase(this);
     }
 
   private:
@@ -272,20 +274,16 @@ void ControlServer::Impl::stop() {
     stopped_ = true;
     // Removed while the socket is still bound: see remove_socket_file.
     if (const int error = remove_socket_file(options_.socket, socket_device_, socket_inode_))
-        spdlog::warn("control: cannot remove {}: {}", options_.socket.string(),
+        spdlog::warn("control: cannot remove {}: {}", options_.socket.native(),
                      std::strerror(error));
     boost::system::error_code ignored;
     // Closing the listening descriptor cannot fail in a way that leaves it
     // open.
     acceptor_.close(ignored);
     accept_retry_.cancel();
-    // close() erases from the map: walk a copy.
-    std::vector<std::shared_ptr<Connection>> open;
     for (const auto& [key, connection] : connections_)
-        if (auto alive = connection.lock())
-            open.push_back(std::move(alive));
-    for (const auto& connection : open)
-        connection->close();
+        if (const auto open = connection.lock())
+            open->close();
     connections_.clear();
 }
 

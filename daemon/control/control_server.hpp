@@ -32,8 +32,8 @@ class ControlHandler {
 
 struct ControlServerOptions {
     std::filesystem::path socket;
-    std::string group;                         // may read; empty: the daemon's own gid
-    std::size_t max_request_bytes = 64 * 1024; // a line, without its '\n'
+    std::string group;                                      // may read; empty: the daemon's own gid
+    std::size_t max_request_bytes = std::size_t{64} * 1024; // a line, without its '\n'
     // A connection that takes longer to send a complete request, or to
     // take a reply, is closed.
     std::chrono::milliseconds idle_timeout{5000};
