@@ -12,14 +12,16 @@ struct Counter {
     const char* help;
 };
 
-constexpr std::array<Counter, 15> counters{{
+constexpr std::array<Counter, 16> counters{{
     {"lines", "exim_ban_lines_total", "Log lines read."},
     {"cut_lines", "exim_ban_cut_lines_total", "Lines longer than 16 KiB, cut."},
     {"untimed_lines", "exim_ban_untimed_lines_total", "Lines without an Exim timestamp."},
     {"hits", "exim_ban_hits_total", "Hits counted against a key."},
     {"ignored_hits", "exim_ban_ignored_hits_total", "Hits of ignored hosts, not counted."},
-    {"bans", "exim_ban_bans_total", "Bans made (from the log and by hand)."},
+    {"bans", "exim_ban_bans_total", "Bans made (from the log, by hand, renewed)."},
     {"manual_bans", "exim_ban_manual_bans_total", "Bans made by hand."},
+    {"knock_renewals", "exim_ban_knock_renewals_total",
+     "Bans renewed because the host kept knocking (bantime.knock_extend)."},
     {"unbans", "exim_ban_unbans_total", "Bans lifted by hand."},
     {"withheld_bans", "exim_ban_withheld_bans_total",
      "Bans not made: they would cover an ignored address."},

@@ -137,13 +137,27 @@ json BandControl::list(const json& body) {
     for (const auto& element : kernel.elements)
         packets[{element.jail, element.key.to_string()}] = element.packets;
     const std::int64_t now_ms = runtime_.log_now_ms();
-    json bans = json::array();
-    for (const auto& ban : runtime_.store().active_bans(now_ms / 1000)) {
+    // A renewal (knock_extend) or a manual ban of a banned key leaves two
+    // active rows: the one that ends last is the ban in force.
+    std::map<std::pair<std::string, std::string>, StoredBan> in_force;
+    for (auto& ban : runtime_.store().active_bans(now_ms / 1000)) {
         const bool chosen = std::any_of(choice.jails.begin(), choice.jails.end(), [&](auto i) {
             return pipeline.jails()[i]->name == ban.jail;
         });
         if (!chosen)
             continue;
+        auto [row, added] = in_force.try_emplace({ban.jail, ban.key.to_string()}, ban);
+        if (!added && ban.expires >= row->second.expires)
+            row->second = std::move(ban);
+    }
+    std::vector<const StoredBan*> ordered;
+    for (const auto& [slot, ban] : in_force)
+        ordered.push_back(&ban);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const StoredBan* a, const StoredBan* b) { return a->start < b->start; });
+    json bans = json::array();
+    for (const StoredBan* row : ordered) {
+        const StoredBan& ban = *row;
         const std::string key = ban.key.to_string();
         const auto held = packets.find({ban.jail, key});
         bans.push_back({{"jail", ban.jail},
@@ -296,6 +310,7 @@ json BandControl::stats() {
             {"ignored_hits", s.ignored_hosts},
             {"bans", s.bans},
             {"manual_bans", s.manual_bans},
+            {"knock_renewals", s.knock_renewals},
             {"unbans", s.unbans},
             {"past_bans", s.past_bans},
             {"withheld_bans", s.withheld_bans},

@@ -13,6 +13,7 @@
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
 #include "pipeline/ban_pipeline.hpp"
+#include "pipeline/knock_watch.hpp"
 #include "pipeline/log_source.hpp"
 #include "pipeline/wake_timer.hpp"
 #include "store/sqlite_store.hpp"
@@ -180,6 +181,7 @@ class BandService::Impl final : public BandRuntime {
                       })
         , signals_(io_, SIGTERM, SIGINT, SIGHUP)
         , housekeeping_(io_)
+        , knock_watch_(io_)
         , watchdog_(io_) {
         LoadedJails jails = load_jails(config_);
         try {
@@ -213,7 +215,11 @@ class BandService::Impl final : public BandRuntime {
     // BandRuntime, for the control socket's commands.
     BanPipeline& pipeline() override { return *generation_->pipeline; }
     std::vector<LogPosition> positions() override { return generation_->tailer->positions(); }
-    TailStats tail_stats() override { return generation_->tailer->stats(); }
+    TailStats tail_stats() override {
+        TailStats stats = tail_before_reloads_;
+        stats += generation_->tailer->stats();
+        return stats;
+    }
     Store& store() override { return *store_; }
     Firewall& firewall() override { return *firewall_; }
     ControlServerStats control_stats() override { return control_server_->stats(); }
@@ -231,6 +237,7 @@ class BandService::Impl final : public BandRuntime {
         generation_->tailer->start();
         wait_for_signal();
         schedule_housekeeping();
+        schedule_knock_watch();
         schedule_watchdog();
         spdlog::info("started: {} jail(s), {} log(s){}", generation_->pipeline->jails().size(),
                      generation_->paths.size(), options_.dry_run ? ", dry run" : "");
@@ -287,6 +294,8 @@ class BandService::Impl final : public BandRuntime {
             auto next_generation = build(jails);
             firewall_->setup(firewall_jails(next));
             generation_->tailer->stop();
+            next_generation->pipeline->carry_over(*generation_->pipeline);
+            tail_before_reloads_ += generation_->tailer->stats();
             config_ = std::move(next);
             generation_ = std::move(next_generation);
             generation_->pipeline->request_reconcile();
@@ -315,6 +324,7 @@ class BandService::Impl final : public BandRuntime {
                          failure->message);
         wake_timer_.cancel();
         housekeeping_.cancel();
+        knock_watch_.cancel();
         watchdog_.cancel();
         signals_.cancel();
         io_.stop();
@@ -336,6 +346,16 @@ class BandService::Impl final : public BandRuntime {
                     spdlog::warn("store: old hits not purged: {}", failure->message);
             }
             schedule_housekeeping();
+        });
+    }
+
+    void schedule_knock_watch() {
+        knock_watch_.expires_after(knock_check_interval);
+        knock_watch_.async_wait([this](const boost::system::error_code& error) {
+            if (error)
+                return;
+            generation_->pipeline->renew_knocking(knock_horizon);
+            schedule_knock_watch();
         });
     }
 
@@ -364,6 +384,7 @@ class BandService::Impl final : public BandRuntime {
     AsioWakeTimer wake_timer_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer housekeeping_;
+    boost::asio::steady_timer knock_watch_;
     boost::asio::steady_timer watchdog_;
     SystemdNotifier notifier_;
     std::unique_ptr<SqliteStore> store_;
@@ -372,6 +393,7 @@ class BandService::Impl final : public BandRuntime {
     BandControl control_{*this};
     std::unique_ptr<ControlServer> control_server_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
+    TailStats tail_before_reloads_;
     int exit_code_ = 0;
 };
 

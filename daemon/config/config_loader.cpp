@@ -28,6 +28,7 @@ const std::map<std::string, std::string> jail_defaults = {
     {"bantime.increment", "true"},
     {"bantime.factor", "2"},
     {"bantime.maxtime", "5w"},
+    {"bantime.knock_extend", "false"},
     {"recidive_threshold", "50"},
     {"recidive_bantime", "4w"},
     {"ipv6_prefix", "64"},
@@ -305,6 +306,8 @@ class Builder {
             fail(factor, "bantime.factor", "expected a number from 1 to 100, such as 2 or 1.5");
         }
         policy.maxtime = to_duration(setting(name, "bantime.maxtime"), "bantime.maxtime");
+        policy.knock_extend =
+            to_bool(setting(name, "bantime.knock_extend"), "bantime.knock_extend");
         policy.recidive_threshold =
             to_number(setting(name, "recidive_threshold"), "recidive_threshold", 0, 1'000'000'000);
         policy.recidive_bantime =

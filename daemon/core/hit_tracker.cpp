@@ -114,6 +114,16 @@ void HitTracker::note_ban(const BanKey& key, std::int64_t until) {
     state.recent_count = 0;
 }
 
+BanDecision HitTracker::renewal(const BanKey& key, std::int64_t time) const {
+    const auto found = keys_.find(key);
+    // A key forgotten under a flood renews as a first offender.
+    const KeyState empty;
+    const KeyState& state = found == keys_.end() ? empty : found->second;
+    const BanLength length = ban_length(policy_, state.bans, state.lifetime_hits);
+    return BanDecision{
+        key, time, length.duration, BanReason::knock, state.bans + 1, state.lifetime_hits, 0};
+}
+
 void HitTracker::lift_ban(const BanKey& key) {
     auto found = keys_.find(key);
     if (found == keys_.end())

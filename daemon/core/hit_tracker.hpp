@@ -54,6 +54,10 @@ class HitTracker {
     // of, so that it neither bans the key again while it lasts nor forgets
     // it when escalating the next one.
     void note_ban(const BanKey& key, std::int64_t until);
+    // The ban that renews a banned key's ban from `time` (bantime.knock_extend):
+    // its next escalated time, as a new ban would get. Changes nothing; once
+    // the renewal is committed, note_ban() records it.
+    BanDecision renewal(const BanKey& key, std::int64_t time) const;
     // An unban: the key may be banned again by its next hits; its earlier
     // bans still count for escalation.
     void lift_ban(const BanKey& key);

@@ -5,6 +5,18 @@
 
 namespace exim_ban {
 
+const char* ban_reason_name(BanReason reason) {
+    switch (reason) {
+    case BanReason::maxretry:
+        return "maxretry";
+    case BanReason::recidive:
+        return "recidive";
+    case BanReason::knock:
+        return "knock";
+    }
+    return "maxretry";
+}
+
 BanLength ban_length(const JailPolicy& policy, unsigned earlier_bans, std::uint64_t lifetime_hits) {
     double seconds = static_cast<double>(policy.bantime.count());
     if (policy.increment) {

@@ -18,9 +18,16 @@ struct JailPolicy {
     std::uint64_t recidive_threshold = 50; // 0: never
     std::chrono::seconds recidive_bantime{4 * 7 * 86400};
     int ipv6_prefix = 64;
+    // A ban whose firewall element blocked packets is renewed, with the
+    // next escalated time, when it is about to end.
+    bool knock_extend = false;
 };
 
-enum class BanReason { maxretry, recidive };
+// knock: renewed because the banned host kept knocking at the firewall.
+enum class BanReason { maxretry, recidive, knock };
+
+// The reason as the store and the logs spell it.
+const char* ban_reason_name(BanReason reason);
 
 struct BanLength {
     std::chrono::seconds duration;

@@ -3,10 +3,12 @@
 #include "core/duration.hpp"
 #include "core/exim_line.hpp"
 #include "firewall/firewall.hpp"
+#include "pipeline/knock_watch.hpp"
 #include "pipeline/log_source.hpp"
 #include "pipeline/wake_timer.hpp"
 
 #include <algorithm>
+#include <set>
 #include <spdlog/spdlog.h>
 
 namespace exim_ban {
@@ -19,10 +21,6 @@ constexpr milliseconds first_backoff{100};
 // While a ban waits in a stream of lines, the clock is read every this many
 // lines: each read costs as much as a line (~0.15 ms of lines at 1.6M/s).
 constexpr std::size_t ban_clock_lines = 256;
-
-const char* reason_text(BanReason reason) {
-    return reason == BanReason::recidive ? "recidive" : "maxretry";
-}
 
 milliseconds until(std::chrono::steady_clock::time_point when,
                    std::chrono::steady_clock::time_point now) {
@@ -90,7 +88,7 @@ void BanPipeline::judge_hit(std::size_t jail_index, const LineMatch& match, std:
     case JailJudge::Verdict::banned: {
         const BanDecision& ban = *outcome.ban;
         batch_.bans.push_back({jail.name, ban.key, ban.start, ban.start + ban.duration.count(),
-                               reason_text(ban.reason), "log"});
+                               ban_reason_name(ban.reason), "log"});
         if (pending_bans_.empty()) {
             first_ban_at_ = clock_.steady();
             timer_.wake_after(limits_.ban_delay);
@@ -189,7 +187,7 @@ void BanPipeline::note_latency(std::chrono::steady_clock::time_point started) {
     stats_.batch_latency_seconds += ms / 1000;
 }
 
-std::optional<std::string> BanPipeline::commit_manual(Batch batch) {
+std::optional<std::string> BanPipeline::commit_aside(Batch batch) {
     if (!flush())
         return std::string("the database does not take commits now (see the daemon's log); "
                            "try again later");
@@ -210,7 +208,7 @@ std::optional<std::string> BanPipeline::manual_ban(std::size_t jail_index, const
     const std::int64_t start = now_ms / 1000;
     Batch batch;
     batch.bans.push_back({jail.name, key, start, start + duration.count(), "manual", "manual"});
-    if (auto error = commit_manual(std::move(batch)))
+    if (auto error = commit_aside(std::move(batch)))
         return error;
     jail.judge.tracker().note_ban(key, start + duration.count());
     firewall_.add(jail.name, key, duration);
@@ -228,7 +226,7 @@ std::optional<std::string> BanPipeline::manual_unban(const std::vector<BanKey>& 
     Batch batch;
     for (const auto& key : keys)
         batch.unbans.push_back({jail ? jails_.at(*jail)->name : std::string(), key, now});
-    if (auto error = commit_manual(std::move(batch)))
+    if (auto error = commit_aside(std::move(batch)))
         return error;
     for (std::size_t index = 0; index < jails_.size(); ++index) {
         if (jail && *jail != index)
@@ -244,6 +242,61 @@ std::optional<std::string> BanPipeline::manual_unban(const std::vector<BanKey>& 
         spdlog::info("{}: unban {} (manual)", jail ? jails_[*jail]->name : "all jails",
                      key.to_string());
     return std::nullopt;
+}
+
+std::size_t BanPipeline::renew_knocking(milliseconds horizon) {
+    std::set<std::string, std::less<>> extending;
+    for (const auto& jail : jails_)
+        if (jail->judge.tracker().policy().knock_extend)
+            extending.insert(jail->name);
+    if (extending.empty())
+        return 0;
+    const ListResult held = firewall_.list();
+    if (held.fault) {
+        ++stats_.firewall_failures;
+        spdlog::warn("firewall: cannot read the ban counters for bantime.knock_extend: {}",
+                     held.fault->message);
+        return 0;
+    }
+    const auto knocking = knocking_elements(held.elements, extending, horizon);
+    if (knocking.empty())
+        return 0;
+
+    const std::int64_t now = clock_.log_now_ms() / 1000;
+    struct Renewal {
+        JailRuntime* jail;
+        BanDecision decision;
+        std::uint64_t packets;
+    };
+    std::vector<Renewal> renewals;
+    Batch batch;
+    for (const auto& element : knocking) {
+        const auto jail = std::find_if(jails_.begin(), jails_.end(), [&](const auto& each) {
+            return each->name == element.jail;
+        });
+        const BanDecision decision = (*jail)->judge.tracker().renewal(element.key, now);
+        batch.bans.push_back({element.jail, element.key, now, now + decision.duration.count(),
+                              ban_reason_name(decision.reason), "firewall"});
+        renewals.push_back({jail->get(), decision, element.packets});
+    }
+    if (const auto error = commit_aside(std::move(batch))) {
+        // The element ends in the kernel as planned; the next check, still
+        // inside the horizon, tries again.
+        spdlog::error("knock watch: renewals not stored: {}", *error);
+        return 0;
+    }
+    for (const auto& [jail, decision, packets] : renewals) {
+        jail->judge.tracker().note_ban(decision.key, now + decision.duration.count());
+        firewall_.add(jail->name, decision.key, decision.duration);
+        spdlog::info("{}: ban {} renewed for {} (knock, ban {} of this key): {} packet(s) blocked "
+                     "while banned",
+                     jail->name, decision.key.to_string(), format_duration(decision.duration),
+                     decision.ban_number, packets);
+    }
+    note_firewall_result(firewall_.commit(), "knock renewal");
+    stats_.bans += renewals.size();
+    stats_.knock_renewals += renewals.size();
+    return renewals.size();
 }
 
 void BanPipeline::enforce(const std::vector<PendingBan>& bans) {
@@ -269,12 +322,22 @@ void BanPipeline::enforce(const std::vector<PendingBan>& bans) {
         spdlog::info("{}: ban {} for {} ({}, ban {} of this key, {} hits in {}, {} in all); "
                      "pattern {} ({})",
                      jail.name, key, format_duration(decision.duration),
-                     reason_text(decision.reason), decision.ban_number, decision.window_hits,
+                     ban_reason_name(decision.reason), decision.ban_number, decision.window_hits,
                      format_duration(jail.judge.tracker().policy().findtime),
                      decision.lifetime_hits, ban.pattern + 1, pattern);
     }
     if (staged > 0)
         note_firewall_result(firewall_.commit(), "ban");
+}
+
+void BanPipeline::carry_over(const BanPipeline& earlier) {
+    stats_ = earlier.stats_;
+    for (const auto& jail : jails_) {
+        const auto before = std::find_if(earlier.jails_.begin(), earlier.jails_.end(),
+                                         [&](const auto& old) { return old->name == jail->name; });
+        if (before != earlier.jails_.end() && (*before)->patterns == jail->patterns)
+            jail->pattern_hits = (*before)->pattern_hits;
+    }
 }
 
 void BanPipeline::request_reconcile() {

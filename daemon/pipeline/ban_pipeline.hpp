@@ -58,6 +58,7 @@ struct PipelineStats {
     std::uint64_t reconciles = 0;
     std::uint64_t manual_bans = 0;
     std::uint64_t unbans = 0;
+    std::uint64_t knock_renewals = 0; // bans renewed by bantime.knock_extend
     // Batches by commit latency: counts per bucket of batch_latency_buckets_ms
     // (+ one for longer), and their sum in seconds.
     std::array<std::uint64_t, batch_latency_buckets_ms.size() + 1> batch_latency{};
@@ -96,11 +97,19 @@ class BanPipeline final : public TailSink {
     std::optional<std::string> manual_unban(const std::vector<BanKey>& keys,
                                             std::optional<std::size_t> jail);
 
+    // bantime.knock_extend: the bans of extending jails that end within
+    // `horizon` and blocked packets are committed again with each key's next
+    // escalated time, then renewed in the kernel. Returns how many.
+    std::size_t renew_knocking(std::chrono::milliseconds horizon);
+
     // Asks for a reconcile of the firewall with the store's active bans at
     // the next wake-up (after a firewall failure, or at start-up).
     void request_reconcile();
 
     const PipelineStats& stats() const { return stats_; }
+    // After a reload the new pipeline's counts go on from the old one's;
+    // so do a jail's per-pattern counts while its patterns stay the same.
+    void carry_over(const BanPipeline& earlier);
     const std::vector<std::unique_ptr<JailRuntime>>& jails() const { return jails_; }
 
   private:
@@ -111,8 +120,9 @@ class BanPipeline final : public TailSink {
     };
     void judge_hit(std::size_t jail_index, const LineMatch& match, std::int64_t time);
     bool commit_batch();
-    // Commits a batch of the admin's changes alone, after the open batch.
-    std::optional<std::string> commit_manual(Batch batch);
+    // Commits a batch of changes made outside the log (the admin's, the
+    // knock watch's) alone, after the open batch.
+    std::optional<std::string> commit_aside(Batch batch);
     void note_latency(std::chrono::steady_clock::time_point started);
     void enforce(const std::vector<PendingBan>& bans);
     void reconcile();

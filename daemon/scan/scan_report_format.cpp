@@ -21,10 +21,6 @@ std::vector<std::pair<IpAddress, std::uint64_t>> hosts_by_hits(const ScanReport&
     return hosts;
 }
 
-const char* reason_text(BanReason reason) {
-    return reason == BanReason::recidive ? "recidive" : "maxretry";
-}
-
 std::string time_text(std::int64_t seconds) {
     return LogTime{seconds, 0, std::nullopt}.iso();
 }
@@ -51,7 +47,7 @@ nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& fi
             bans.push_back({{"host", ban.key.to_string()},
                             {"at", time_text(ban.start)},
                             {"duration", ban.duration.count()},
-                            {"reason", reason_text(ban.reason)}});
+                            {"reason", ban_reason_name(ban.reason)}});
         json["bans"] = std::move(bans);
     }
     return json;
@@ -93,7 +89,7 @@ void print_scan_report(std::ostream& out, const ScanReport& report, const Loaded
             << "|-  [when] key for how long (why)\n";
         for (const auto& ban : report.bans)
             out << "|   [" << time_text(ban.start) << "] " << ban.key.to_string() << " for "
-                << format_duration(ban.duration) << " (" << reason_text(ban.reason) << ", ban "
+                << format_duration(ban.duration) << " (" << ban_reason_name(ban.reason) << ", ban "
                 << ban.ban_number << ", " << ban.window_hits << " hits in findtime, "
                 << ban.lifetime_hits << " in all)\n";
         out << "`-\n\n";

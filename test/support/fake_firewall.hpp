@@ -33,6 +33,8 @@ class FakeFirewall final : public Firewall {
     }
     // The next commit() or reconcile() applies nothing and returns this.
     void break_next(FirewallFault fault) { broken_ = std::move(fault); }
+    // The next list() returns this and nothing else.
+    void break_next_list(FirewallFault fault) { list_broken_ = std::move(fault); }
     // The next setup() throws this.
     void fail_next_setup(FirewallSetupError error) { setup_error_ = std::move(error); }
     // Packets and bytes an element has blocked (the knocking of a banned host).
@@ -97,6 +99,10 @@ class FakeFirewall final : public Firewall {
     ListResult list() override {
         expire();
         ListResult result;
+        if (list_broken_) {
+            result.fault = std::exchange(list_broken_, std::nullopt);
+            return result;
+        }
         result.table_present = table_;
         for (const auto& [slot, held] : held_)
             result.elements.push_back(FirewallElement{
@@ -193,6 +199,7 @@ class FakeFirewall final : public Firewall {
     std::map<Slot, Held> held_;
     std::map<std::pair<std::string, std::string>, int> refused_;
     std::optional<FirewallFault> broken_;
+    std::optional<FirewallFault> list_broken_;
     std::optional<FirewallSetupError> setup_error_;
     std::size_t setups_ = 0, commits_ = 0, reconciles_ = 0;
 };

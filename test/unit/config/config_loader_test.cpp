@@ -58,6 +58,7 @@ TEST_CASE("the DESIGN.md example loads with its values and defaults", "[config]"
     CHECK(exim.policy.maxtime == seconds{5 * 7 * 86400});
     CHECK(exim.policy.recidive_threshold == 50);
     CHECK(exim.policy.ipv6_prefix == 64);
+    CHECK_FALSE(exim.policy.knock_extend);
     CHECK(exim.ports == std::vector<std::uint16_t>{25, 465, 587});
     CHECK(exim.blocktype == BlockType::drop);
     CHECK(ignored(exim, "127.1.2.3"));
@@ -150,6 +151,8 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
         {"[exim]\nlogpath = /a\nbantime.factor = 0.5\n",
          "bantime.factor = 0.5: expected a number from 1 to 100"},
         {"[exim]\nlogpath = /a\nipv6_prefix = 200\n", "ipv6_prefix = 200"},
+        {"[exim]\nlogpath = /a\nbantime.knock_extend = often\n",
+         "exim-ban.conf:3: bantime.knock_extend = often: expected true or false"},
         {"[exim]\nlogpath = /a\ndatabase = /tmp/x.db\n",
          "exim-ban.conf:3: \"database\" applies to the whole daemon: move it to [DEFAULT]"},
         {"[DEFAULT]\ndatabase = relative.db\n",

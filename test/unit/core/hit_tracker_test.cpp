@@ -263,3 +263,32 @@ TEST_CASE("a lifted ban lets the next hits ban again, escalated", "[tracker]") {
     tracker.lift_ban(key("192.0.2.10")); // unknown: nothing to do
     CHECK(tracker.tracked_keys() == 1);
 }
+
+TEST_CASE("a renewal is the key's next escalated ban, and counts once noted", "[tracker][knock]") {
+    JailPolicy policy = three_in_ten_minutes();
+    policy.increment = true;
+    policy.factor = 2;
+    HitTracker tracker(policy, 1000);
+    const auto k = key("192.0.2.4");
+    tracker.record(k, 0);
+    tracker.record(k, 1);
+    REQUIRE(tracker.record(k, 2));
+
+    const BanDecision first = tracker.renewal(k, 3590);
+    CHECK(first.reason == BanReason::knock);
+    CHECK(first.start == 3590);
+    CHECK(first.duration == std::chrono::seconds{7200});
+    CHECK(first.ban_number == 2);
+    CHECK(first.lifetime_hits == 3);
+    // Asking again before it is noted gives the same answer.
+    CHECK(tracker.renewal(k, 3590).duration == first.duration);
+
+    tracker.note_ban(k, 3590 + 7200);
+    CHECK(tracker.renewal(k, 10'780).duration == std::chrono::seconds{14'400});
+    // Renewed: the key's hits while the renewal lasts make no second ban.
+    for (int t = 3600; t < 3610; ++t)
+        CHECK_FALSE(tracker.record(k, t));
+    // A key the tracker never saw (or forgot) renews as a first offender.
+    CHECK(tracker.renewal(key("192.0.2.5"), 0).duration == std::chrono::seconds{3600});
+    CHECK(tracker.tracked_keys() == 1);
+}

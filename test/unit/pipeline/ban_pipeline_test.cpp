@@ -8,6 +8,7 @@
 #include "support/fake_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,12 +49,14 @@ struct Rig {
                                           .batch_delay = milliseconds{100},
                                           .ban_delay = milliseconds{2},
                                           .max_backoff = milliseconds{30'000}},
-                 FakeStore initial = {})
+                 FakeStore initial = {}, const std::function<void(JailPolicy&)>& adjust = {})
         : store(std::move(initial)) {
         JailConfig config;
         config.name = "exim";
         config.policy.maxretry = 3;
         config.policy.increment = false;
+        if (adjust)
+            adjust(config.policy);
         config.ignore.add(*IpPrefix::parse("203.0.113.0/24"));
         firewall.setup({FirewallJail{"exim", {25, 465, 587}, Verdict::drop, 64}});
         const LoadedFilter filter =
@@ -257,8 +260,7 @@ TEST_CASE("a manual ban and unban go through the store, the firewall and the tra
     CHECK(rig.firewall.held("exim", key("198.51.100.4")));
 }
 
-TEST_CASE("a manual ban while the store refuses is an error, and nothing changes",
-          "[pipeline]") {
+TEST_CASE("a manual ban while the store refuses is an error, and nothing changes", "[pipeline]") {
     Rig rig;
     rig.store.fail_commits(1);
     const auto error = rig.pipeline->manual_ban(0, key("198.51.100.4"), std::chrono::seconds{60});
@@ -266,4 +268,93 @@ TEST_CASE("a manual ban while the store refuses is an error, and nothing changes
     CHECK(error->find("database: database or disk is full") == 0);
     CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.4")));
     CHECK(rig.pipeline->stats().manual_bans == 0);
+}
+
+namespace {
+
+// Three failures of `address` a second apart from 10:00:00, caught up: a ban.
+void ban_by_log(Rig& rig, const char* address) {
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, address));
+    rig.pipeline->on_caught_up();
+}
+
+Rig knock_rig(bool knock_extend) {
+    return Rig({}, {}, [&](JailPolicy& policy) {
+        policy.increment = true;
+        policy.factor = 2;
+        policy.knock_extend = knock_extend;
+    });
+}
+
+} // namespace
+
+TEST_CASE("knock_extend renews a ban that blocked packets as it ends, with the next escalated time",
+          "[pipeline][knock]") {
+    Rig rig = knock_rig(true);
+    ban_by_log(rig, "192.0.2.7");
+    ban_by_log(rig, "192.0.2.8");
+    REQUIRE(rig.store.bans().size() == 2);
+    rig.firewall.knock("exim", key("192.0.2.7"), 12, 720);
+
+    // Far from its end: not yet, however much it knocks.
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
+    rig.advance(milliseconds{3600'000 - 300 - 10'000});
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 1);
+
+    const auto bans = rig.store.bans();
+    REQUIRE(bans.size() == 3);
+    CHECK(bans[2].key == key("192.0.2.7"));
+    CHECK(bans[2].reason == "knock");
+    CHECK(bans[2].origin == "firewall");
+    CHECK(bans[2].expires - bans[2].start == 7200); // the second ban of the key: bantime x 2
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{7200'000});
+    // The quiet one ends as it was.
+    CHECK(rig.firewall.held("exim", key("192.0.2.8")) == milliseconds{10'000});
+    CHECK(rig.pipeline->stats().knock_renewals == 1);
+    CHECK(rig.pipeline->stats().bans == 3);
+
+    // The renewal restarted the element's counter: unless it knocks again,
+    // the renewed ban runs out.
+    rig.advance(milliseconds{7200'000 - 10'000});
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
+    // Knocking again: the third ban of the key, escalated once more.
+    rig.firewall.knock("exim", key("192.0.2.7"), 1, 60);
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 1);
+    CHECK(rig.store.bans().back().expires - rig.store.bans().back().start == 14'400);
+}
+
+TEST_CASE("without knock_extend a knocking host's ban runs out", "[pipeline][knock]") {
+    Rig rig = knock_rig(false);
+    ban_by_log(rig, "192.0.2.7");
+    rig.firewall.knock("exim", key("192.0.2.7"), 12, 720);
+    rig.advance(milliseconds{3600'000 - 300 - 10'000});
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
+    CHECK(rig.firewall.commits() == 1);
+    CHECK(rig.store.bans().size() == 1);
+}
+
+TEST_CASE("a renewal the store refuses changes nothing and is tried again", "[pipeline][knock]") {
+    Rig rig = knock_rig(true);
+    ban_by_log(rig, "192.0.2.7");
+    rig.firewall.knock("exim", key("192.0.2.7"), 3, 180);
+    rig.advance(milliseconds{3600'000 - 300 - 10'000});
+    rig.store.fail_commits(1);
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{10'000});
+    CHECK(rig.store.bans().size() == 1);
+    rig.advance(milliseconds{5000});
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 1);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{7200'000});
+}
+
+TEST_CASE("a firewall that cannot be read renews nothing and is counted", "[pipeline][knock]") {
+    Rig rig = knock_rig(true);
+    ban_by_log(rig, "192.0.2.7");
+    rig.firewall.knock("exim", key("192.0.2.7"), 3, 180);
+    rig.advance(milliseconds{3600'000 - 300 - 10'000});
+    rig.firewall.break_next_list(FirewallFault{EPERM, "netlink: Operation not permitted"});
+    CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
+    CHECK(rig.pipeline->stats().firewall_failures == 1);
+    CHECK(rig.store.bans().size() == 1);
 }
