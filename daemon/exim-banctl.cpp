@@ -3,6 +3,8 @@
 #include "banctl/daemon_commands.hpp"
 #include "config/check_config_command.hpp"
 #include "config/config_loader.hpp"
+#include "core/duration.hpp"
+#include "core/ip_address.hpp"
 #include "firewall/nft_commands.hpp"
 #include "scan/test_command.hpp"
 
@@ -73,6 +75,20 @@ int main(int argc, char** argv) {
         daemon_commands.push_back(command);
         return command;
     };
+    // Checked here, so that a typo is a usage error (exit 2) that never
+    // reaches the daemon.
+    const CLI::Validator address(
+        [](const std::string& text) {
+            return exim_ban::IpAddress::parse(text) ? std::string()
+                                                    : "not an IPv4 or IPv6 address: " + text;
+        },
+        "IP");
+    const CLI::Validator length(
+        [](const std::string& text) {
+            return exim_ban::parse_duration(text) ? std::string()
+                                                  : "not a duration (3600, 15m, 1h, 4w): " + text;
+        },
+        "DURATION");
     std::string ip;
     std::string jail;
     std::string duration;
@@ -81,14 +97,16 @@ int main(int argc, char** argv) {
     add_daemon_command("list", "Active bans: key, jail, since, remaining, hits, packets dropped")
         ->add_option("--jail", jail, "only this jail");
     auto* show = add_daemon_command("show", "An address's key, hits and ban history");
-    show->add_option("IP", ip, "IPv4 or IPv6 address")->required();
+    show->add_option("IP", ip, "IPv4 or IPv6 address")->required()->check(address);
     auto* ban = add_daemon_command("ban", "Ban an address now (needs root)");
     ban->add_option("IP", ip, "IPv4 or IPv6 address (IPv6: its jail's prefix is banned)")
-        ->required();
+        ->required()
+        ->check(address);
     ban->add_option("--jail", jail, "the jail (default: every enabled jail)");
-    ban->add_option("--for", duration, "how long (3600, 15m, 1h, 4w; default: the jail's bantime)");
+    ban->add_option("--for", duration, "how long (3600, 15m, 1h, 4w; default: the jail's bantime)")
+        ->check(length);
     auto* unban = add_daemon_command("unban", "Lift an address's bans, or all (needs root)");
-    unban->add_option("IP", ip, "IPv4 or IPv6 address");
+    unban->add_option("IP", ip, "IPv4 or IPv6 address")->check(address);
     unban->add_flag("--all", all, "lift every active ban");
     unban->add_option("--jail", jail, "only in this jail");
     add_daemon_command("reload", "Reload the config, filters and ignore lists (needs root)");

@@ -72,11 +72,13 @@ class Band:
         self.process = None
         self.starts = 0
 
-    def start(self, *args, env=None):
+    def start(self, *args, env=None, dry_run=True):
+        """dry_run=False: the nftables backend, for a test inside a network
+        namespace of its own."""
         assert self.process is None
         self.stderr = open(self.stderr_path, "a")
         self.process = subprocess.Popen(
-            [self.band, "--foreground", "--dry-run", "--config", self.config, *args],
+            [self.band, "--foreground", *(["--dry-run"] if dry_run else []), "--config", self.config, *args],
             stdout=self.stderr, stderr=self.stderr, env=env)
         self.starts += 1
         wait_for("exim-band to start (see %s)" % self.stderr_path,

@@ -45,6 +45,8 @@ SOURCE = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "exim-corpus"))
 sys.dont_write_bytecode = True   # no __pycache__ in the corpus test's directory
 import corpus  # noqa: E402  -- the corpus test's raw SMTP client and reference classifier
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from nft_monitor import Monitor, MonitorEnded, rt_allowed  # noqa: E402
 
 MAXRETRY = 3
 BANTIME = 3600
@@ -431,75 +433,6 @@ class Mainlog:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-
-
-class Monitor:
-    """live_bench_monitor: nf_tables' new-element announcements, timestamped
-    with CLOCK_MONOTONIC (the follower's clock)."""
-
-    def __init__(self, path):
-        argv = [path]
-        if rt_allowed():
-            argv = ["chrt", "-f", "50", path]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        first = self.process.stdout.readline().decode(errors="replace").strip()
-        if first != "ready":
-            raise Failure("live_bench_monitor did not start: %r %s" % (first, self.process.stderr.read()[-2000:]))
-        self.realtime = argv[0] == "chrt"
-        self.cond = threading.Condition()
-        self.seen = {}          # key -> [mono ns, ...]
-        self.overruns = 0
-        self.real_minus_mono = None
-        self.error = None
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for raw in self.process.stdout:
-            parts = raw.decode(errors="replace").split()
-            with self.cond:
-                if parts == ["overrun"]:
-                    self.overruns += 1
-                elif len(parts) == 5 and parts[2] == "exim_ban":
-                    self.seen.setdefault(parts[4], []).append(int(parts[0]))
-                    self.real_minus_mono = int(parts[1]) - int(parts[0])
-                self.cond.notify_all()
-        with self.cond:
-            self.error = "live_bench_monitor ended"
-            self.cond.notify_all()
-
-    def count(self, key):
-        with self.cond:
-            return len(self.seen.get(key, []))
-
-    def wait(self, key, after_count, timeout):
-        """The time of the key's announcement number after_count + 1."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.seen.get(key, [])) <= after_count:
-                if self.error:
-                    raise Failure(self.error)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            return self.seen[key][after_count]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def rt_allowed():
-    try:
-        return subprocess.run(["chrt", "-f", "50", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 class Daemon:
@@ -1134,7 +1067,7 @@ def main_run(argv):
     t0 = time.monotonic()
     try:
         t.run()
-    except Failure as e:
+    except (Failure, MonitorEnded) as e:
         say("FAIL: %s" % e)
         say("so far: %s" % t.summary())
         t.close()
