@@ -41,14 +41,20 @@ class FilterSections {
 
 // Replaces references in a value. `next(line, from)` returns the next
 // reference at or after `from` in a line: where it begins and ends in the
-// line's text, and the
-// value it stands for. A multi-line replacement splits the line, and each
-// line keeps the file and line it was written on.
+// line's text, and the value it stands for. A multi-line replacement splits
+// the line, and each line keeps the file and line it was written on. A line
+// that is one reference and nothing else takes the origin of what it stands
+// for; a reference among other text leaves the line where it was written,
+// so that patterns built on a shared prefix keep origins of their own.
 struct ValueReference {
     std::size_t begin;
     std::size_t end;
     IniValue replacement;
 };
+
+inline bool only_blanks(const std::string& text, std::size_t from, std::size_t to) {
+    return text.find_first_not_of(" \t", from) >= to;
+}
 
 template <class Next>
 IniValue substitute_references(const IniValue& value, Next&& next) {
@@ -63,7 +69,8 @@ IniValue substitute_references(const IniValue& value, Next&& next) {
                 if (i > 0) {
                     out.push_back(std::move(current));
                     current = SourceLine{"", replacement[i].file, replacement[i].line};
-                } else if (current.text.empty()) {
+                } else if (current.text.empty() && only_blanks(line.text, 0, reference->begin) &&
+                           only_blanks(line.text, reference->end, line.text.size())) {
                     current.file = replacement[i].file;
                     current.line = replacement[i].line;
                 }

@@ -52,6 +52,9 @@ TEST_CASE("includes, interpolation, modes and parameters", "[loader]") {
     CHECK(host_of(normal, "bad [192.0.2.1]") == "192.0.2.1");
     CHECK(host_of(normal, "worse [192.0.2.1]") == "(no hit)");
 
+    // "^for <who> ..." starts with text of its own: it stays where it was written.
+    CHECK(normal.failregex[1].line == 9);
+
     const auto more = load(files, "demo[mode=more, who=bait]");
     REQUIRE(more.failregex.size() == 3);
     CHECK(more.failregex[1].line == 7);
@@ -162,4 +165,22 @@ TEST_CASE("filter specs", "[loader]") {
     CHECK_THROWS_AS(parse_filter_spec("[mode=more]"), std::invalid_argument);
     CHECK_THROWS_AS(parse_filter_spec("exim[mode=more"), std::invalid_argument);
     CHECK_THROWS_AS(parse_filter_spec("exim[more]"), std::invalid_argument);
+}
+
+TEST_CASE("patterns that begin with a shared prefix keep their own origins", "[loader]") {
+    InMemoryFiles files;
+    files.add("/f/common.conf", common)
+        .add("/f/shared.conf", "[INCLUDES]\n"
+                               "before = common.conf\n"
+                               "[Definition]\n"
+                               "_start = ^%(host)s\n"
+                               "_one = %(_start)s one$\n"
+                               "_two = %(_start)s two$\n"
+                               "failregex = %(_one)s\n"
+                               "            %(_two)s\n");
+    const auto filter = load(files, "shared");
+    REQUIRE(filter.failregex.size() == 2);
+    CHECK(filter.failregex[0].line == 5);
+    CHECK(filter.failregex[1].line == 6);
+    CHECK(filter.failregex[0].file == "/f/shared.conf");
 }
