@@ -5,6 +5,7 @@
 #pragma once
 
 #include "control/control_server.hpp"
+#include "export/dnsbl_export.hpp"
 #include "tail/tailer.hpp"
 
 #include <chrono>
@@ -29,6 +30,8 @@ class BandRuntime {
     virtual Store& store() = 0;
     virtual Firewall& firewall() = 0;
     virtual ControlServerStats control_stats() = 0;
+    // nullopt when no dnsbl_zone is configured.
+    virtual std::optional<DnsblExportStats> dnsbl_stats() = 0;
     // Reloads as SIGHUP does; returns why it was refused, or nullopt.
     virtual std::optional<std::string> reload() = 0;
     // Commits the open batch and the lifetime counts; returns what failed.

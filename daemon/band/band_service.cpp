@@ -223,6 +223,11 @@ class BandService::Impl final : public BandRuntime {
     Store& store() override { return *store_; }
     Firewall& firewall() override { return *firewall_; }
     ControlServerStats control_stats() override { return control_server_->stats(); }
+    std::optional<DnsblExportStats> dnsbl_stats() override {
+        if (!dnsbl_)
+            return std::nullopt;
+        return dnsbl_->stats();
+    }
     std::int64_t log_now_ms() override { return current_log_ms(); }
     std::optional<std::string> flush() override {
         if (!generation_->pipeline->flush())
@@ -234,6 +239,7 @@ class BandService::Impl final : public BandRuntime {
 
     int run() {
         generation_->pipeline->request_reconcile();
+        start_dnsbl();
         generation_->tailer->start();
         wait_for_signal();
         schedule_housekeeping();
@@ -264,6 +270,10 @@ class BandService::Impl final : public BandRuntime {
                                                       *generation->pipeline);
         generation->tailer_ptr = generation->tailer.get();
         generation->pipeline->attach(generation->source);
+        generation->pipeline->on_bans_changed([this] {
+            if (dnsbl_)
+                dnsbl_->bans_changed();
+        });
         return generation;
     }
 
@@ -299,6 +309,7 @@ class BandService::Impl final : public BandRuntime {
             config_ = std::move(next);
             generation_ = std::move(next_generation);
             generation_->pipeline->request_reconcile();
+            start_dnsbl();
             generation_->tailer->start();
             spdlog::info("reload: done, {} jail(s), {} log(s)",
                          generation_->pipeline->jails().size(), generation_->paths.size());
@@ -325,6 +336,8 @@ class BandService::Impl final : public BandRuntime {
         wake_timer_.cancel();
         housekeeping_.cancel();
         knock_watch_.cancel();
+        if (dnsbl_)
+            dnsbl_->stop();
         watchdog_.cancel();
         signals_.cancel();
         io_.stop();
@@ -347,6 +360,25 @@ class BandService::Impl final : public BandRuntime {
             }
             schedule_housekeeping();
         });
+    }
+
+    // The zone follows the configuration: made, moved or dropped on reload.
+    void start_dnsbl() {
+        if (dnsbl_)
+            dnsbl_->stop();
+        dnsbl_.reset();
+        if (config_.dnsbl_zone.empty())
+            return;
+        dnsbl_ = std::make_unique<DnsblExport>(
+            io_, config_.dnsbl_zone, config_.dnsbl_interval,
+            [this] {
+                std::vector<ZoneEntry> entries;
+                for (const auto& ban : store_->active_bans(current_log_ms() / 1000))
+                    entries.push_back({ban.key, ban.expires});
+                return entries;
+            },
+            [] { return current_log_ms() / 1000; });
+        dnsbl_->write_now();
     }
 
     void schedule_knock_watch() {
@@ -392,6 +424,7 @@ class BandService::Impl final : public BandRuntime {
     std::unique_ptr<Generation> generation_;
     BandControl control_{*this};
     std::unique_ptr<ControlServer> control_server_;
+    std::unique_ptr<DnsblExport> dnsbl_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
     TailStats tail_before_reloads_;
     int exit_code_ = 0;

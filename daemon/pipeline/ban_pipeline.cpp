@@ -176,7 +176,14 @@ bool BanPipeline::commit_batch() {
     if (!bans.empty())
         enforce(bans);
     note_latency(started);
+    if (!bans.empty())
+        announce_bans_changed();
     return true;
+}
+
+void BanPipeline::announce_bans_changed() {
+    if (bans_changed_)
+        bans_changed_();
 }
 
 void BanPipeline::note_latency(std::chrono::steady_clock::time_point started) {
@@ -217,6 +224,7 @@ std::optional<std::string> BanPipeline::manual_ban(std::size_t jail_index, const
     ++stats_.manual_bans;
     spdlog::info("{}: ban {} for {} (manual)", jail.name, key.to_string(),
                  format_duration(duration));
+    announce_bans_changed();
     return std::nullopt;
 }
 
@@ -241,6 +249,7 @@ std::optional<std::string> BanPipeline::manual_unban(const std::vector<BanKey>& 
     for (const auto& key : keys)
         spdlog::info("{}: unban {} (manual)", jail ? jails_[*jail]->name : "all jails",
                      key.to_string());
+    announce_bans_changed();
     return std::nullopt;
 }
 
@@ -296,6 +305,7 @@ std::size_t BanPipeline::renew_knocking(milliseconds horizon) {
     note_firewall_result(firewall_.commit(), "knock renewal");
     stats_.bans += renewals.size();
     stats_.knock_renewals += renewals.size();
+    announce_bans_changed();
     return renewals.size();
 }
 

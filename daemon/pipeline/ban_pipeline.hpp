@@ -76,6 +76,9 @@ class BanPipeline final : public TailSink {
     // The log source whose positions each commit stores; set before the
     // first line arrives.
     void attach(LogSource& source) { source_ = &source; }
+    // Called after each commit that added, renewed or lifted bans (for the
+    // DNSBL export), once the kernel has them.
+    void on_bans_changed(std::function<void()> listener) { bans_changed_ = std::move(listener); }
 
     void on_line(std::size_t log, std::string_view line, bool cut) override;
     void on_caught_up() override;
@@ -124,6 +127,7 @@ class BanPipeline final : public TailSink {
     // knock watch's) alone, after the open batch.
     std::optional<std::string> commit_aside(Batch batch);
     void note_latency(std::chrono::steady_clock::time_point started);
+    void announce_bans_changed();
     void enforce(const std::vector<PendingBan>& bans);
     void reconcile();
     void note_firewall_result(const CommitResult& result, const char* what);
@@ -137,6 +141,7 @@ class BanPipeline final : public TailSink {
     PipelineClock clock_;
     PipelineLimits limits_;
     LogSource* source_ = nullptr;
+    std::function<void()> bans_changed_;
 
     Batch batch_;
     std::vector<PendingBan> pending_bans_;

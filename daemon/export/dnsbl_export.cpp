@@ -1,0 +1,87 @@
+#include "export/dnsbl_export.hpp"
+
+#include "export/zone_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace exim_ban {
+
+using std::chrono::steady_clock;
+
+DnsblExport::DnsblExport(boost::asio::io_context& io, std::filesystem::path zone,
+                         std::chrono::milliseconds interval,
+                         std::function<std::vector<ZoneEntry>()> active_bans,
+                         std::function<std::int64_t()> now)
+    : timer_(io)
+    , zone_(std::move(zone))
+    , interval_(interval)
+    , active_bans_(std::move(active_bans))
+    , now_(std::move(now)) {}
+
+void DnsblExport::write_now() {
+    write();
+}
+
+void DnsblExport::bans_changed() {
+    const auto due = last_write_ + interval_;
+    if (steady_clock::now() >= due)
+        write();
+    else
+        wake_at(due);
+}
+
+void DnsblExport::stop() {
+    timer_.cancel();
+    wake_ = steady_clock::time_point::max();
+}
+
+void DnsblExport::write() {
+    last_write_ = steady_clock::now();
+    DnsblZone zone;
+    std::optional<std::string> error;
+    try {
+        zone = dnsbl_zone(active_bans_(), now_());
+    } catch (const std::exception& failure) {
+        error = std::string("cannot read the active bans: ") + failure.what();
+    }
+    if (!error && zone.text != written_)
+        error = replace_file(zone_, zone.text);
+    if (error) {
+        ++stats_.failures;
+        // Logged when it starts failing and when it recovers, not each retry.
+        if (!failing_)
+            spdlog::error("dnsbl: {} not written ({}); retrying every {} ms", zone_.string(),
+                          *error, interval_.count());
+        failing_ = true;
+        wake_at(last_write_ + interval_);
+        return;
+    }
+    if (zone.text != written_) {
+        ++stats_.writes;
+        written_ = std::move(zone.text);
+    }
+    if (failing_)
+        spdlog::info("dnsbl: {} written again", zone_.string());
+    failing_ = false;
+    stats_.ipv4 = zone.ipv4;
+    stats_.ipv6 = zone.ipv6;
+    if (zone.next_expiry)
+        wake_at(last_write_ +
+                std::chrono::seconds{std::max<std::int64_t>(*zone.next_expiry - now_(), 0)});
+}
+
+void DnsblExport::wake_at(steady_clock::time_point when) {
+    // One timer serves both the throttle and the next expiry: the earliest.
+    if (when >= wake_ && wake_ > steady_clock::now())
+        return;
+    wake_ = when;
+    timer_.expires_at(when);
+    timer_.async_wait([this](const boost::system::error_code& error) {
+        if (error)
+            return; // moved earlier, or stopped
+        wake_ = steady_clock::time_point::max();
+        write();
+    });
+}
+
+} // namespace exim_ban

@@ -1,0 +1,60 @@
+// Keeps the dnsbl_zone file in step with the active bans (see README.md):
+// rewritten soon after the bans change, at most once per interval, and when
+// the earliest listed ban ends. Runs on the daemon's io_context.
+#pragma once
+
+#include "export/dnsbl_zone.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace exim_ban {
+
+struct DnsblExportStats {
+    std::uint64_t writes = 0;
+    std::uint64_t failures = 0; // retried after the interval
+    std::size_t ipv4 = 0;       // listed by the last write
+    std::size_t ipv6 = 0;
+};
+
+class DnsblExport {
+  public:
+    // `active_bans` reads the bans in force (it may throw: counted and
+    // retried); `now` is log time in seconds, the scale of their expiry.
+    DnsblExport(boost::asio::io_context& io, std::filesystem::path zone,
+                std::chrono::milliseconds interval,
+                std::function<std::vector<ZoneEntry>()> active_bans,
+                std::function<std::int64_t()> now);
+
+    // Writes the file now (at start-up, after a reload).
+    void write_now();
+    // The bans changed: the file follows at once, or when the interval
+    // since the last write has passed.
+    void bans_changed();
+    void stop();
+
+    const DnsblExportStats& stats() const { return stats_; }
+
+  private:
+    void write();
+    void wake_at(std::chrono::steady_clock::time_point when);
+
+    boost::asio::steady_timer timer_;
+    std::filesystem::path zone_;
+    std::chrono::milliseconds interval_;
+    std::function<std::vector<ZoneEntry>()> active_bans_;
+    std::function<std::int64_t()> now_;
+    std::string written_;
+    bool failing_ = false;
+    std::chrono::steady_clock::time_point last_write_{};
+    std::chrono::steady_clock::time_point wake_{std::chrono::steady_clock::time_point::max()};
+    DnsblExportStats stats_;
+};
+
+} // namespace exim_ban
