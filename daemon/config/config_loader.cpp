@@ -275,7 +275,16 @@ class Builder {
                                 name + "_v4 and " + name + "_v6; rename the section");
         }
         jail.enabled = to_bool(setting(name, "enabled"), "enabled");
-        jail.logpaths = words(setting(name, "logpath").text);
+        const Value logpath = setting(name, "logpath");
+        jail.logpaths = words(logpath.text);
+        for (const auto& path : jail.logpaths) {
+            // A relative path would follow the daemon's working directory;
+            // "%(...)s" is fail2ban's interpolation, which this file has not.
+            if (path.front() != '/' || path.find("%(") != std::string::npos)
+                fail(logpath, "logpath",
+                     "expected absolute paths or globs such as /var/log/exim4/mainlog "
+                     "(exim-ban.conf has no %(name)s interpolation)");
+        }
 
         Value filter = setting(name, "filter");
         if (filter.text.empty()) {

@@ -151,6 +151,10 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
         {"[exim]\nlogpath = /a\nbantime.factor = 0.5\n",
          "bantime.factor = 0.5: expected a number from 1 to 100"},
         {"[exim]\nlogpath = /a\nipv6_prefix = 200\n", "ipv6_prefix = 200"},
+        {"[exim]\nlogpath = /var/log/exim4/mainlog %(exim_main_log)s\n",
+         "exim-ban.conf:2: logpath = /var/log/exim4/mainlog %(exim_main_log)s: expected absolute "
+         "paths"},
+        {"[exim]\nlogpath = mainlog\n", "logpath = mainlog: expected absolute paths"},
         {"[exim]\nlogpath = /a\nbantime.knock_extend = often\n",
          "exim-ban.conf:3: bantime.knock_extend = often: expected true or false"},
         {"[exim]\nlogpath = /a\ndatabase = /tmp/x.db\n",
