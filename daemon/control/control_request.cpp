@@ -44,6 +44,10 @@ ParsedControlRequest parse_control_request(std::string_view line) {
     } catch (const nlohmann::json::parse_error& error) {
         return {std::nullopt, "request is not JSON (error at byte " + std::to_string(error.byte) +
                                   "); send one JSON object per line, e.g. {\"cmd\":\"status\"}"};
+    } catch (const nlohmann::json::exception&) {
+        // Valid JSON the library cannot hold, such as a number past double's
+        // range (found by test/fuzz): refused like any bad request.
+        return {std::nullopt, "request holds a value out of range (a number too large?)"};
     }
     if (too_deep)
         return {std::nullopt, "request is nested more than " + std::to_string(max_request_depth) +

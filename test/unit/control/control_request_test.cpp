@@ -77,3 +77,12 @@ TEST_CASE("control request: replies are one line, whatever their strings hold", 
     CHECK(encode_reply({{"ok", true}, {"line", "caf\xe9"}}) ==
           "{\"line\":\"caf\xef\xbf\xbd\",\"ok\":true}\n");
 }
+
+TEST_CASE("control request: a number past double's range is refused, not thrown (fuzz)",
+          "[control]") {
+    for (const char* line : {"794.6e44550", R"({"cmd":"status","n":1e999})"}) {
+        const auto parsed = parse_control_request(line);
+        CHECK_FALSE(parsed.request);
+        CHECK(parsed.error == "request holds a value out of range (a number too large?)");
+    }
+}

@@ -1,0 +1,35 @@
+// Any bytes through the small parsers of attacker- and admin-written text:
+// addresses, networks, durations and Exim timestamps. What parses must
+// print back to text that parses to the same value.
+#include "core/duration.hpp"
+#include "core/exim_line.hpp"
+#include "core/ip_address.hpp"
+#include "core/ip_prefix.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+
+using namespace exim_ban;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    if (const auto address = IpAddress::parse(text)) {
+        const auto again = IpAddress::parse(address->to_string());
+        if (!again || !(*again == *address))
+            std::abort();
+    }
+    if (const auto prefix = IpPrefix::parse(text)) {
+        const auto again = IpPrefix::parse(prefix->to_string());
+        if (!again || !(*again == *prefix))
+            std::abort();
+    }
+    if (const auto duration = parse_duration(text)) {
+        if (duration->count() < 0 || parse_duration(format_duration(*duration)) != duration)
+            std::abort();
+    }
+    if (const auto line = split_exim_line(text)) {
+        if (line->message.empty() || line->message.front() == ' ')
+            std::abort();
+    }
+    return 0;
+}
