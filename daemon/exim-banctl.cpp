@@ -6,6 +6,7 @@
 #include "core/duration.hpp"
 #include "core/ip_address.hpp"
 #include "firewall/nft_commands.hpp"
+#include "import/import_command.hpp"
 #include "scan/test_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -58,6 +59,30 @@ int main(int argc, char** argv) {
     auto* nft_flush = app.add_subcommand(
         "nft-flush", "Delete table inet exim_ban and every ban in it, nothing else "
                      "(needs root; exim-band restores its active bans when it starts)");
+
+    exim_ban::ImportOptions import;
+    auto* import_command = app.add_subcommand(
+        "import-fail2ban",
+        "Move a fail2ban jail to exim-ban: its settings into conf.d/50-fail2ban.conf, its current "
+        "bans and ban history into exim-ban's database (needs root)");
+    import_command
+        ->add_option("DBFILE", import.database, "fail2ban's database (fail2ban.conf's dbfile)")
+        ->capture_default_str();
+    import_command
+        ->add_option("--jail-conf", import.jail_conf,
+                     "fail2ban's jail.conf; jail.d/*.conf, jail.local and jail.d/*.local beside "
+                     "it are read too, in fail2ban's order")
+        ->capture_default_str();
+    import_command->add_option("--jail", import.jail, "the fail2ban jail to import")
+        ->capture_default_str();
+    import_command
+        ->add_option("--config", import.config,
+                     "exim-ban.conf: conf.d/ beside it gets the settings, its database the bans")
+        ->capture_default_str();
+    import_command->add_flag("--dry-run", import.dry_run,
+                             "print what would be written and stored, change nothing");
+    import_command->add_flag("--force", import.force,
+                             "replace a conf.d/50-fail2ban.conf an earlier import wrote");
 
     // The commands that talk to the daemon, each with --socket, --config, --json.
     exim_ban::DaemonCommandOptions daemon_options;
@@ -155,5 +180,7 @@ int main(int argc, char** argv) {
         return exim_ban::run_nft_list(nft_list_json, std::cout, std::cerr);
     if (nft_flush->parsed())
         return exim_ban::run_nft_flush(std::cout, std::cerr);
+    if (import_command->parsed())
+        return exim_ban::run_import_fail2ban(import, std::cout, std::cerr);
     return 2;
 }

@@ -4,6 +4,7 @@
 #include "core/load_error.hpp"
 #include "core/text.hpp"
 #include "filter/filter_sections.hpp"
+#include "filter/ini_includes.hpp"
 #include "filter/patterns_file.hpp"
 #include "filter/regex_translation.hpp"
 
@@ -14,7 +15,6 @@
 namespace exim_ban {
 namespace {
 
-constexpr int max_include_depth = 10;
 constexpr int max_tag_rounds = 32;
 const std::string parameters_origin = "filter parameters";
 
@@ -22,77 +22,6 @@ bool is_tag_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-' || c == '.' || c == '/';
 }
-
-// Reads a filter file and its includes into `sections`, in fail2ban's order:
-// the files named by "before", the file itself, the files named by "after".
-class IncludeReader {
-  public:
-    IncludeReader(const TextFileReader& files, FilterSections& sections)
-        : files_(files)
-        , sections_(sections) {}
-
-    void read(const std::filesystem::path& path, bool required, const std::string& included_from) {
-        if (stack_.size() >= max_include_depth ||
-            std::find(stack_.begin(), stack_.end(), path) != stack_.end())
-            throw LoadError(included_from, 0,
-                            "includes " + path.string() + " again: an include loop");
-        const std::optional<std::string> text = files_.read(path);
-        if (!text) {
-            if (required)
-                throw LoadError(included_from.empty() ? path.string() : included_from, 0,
-                                (included_from.empty()
-                                     ? "no such file"
-                                     : "includes " + path.string() + ", which does not exist"));
-            return;
-        }
-        stack_.push_back(path);
-        IniDocument document = parse_ini(*text, path.string());
-
-        std::vector<SourceLine> before, after;
-        for (auto section = document.sections.begin(); section != document.sections.end();) {
-            if (section->name != "INCLUDES") {
-                ++section;
-                continue;
-            }
-            for (const auto& entry : section->entries) {
-                auto& list = entry.key == "before" ? before : after;
-                if (entry.key != "before" && entry.key != "after")
-                    throw LoadError(path.string(), entry.value.front().line,
-                                    "[INCLUDES] knows only \"before\" and \"after\", not \"" +
-                                        entry.key + '"');
-                for (const auto& line : entry.value) {
-                    std::string_view rest = line.text;
-                    while (!(rest = trim(rest)).empty()) {
-                        const std::size_t space = rest.find_first_of(" \t");
-                        list.push_back({std::string(rest.substr(0, space)), line.file, line.line});
-                        rest = space == std::string_view::npos ? std::string_view{}
-                                                               : rest.substr(space);
-                    }
-                }
-            }
-            section = document.sections.erase(section);
-        }
-
-        for (const auto& include : before)
-            read_include(path, include);
-        sections_.merge(document);
-        for (const auto& include : after)
-            read_include(path, include);
-        stack_.pop_back();
-    }
-
-  private:
-    void read_include(const std::filesystem::path& from, const SourceLine& include) {
-        // A missing .local is normal (it holds the admin's overrides, if any).
-        const std::filesystem::path target = from.parent_path() / include.text;
-        read(target, !include.text.ends_with(".local"),
-             include.file + ':' + std::to_string(include.line));
-    }
-
-    const TextFileReader& files_;
-    FilterSections& sections_;
-    std::vector<std::filesystem::path> stack_;
-};
 
 using Options = std::map<std::string, IniValue>;
 
@@ -191,7 +120,7 @@ std::vector<FilterPattern> compile_patterns(const IniValue& value, HostTag tags,
 LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::path& conf,
                               const TextFileReader& files) {
     FilterSections sections;
-    IncludeReader includes(files, sections);
+    IniIncludeReader includes(files, sections);
     includes.read(conf, true, "");
     std::filesystem::path local = conf;
     local.replace_extension(".local");

@@ -59,6 +59,13 @@ void FilterSections::merge(const IniDocument& document) {
     }
 }
 
+std::vector<std::string> FilterSections::section_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, entries] : sections_)
+        names.push_back(name);
+    return names;
+}
+
 const IniValue* FilterSections::raw(const std::string& section, const std::string& key) const {
     for (const std::string* name : {&section, &default_section}) {
         auto found = sections_.find(*name);

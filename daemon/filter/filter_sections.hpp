@@ -20,6 +20,8 @@ class FilterSections {
     void merge(const IniDocument& document);
 
     bool has_section(const std::string& section) const { return sections_.contains(section); }
+    // Every section's name, in name order.
+    std::vector<std::string> section_names() const;
     // The raw value from `section`, else from [DEFAULT]; nullptr if neither has it.
     const IniValue* raw(const std::string& section, const std::string& key) const;
     // Keys of `section` together with those of [DEFAULT].

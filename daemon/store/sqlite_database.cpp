@@ -96,11 +96,11 @@ bool SqliteStatement::column_is_null(int index) const {
     return sqlite3_column_type(statement_, index) == SQLITE_NULL;
 }
 
-SqliteDatabase::SqliteDatabase(const std::filesystem::path& path)
+SqliteDatabase::SqliteDatabase(const std::filesystem::path& path, Mode mode)
     : path_(path) {
-    const int code =
-        sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int access =
+        mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    const int code = sqlite3_open_v2(path.c_str(), &db_, access | SQLITE_OPEN_NOMUTEX, nullptr);
     if (code != SQLITE_OK) {
         const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
         sqlite3_close(db_);
@@ -108,6 +108,21 @@ SqliteDatabase::SqliteDatabase(const std::filesystem::path& path)
         throw SqliteError("cannot open " + path.string() + ": " + message, code);
     }
     sqlite3_extended_result_codes(db_, 1);
+    if (mode == Mode::read_write) {
+        // Exim's connect ACL reads this database with read permission only,
+        // and a reader cannot open a WAL database whose -wal and -shm files
+        // are gone: keep them when the last connection closes, so that the
+        // counts stay readable while exim-band is stopped.
+        int persist = 1;
+        const int refused = sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        if (refused != SQLITE_OK) {
+            sqlite3_close(db_);
+            db_ = nullptr;
+            throw SqliteError("cannot keep the WAL files of " + path.string() + ": " +
+                                  sqlite3_errstr(refused),
+                              refused);
+        }
+    }
 }
 
 SqliteDatabase::~SqliteDatabase() {

@@ -54,8 +54,12 @@ class SqliteStatement {
 
 class SqliteDatabase {
   public:
-    // Opens (creating if needed) read-write. Throws SqliteError.
-    explicit SqliteDatabase(const std::filesystem::path& path);
+    // read_only never creates nor changes the file: for reading another
+    // program's database (fail2ban's, for import-fail2ban).
+    enum class Mode { read_write, read_only };
+    // Opens read-write (creating the file if needed) or read-only. Throws
+    // SqliteError.
+    explicit SqliteDatabase(const std::filesystem::path& path, Mode mode = Mode::read_write);
     ~SqliteDatabase();
     SqliteDatabase(const SqliteDatabase&) = delete;
     SqliteDatabase& operator=(const SqliteDatabase&) = delete;

@@ -66,7 +66,7 @@ struct SqliteStore::Statements {
         key_ban_rows, purge;
 };
 
-SqliteStore::SqliteStore(const std::filesystem::path& path) try
+SqliteStore::SqliteStore(const std::filesystem::path& path, Writer writer) try
     : database_(path) {
     sqlite3_busy_timeout(database_.handle(), busy_timeout_ms);
     // Exim's lookups read while the daemon writes: WAL lets readers and the
@@ -86,7 +86,8 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) try
             return SQLITE_OK;
         },
         checkpointer_.get());
-    fold_uncounted_batches();
+    if (writer == Writer::daemon)
+        fold_uncounted_batches();
 } catch (const SqliteError& error) {
     const int primary = error.code() & 0xff;
     std::string advice;

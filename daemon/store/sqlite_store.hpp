@@ -17,11 +17,17 @@ namespace exim_ban {
 
 class SqliteStore final : public Store {
   public:
-    // Opens or creates the database, sets WAL mode, migrates the schema and
-    // counts any batches a crash left uncounted. Throws StoreOpenError saying
-    // what is wrong (unreadable, read-only, locked, not a database, newer
-    // schema) and what to do.
-    explicit SqliteStore(const std::filesystem::path& path);
+    // daemon: exim-band, the one writer of hits and lifetime counts.
+    // bans_only: a tool beside it (exim-banctl import-fail2ban) that commits
+    // bans and no hits; it leaves the batches not counted yet alone, because
+    // a running daemon holds their counts in memory and would count them
+    // twice.
+    enum class Writer { daemon, bans_only };
+    // Opens or creates the database, sets WAL mode, migrates the schema and,
+    // for the daemon, counts any batches a crash left uncounted. Throws
+    // StoreOpenError saying what is wrong (unreadable, read-only, locked,
+    // not a database, newer schema) and what to do.
+    explicit SqliteStore(const std::filesystem::path& path, Writer writer = Writer::daemon);
     ~SqliteStore() override;
 
     std::optional<StoreFailure> commit(const Batch& batch) override;

@@ -211,6 +211,24 @@ TEST_CASE("lifetime counts: checkpointed, and folded in again after a crash", "[
     CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.77'") == 8);
 }
 
+TEST_CASE("a bans-only writer beside the daemon leaves the daemon's uncounted hits to it",
+          "[store]") {
+    TempDir dir;
+    const auto db = dir / "state.db";
+    SqliteStore daemon(db);
+    REQUIRE_FALSE(daemon.commit(batch_with(10, 3, "192.0.2.78"))); // counted in memory only
+    {
+        SqliteStore tool(db, SqliteStore::Writer::bans_only);
+        Batch bans;
+        bans.bans.push_back({"exim", key("198.51.100.9"), 100, 200, "fail2ban", "import"});
+        REQUIRE_FALSE(tool.commit(bans));
+    }
+    CHECK(count(db, "select coalesce(sum(count),0) from blacklist where ip = '192.0.2.78'") == 0);
+    REQUIRE_FALSE(daemon.checkpoint_counts());
+    CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.78'") == 3);
+    CHECK(daemon.bans_of(key("198.51.100.9")).size() == 1);
+}
+
 TEST_CASE("a locked database fails the commit for a retry, and nothing is lost", "[store]") {
     TempDir dir;
     SqliteStore store(dir / "state.db");
