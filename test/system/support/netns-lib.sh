@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+# netns-lib.sh -- shell helpers for the system tests that run Exim, exim-band
+# and other daemons in network namespaces of their own (sourced, not run).
+# The same helpers as exim-e2e-test's and run-corpus's, shared:
+#
+#   wait_for LIMIT CMD...        poll CMD until it succeeds, at most LIMIT s
+#   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
+#   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (same
+#                                marker and lock as run-corpus and exim-e2e)
+#   netns_etc NS FILE            print the path of /etc/netns/NS/FILE, which
+#                                `ip netns exec NS` bind-mounts over /etc/FILE
+#                                (resolv.conf, passwd, group); netns_etc_clean
+#                                NS removes that directory again
+#   exim_listening NS ADDR:PORT... every ADDR:PORT is a listening TCP socket
+#
+# The caller sets `say` (its message function) before sourcing, or gets a
+# plain one.
+
+declare -F say >/dev/null || say() { printf '%s\n' "$*"; }
+
+# poll CMD... until it succeeds, at most $1 seconds
+wait_for() {
+  local limit=$1; shift
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.05
+  done
+}
+
+ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
+ns_empty() { [ -z "$(ns_pids "$1")" ]; }
+
+# End every process in namespace $1 (all of them were started by the calling
+# script there): TERM, wait up to 5 s, then KILL.
+stop_ns_procs() {
+  local ns=$1 pid
+  ip netns list 2>/dev/null | grep -qw "$ns" || return 0
+  for pid in $(ns_pids "$ns"); do kill -TERM "$pid" 2>/dev/null || true; done
+  if ! wait_for 5 ns_empty "$ns"; then
+    for pid in $(ns_pids "$ns"); do kill -KILL "$pid" 2>/dev/null || true; done
+    wait_for 5 ns_empty "$ns" || say "warning: processes left in $ns"
+  fi
+}
+
+# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus keeps it:
+# Exim compares each line with the config path, so the marker comment is
+# inert; a file one of these scripts created is deleted once no other entry
+# is left. (The same marker as run-corpus's, so that any of them may delete
+# the file.)
+trusted=/etc/exim4/trusted_configs
+trusted_mark="# created by exim-ban's test/system/exim-corpus/run-corpus; deleted when no other entry is left"
+trusted_edit() {  # trusted_edit add|remove PATH...
+  local op=$1; shift
+  (
+    flock -w 10 9 || { say "cannot lock /etc/exim4"; exit 1; }
+    if [ "$op" = add ]; then
+      if [ ! -e "$trusted" ]; then
+        install -m 644 /dev/null "$trusted"
+        printf '%s\n' "$trusted_mark" >>"$trusted"
+      fi
+      printf '%s\n' "$@" >>"$trusted"
+    else
+      [ -f "$trusted" ] || exit 0
+      local tmp p
+      tmp=$(mktemp "$trusted.XXXXXX")
+      cp "$trusted" "$tmp"
+      for p in "$@"; do grep -vxF -- "$p" "$tmp" >"$tmp.n" || true; mv "$tmp.n" "$tmp"; done
+      if [ "$(grep -cvxF -- "$trusted_mark" "$tmp")" = 0 ] && grep -qxF -- "$trusted_mark" "$tmp"; then
+        rm -f "$tmp" "$trusted"
+      else
+        chmod --reference="$trusted" "$tmp"; mv "$tmp" "$trusted"
+      fi
+    fi
+  ) 9</etc/exim4
+}
+
+# `ip netns exec NS` bind-mounts each file of /etc/netns/NS over the file of
+# the same name in /etc, for that command only: a resolver, users or groups
+# of the namespace's own, the host's files untouched.
+netns_etc() {
+  mkdir -p "/etc/netns/$1"
+  printf '%s\n' "/etc/netns/$1/$2"
+}
+netns_etc_clean() {
+  [ -n "$1" ] && [ -d "/etc/netns/$1" ] || return 0
+  rm -rf -- "/etc/netns/$1"
+  rmdir /etc/netns 2>/dev/null || true    # only when no other namespace uses it
+}
+
+# exim_listening NS ADDR:PORT...: each is a listening TCP socket in NS
+# (as ss prints them: 0.0.0.0:25, [::]:25, 10.0.0.1:25)
+exim_listening() {
+  local ns=$1 have want; shift
+  have=$(ip netns exec "$ns" ss -ltnH 2>/dev/null | awk '{print $4}')
+  for want in "$@"; do
+    grep -qxF -- "$want" <<<"$have" || return 1
+  done
+}
+
+# netns_package_users NS: /etc/passwd and /etc/group as `ip netns exec NS`
+# sees them, set up the way the package and docs/exim-integration.md set up
+# a host: the system user exim-ban with a group of its own (as
+# debian/exim-ban.postinst's adduser makes them; exim-ban.service runs it
+# with Group=adm), unless the host has it already, and Debian-exim a member
+# of adm (the docs' "adduser Debian-exim adm"). The host's own files are
+# not changed. netns_etc_clean NS removes them.
+netns_package_users() {
+  local ns=$1 passwd group id
+  passwd=$(netns_etc "$ns" passwd)
+  group=$(netns_etc "$ns" group)
+  cp /etc/passwd "$passwd"
+  # adm:x:4:a,b -> adm:x:4:a,b,Debian-exim (unless it is there already)
+  awk -F: -v OFS=: '$1 == "adm" && ("," $4 ",") !~ /,Debian-exim,/ {
+      $4 = ($4 == "" ? "Debian-exim" : $4 ",Debian-exim") } { print }' /etc/group >"$group"
+  if ! getent passwd exim-ban >/dev/null; then
+    for id in $(seq 999 -1 100); do
+      getent passwd "$id" >/dev/null || getent group "$id" >/dev/null || break
+    done
+    printf 'exim-ban:x:%d:%d:exim-ban daemon:/var/lib/exim-ban:/usr/sbin/nologin\n' "$id" "$id" >>"$passwd"
+    getent group exim-ban >/dev/null || printf 'exim-ban:x:%d:\n' "$id" >>"$group"
+  fi
+  chmod 644 "$passwd" "$group"
+}
