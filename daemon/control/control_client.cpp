@@ -2,6 +2,7 @@
 
 #include "control/control_request.hpp"
 #include "control/socket_file.hpp"
+#include "core/unique_fd.hpp"
 
 #include <array>
 #include <cerrno>
@@ -25,24 +26,6 @@ std::string quoted(const std::filesystem::path& path) {
 std::string error_text(int error) {
     return std::strerror(error);
 }
-
-class Descriptor {
-  public:
-    explicit Descriptor(int fd)
-        : fd_(fd) {}
-    // Nothing was promised over this connection that a failed close could
-    // break: the reply, if any, was read already.
-    ~Descriptor() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 class Call {
   public:
@@ -172,7 +155,7 @@ std::string receive_line(const Call& call, int fd) {
 nlohmann::json control_call(const std::filesystem::path& socket, const nlohmann::json& request,
                             std::chrono::milliseconds timeout) {
     const Call call(socket, timeout);
-    const Descriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0)
         throw std::runtime_error("cannot create a socket: " + error_text(errno));
     connect_to(call, fd.get());

@@ -1,5 +1,7 @@
 #include "control/socket_file.hpp"
 
+#include "core/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -27,24 +29,6 @@ std::string quoted(const std::filesystem::path& path) {
 std::string error_text(int error) {
     return std::strerror(error);
 }
-
-// Closes the descriptor unless it was released to the caller.
-class OwnedFd {
-  public:
-    explicit OwnedFd(int fd)
-        : fd_(fd) {}
-    ~OwnedFd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    OwnedFd(const OwnedFd&) = delete;
-    OwnedFd& operator=(const OwnedFd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 void make_directories(const std::filesystem::path& directory) {
     if (directory.empty())
@@ -81,7 +65,7 @@ void remove_stale_socket(const std::filesystem::path& path, const sockaddr_un& a
     if (!S_ISSOCK(status.st_mode))
         throw std::runtime_error(quoted(path) +
                                  " exists and is not a socket; remove it or choose another socket");
-    const OwnedFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    const UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (probe.get() < 0)
         throw std::runtime_error("cannot create a socket: " + error_text(errno));
     // Non-blocking: a live daemon with a full backlog says EAGAIN rather
@@ -151,7 +135,7 @@ ListeningSocket open_listening_socket(const std::filesystem::path& path, gid_t g
     const sockaddr_un address = unix_socket_address(path);
     make_directories(path.parent_path());
     remove_stale_socket(path, address);
-    OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0)
         throw std::runtime_error("cannot create the control socket: " + error_text(errno));
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)

@@ -1,5 +1,7 @@
 #include "export/zone_file.hpp"
 
+#include "core/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -13,24 +15,6 @@ namespace {
 std::string failure(const char* what, const std::filesystem::path& path, int error) {
     return std::string(what) + ' ' + path.string() + ": " + std::strerror(error);
 }
-
-class Descriptor {
-  public:
-    explicit Descriptor(int fd)
-        : fd_(fd) {}
-    ~Descriptor() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int get() const { return fd_; }
-    // close() reports what a deferred write-back failed with.
-    int close() { return ::close(std::exchange(fd_, -1)) == 0 ? 0 : errno; }
-
-  private:
-    int fd_;
-};
 
 std::optional<std::string> write_all(int fd, std::string_view content,
                                      const std::filesystem::path& path) {
@@ -53,7 +37,7 @@ std::optional<std::string> replace_file(const std::filesystem::path& path,
     const std::filesystem::path directory =
         path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     std::string temporary = (directory / ("." + path.filename().string() + ".XXXXXX")).string();
-    Descriptor file(::mkstemp(temporary.data()));
+    UniqueFd file(::mkstemp(temporary.data()));
     if (file.get() < 0)
         return failure("cannot create a file in", directory, errno);
     const auto give_up = [&](std::string message) {
@@ -72,7 +56,7 @@ std::optional<std::string> replace_file(const std::filesystem::path& path,
     if (::rename(temporary.c_str(), path.c_str()) != 0)
         return give_up(failure("cannot rename over", path, errno));
     // The rename is durable only once the directory is.
-    Descriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() < 0 || ::fsync(dir.get()) != 0)
         return failure("cannot fsync", directory, errno);
     return std::nullopt;
