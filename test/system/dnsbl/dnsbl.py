@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from test_run import run_test, stop_process  # noqa: E402
 from packaged_band import BandFailure, PackagedBand, mode_line  # noqa: E402
 from smtp_client import Netns, greet  # noqa: E402
 
@@ -170,13 +171,7 @@ class Rbldnsd:
             return next((t for t in self.reloads if t >= t0), None)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         self.reader.join(timeout=5)
         self.log.close()
 
@@ -377,21 +372,7 @@ def main_run(argv):
     if len(args) != 7:
         print("usage: dnsbl.py run WORK BAND BANCTL MONITOR NS_B NS_DNS NS_BOT", file=sys.stderr)
         return 2
-    t = Test(args)
-    t0 = time.monotonic()
-    try:
-        t.run()
-    except (Failure, BandFailure, MonitorEnded) as e:
-        say("FAIL: %s" % e)
-        say("so far: %s" % t.summary())
-        t.close()
-        return 1
-    except Exception:
-        t.close()
-        raise
-    t.close()
-    say("PASS in %.0f s: %s" % (time.monotonic() - t0, t.summary()))
-    return 0
+    return run_test(Test(args), (Failure, BandFailure, MonitorEnded), say)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the corpus test's directory
 import corpus  # noqa: E402  -- the corpus test's raw SMTP client and reference classifier
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from nft_monitor import Monitor, MonitorEnded, rt_allowed  # noqa: E402
+from test_run import run_test, stop_process  # noqa: E402
 
 MAXRETRY = 3
 BANTIME = 3600
@@ -426,13 +427,7 @@ class Mainlog:
             return self.hits_by_key.get(key, 0)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 class Daemon:
@@ -1063,23 +1058,7 @@ def main_run(argv):
     if len(args) != 6:
         print("usage: e2e.py run WORK BAND BANCTL MONITOR NS_BOT NS_USER", file=sys.stderr)
         return 2
-    t = Test(args)
-    t0 = time.monotonic()
-    try:
-        t.run()
-    except (Failure, MonitorEnded) as e:
-        say("FAIL: %s" % e)
-        say("so far: %s" % t.summary())
-        t.close()
-        return 1
-    except Exception:
-        t.close()
-        raise
-    t.close()
-    for n in t.notes:
-        say("note: %s" % n)
-    say("PASS in %.0f s: %s" % (time.monotonic() - t0, t.summary()))
-    return 0
+    return run_test(Test(args), (Failure, MonitorEnded), say)
 
 
 def main():

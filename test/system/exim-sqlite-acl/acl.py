@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from test_run import run_test  # noqa: E402
 from packaged_band import BandFailure, PackagedBand  # noqa: E402
 from smtp_client import Netns, auth_unadvertised, greet  # noqa: E402
 
@@ -509,23 +510,7 @@ def main_run(argv):
     if len(args) != 5:
         print("usage: acl.py run WORK BAND BANCTL MONITOR NS_CLIENTS", file=sys.stderr)
         return 2
-    t = Test(args)
-    t0 = time.monotonic()
-    try:
-        t.run()
-    except (Failure, BandFailure, MonitorEnded) as e:
-        say("FAIL: %s" % e)
-        say("so far: %s" % t.summary())
-        t.close()
-        return 1
-    except Exception:
-        t.close()
-        raise
-    t.close()
-    for n in t.notes:
-        say("note: %s" % n)
-    say("PASS in %.0f s: %s" % (time.monotonic() - t0, t.summary()))
-    return 0
+    return run_test(Test(args), (Failure, BandFailure, MonitorEnded), say)
 
 
 def main():

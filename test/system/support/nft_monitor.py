@@ -7,6 +7,8 @@ import subprocess
 import threading
 import time
 
+from test_run import stop_process
+
 
 class MonitorEnded(Exception):
     """The monitor did not start, or stopped while a test waited on it."""
@@ -65,13 +67,7 @@ class Monitor:
             return self.seen[key][after_count]
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def rt_allowed():
