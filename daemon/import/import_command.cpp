@@ -10,6 +10,7 @@
 #include "import/fail2ban_jail.hpp"
 #include "import/fail2ban_jail_files.hpp"
 #include "import/overlay_files.hpp"
+#include "import/state_file_owner.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <algorithm>
@@ -330,6 +331,9 @@ class Import {
         const BanImport bans = map_bans(fail2ban, jail, store.get());
         if (!bans.batch.empty())
             commit_bans(*store, bans.batch, config.database);
+        for (const auto& failure : hand_database_to_directory_owner(config.database))
+            err_ << "exim-banctl: warning: cannot give " << failure
+                 << " to the owner of its directory; exim-band may not be able to write it\n";
         pending.commit();
         out_ << "wrote " << conf_file.string() << "\nstored " << bans.batch.bans.size()
              << " ban row(s) of [" << jail.name << "] in " << config.database.string() << '\n';
