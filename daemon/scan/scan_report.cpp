@@ -8,8 +8,15 @@ namespace exim_ban {
 LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool cut,
                        ScanReport& report, JailJudge* judge) {
     ++report.lines;
-    if (cut)
+    if (cut) {
+        // Exim never writes a line this long (it replaces one past its 8 KiB
+        // buffer with an overflow notice), and a cut line ends in whatever
+        // client text stood at the cut: an end-anchored pattern could take a
+        // forged host from it.
         ++report.cut_lines;
+        ++report.missed;
+        return LineOutcome::missed;
+    }
     const std::optional<EximLine> parsed = split_exim_line(line);
     if (!parsed) {
         ++report.untimed_lines;
