@@ -1,6 +1,7 @@
 #include "control/control_server.hpp"
 
 #include "control/access_policy.hpp"
+#include "control/descriptor_limit.hpp"
 #include "control/peer_credentials.hpp"
 #include "control/socket_file.hpp"
 
@@ -30,6 +31,26 @@ using Socket = boost::asio::local::stream_protocol::socket;
 constexpr std::chrono::milliseconds accept_retry_delay{100};
 
 constexpr std::size_t read_chunk_bytes = 4096;
+
+// Descriptors the daemon holds besides its control connections: the logs
+// it follows, inotify, the database and its WAL (twice: the checkpointer
+// has a connection of its own), netlink sockets, the event loop's own.
+constexpr std::size_t own_descriptors = 64;
+
+void make_room_for(std::size_t clients) {
+    const std::uint64_t wanted = clients + own_descriptors;
+    const DescriptorLimitChange change = raise_descriptor_limit(wanted);
+    if (change.after.soft != change.before.soft)
+        spdlog::info("control: limit on open files raised from {} to {} for {} connections",
+                     change.before.soft, change.after.soft, clients);
+    if (change.after.soft < wanted)
+        spdlog::warn("control: the limit on open files is {} ({}): fewer than {} connections may "
+                     "fit; raise LimitNOFILE= (hard limit) for exim-band",
+                     change.after.soft,
+                     change.error != 0 ? std::string(std::strerror(change.error))
+                                       : "hard limit " + std::to_string(change.after.hard),
+                     clients);
+}
 
 std::string too_long_text(std::size_t limit) {
     return "request too long (more than " + std::to_string(limit) + " bytes)";
@@ -248,6 +269,7 @@ ControlServer::Impl::Impl(boost::asio::io_context& io, ControlServerOptions opti
     , group_(look_up_control_group(options_.group))
     , acceptor_(io)
     , accept_retry_(io) {
+    make_room_for(options_.max_clients);
     const ListeningSocket listening = open_listening_socket(options_.socket, group_.gid);
     socket_device_ = listening.device;
     socket_inode_ = listening.inode;

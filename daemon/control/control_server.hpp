@@ -37,7 +37,9 @@ struct ControlServerOptions {
     // A connection that takes longer to send a complete request, or to
     // take a reply, is closed.
     std::chrono::milliseconds idle_timeout{5000};
-    std::size_t max_clients = 256; // connections open at once
+    // Connections open at once; the server raises the process's soft limit
+    // on open files to fit them (see descriptor_limit.hpp).
+    std::size_t max_clients = 1024;
 };
 
 struct ControlServerStats {
@@ -51,7 +53,9 @@ struct ControlServerStats {
 
 class ControlServer {
   public:
-    // Creates the socket's directory if missing (0755), replaces a stale
+    // Raises the soft limit on open files for max_clients connections (a
+    // warning when the hard limit keeps it lower), creates the socket's
+    // directory if missing (0755), replaces a stale
     // socket file, binds, makes the file mode 0660 and group
     // `options.group`, listens and starts accepting. Throws
     // std::runtime_error saying what to do: another process answers on the

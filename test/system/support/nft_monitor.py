@@ -66,6 +66,16 @@ class Monitor:
                 self.cond.wait(left)
             return self.seen[key][after_count]
 
+    def time_ban(self, key, write, timeout=10):
+        """Calls write() (which should make the daemon ban `key`) and returns
+        the ms from just before it to the key's next announcement, or None
+        when none comes within `timeout` s."""
+        before = self.count(key)
+        started = time.monotonic_ns()
+        write()
+        seen = self.wait(key, before, timeout)
+        return None if seen is None else (seen - started) / 1e6
+
     def stop(self):
         stop_process(self.process)
 
