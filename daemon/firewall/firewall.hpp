@@ -62,6 +62,10 @@ struct CommitResult {
     // what added/removed count was applied, the rest was dropped (the
     // store still has it; reconcile() restores it).
     std::optional<FirewallFault> fault;
+    // A set or the table had been deleted by hand and was made again: the
+    // bans it held are gone from the kernel (only this batch's are in it)
+    // until a reconcile puts them back from the store.
+    bool repaired = false;
     bool ok() const { return !fault && failures.empty(); }
 };
 
@@ -101,7 +105,8 @@ class Firewall {
     // Applies every staged change in one batch and clears the stage. A
     // batch the kernel refuses is retried in parts, so that each refused
     // element is reported in `failures` and all others are applied. A set or
-    // table deleted by hand meanwhile is made again first.
+    // table deleted by hand meanwhile is made again first (and `repaired`
+    // set: the caller owes the kernel a reconcile).
     virtual CommitResult commit() = 0;
 
     // What the kernel holds now; table_present is false when there is no

@@ -314,6 +314,7 @@ CommitResult NftablesFirewall::send_writes(std::vector<ElementWrite> writes, Str
     }
     if (retried.fault)
         result.fault = retried.fault;
+    result.repaired = repaired;
     return result;
 }
 

@@ -18,6 +18,12 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 constexpr milliseconds first_backoff{100};
+// The longest wait between two reconciles while the firewall fails. While
+// it waits, bans the store holds are not enforced, so it is short; each try
+// is one read of the sets and one batch (milliseconds for thousands of
+// bans), and a failing try logs nothing new, so trying every 2 s costs
+// little even when the kernel refuses for hours.
+constexpr milliseconds longest_reconcile_wait{2000};
 // While a ban waits in a stream of lines, the clock is read every this many
 // lines: each read costs as much as a line (~0.15 ms of lines at 1.6M/s).
 constexpr std::size_t ban_clock_lines = 256;
@@ -51,7 +57,9 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
         batch_opened_ = clock_.steady();
         timer_.wake_after(limits_.batch_delay);
     }
-    if (const auto parsed = split_exim_line(line)) {
+    // A cut line ends in client text, not Exim's (see count_line): no hit.
+    const std::optional<EximLine> parsed = cut ? std::nullopt : split_exim_line(line);
+    if (parsed) {
         if (log < routes_.size()) {
             for (const std::size_t jail : routes_[log]) {
                 const LineMatch match = jails_[jail]->matcher.match(parsed->message);
@@ -61,7 +69,7 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
                 }
             }
         }
-    } else {
+    } else if (!cut) {
         ++stats_.untimed_lines;
     }
 
@@ -351,9 +359,18 @@ void BanPipeline::carry_over(const BanPipeline& earlier) {
 }
 
 void BanPipeline::request_reconcile() {
+    reconcile_soon(milliseconds{0});
+}
+
+void BanPipeline::reconcile_soon(milliseconds wait) {
+    const auto when = clock_.steady() + wait;
+    // An earlier reconcile already planned is not put off: a stream of
+    // failing bans must not keep the one that restores them waiting.
+    if (reconcile_wanted_ && reconcile_at_ <= when)
+        return;
     reconcile_wanted_ = true;
-    reconcile_at_ = clock_.steady();
-    timer_.wake_after(milliseconds{0});
+    reconcile_at_ = when;
+    timer_.wake_after(wait);
 }
 
 void BanPipeline::reconcile() {
@@ -373,34 +390,72 @@ void BanPipeline::reconcile() {
         spdlog::error("store: cannot read the active bans to reconcile the firewall: {}",
                       error.what());
         ++stats_.store_failures;
-        reconcile_wanted_ = true;
-        const milliseconds wait = next_backoff(firewall_backoff_);
-        reconcile_at_ = clock_.steady() + wait;
-        timer_.wake_after(wait);
+        reconcile_soon(next_reconcile_wait());
         return;
     }
-    note_firewall_result(firewall_.reconcile(active), "reconcile");
+    const CommitResult result = firewall_.reconcile(active);
+    if (!result.ok() || result.repaired) {
+        firewall_failed(result, "reconcile");
+        // Only a failed reconcile waits longer for the next one.
+        reconcile_soon(next_reconcile_wait());
+        return;
+    }
+    if (firewall_failing_)
+        spdlog::info("firewall: reconciled after {} failure(s) in {} ms; the kernel holds the "
+                     "store's {} active ban(s) again",
+                     stats_.firewall_failures - failures_before_,
+                     duration_cast<milliseconds>(clock_.steady() - failing_since_).count(),
+                     active.size());
+    firewall_failing_ = false;
+    firewall_backoff_ = milliseconds{0};
 }
 
 void BanPipeline::note_firewall_result(const CommitResult& result, const char* what) {
-    if (result.ok()) {
-        if (firewall_backoff_ > milliseconds{0})
-            spdlog::info("firewall: {} applied; the kernel holds the store's bans again", what);
-        firewall_backoff_ = milliseconds{0};
+    if (result.ok() && !result.repaired) {
+        // The kernel takes changes again: what it refused before need not
+        // wait for the planned reconcile.
+        if (firewall_failing_)
+            reconcile_soon(milliseconds{0});
         return;
     }
-    stats_.firewall_failures += result.failures.size() + (result.fault ? 1 : 0);
+    firewall_failed(result, what);
+    // The store has every ban: a reconcile puts back what the kernel lacks,
+    // at once after a repair (the kernel works), else after the backoff
+    // unless one is planned already.
+    if (result.ok())
+        reconcile_soon(milliseconds{0});
+    else if (!reconcile_wanted_)
+        reconcile_soon(next_reconcile_wait());
+}
+
+void BanPipeline::firewall_failed(const CommitResult& result, const char* what) {
+    const std::uint64_t before = stats_.firewall_failures;
+    stats_.firewall_failures +=
+        result.failures.size() + (result.fault ? 1 : 0) + (result.repaired ? 1 : 0);
+    // Once per failing spell, not per try: a kernel that refuses for an
+    // hour would otherwise fill the log at every ban and every retry.
+    const auto level = firewall_failing_ ? spdlog::level::debug : spdlog::level::err;
+    // A repair is logged by the backend, which saw what had gone.
     for (const auto& failure : result.failures)
-        spdlog::error("firewall: {}: {}", what, failure.reason);
+        spdlog::log(level, "firewall: {}: {}", what, failure.reason);
     if (result.fault)
-        spdlog::error("firewall: {}: {}", what, result.fault->message);
-    // The store has every ban: a reconcile later puts back what the kernel
-    // refused now.
-    reconcile_wanted_ = true;
-    const milliseconds wait = next_backoff(firewall_backoff_);
-    reconcile_at_ = clock_.steady() + wait;
-    timer_.wake_after(wait);
-    spdlog::warn("firewall: reconciling with the store in {} ms", wait.count());
+        spdlog::log(level, "firewall: {}: {}", what, result.fault->message);
+    if (!firewall_failing_) {
+        spdlog::warn("firewall: bans are stored but not all in the kernel; reconciling with the "
+                     "store, retried at most {} ms apart until the kernel takes them (further "
+                     "failures are logged at debug level)",
+                     longest_reconcile_wait.count());
+        firewall_failing_ = true;
+        failing_since_ = clock_.steady();
+        failures_before_ = before;
+    }
+}
+
+milliseconds BanPipeline::next_reconcile_wait() {
+    firewall_backoff_ = firewall_backoff_ == milliseconds{0}
+                            ? first_backoff
+                            : std::min(firewall_backoff_ * 2, longest_reconcile_wait);
+    return firewall_backoff_;
 }
 
 milliseconds BanPipeline::next_backoff(milliseconds& backoff) const {

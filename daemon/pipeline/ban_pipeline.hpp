@@ -29,7 +29,10 @@ struct PipelineLimits {
     // A batch holding a ban closes at the latest this long after the ban,
     // even while the log keeps coming.
     std::chrono::milliseconds ban_delay{2};
-    std::chrono::milliseconds max_backoff{30'000};
+    // The longest wait between tries of a commit the store refused (from
+    // 100 ms, doubling). A try costs one rollback; the wait holds bans
+    // back: a lock or a full disk gone is caught up within this.
+    std::chrono::milliseconds max_backoff{5'000};
 };
 
 struct PipelineClock {
@@ -130,7 +133,14 @@ class BanPipeline final : public TailSink {
     void announce_bans_changed();
     void enforce(const std::vector<PendingBan>& bans);
     void reconcile();
+    // Plans a reconcile `wait` from now, unless one is planned sooner.
+    void reconcile_soon(std::chrono::milliseconds wait);
+    // After a commit: a failure (or a table repaired) plans a reconcile.
     void note_firewall_result(const CommitResult& result, const char* what);
+    // Counts the failure; logs it when the firewall was fine until now.
+    void firewall_failed(const CommitResult& result, const char* what);
+    // 100 ms, doubling up to longest_reconcile_wait (ban_pipeline.cpp).
+    std::chrono::milliseconds next_reconcile_wait();
     std::chrono::milliseconds next_backoff(std::chrono::milliseconds& backoff) const;
 
     std::vector<std::unique_ptr<JailRuntime>> jails_;
@@ -155,6 +165,11 @@ class BanPipeline final : public TailSink {
     bool reconcile_wanted_ = false;
     std::chrono::milliseconds firewall_backoff_{0};
     std::chrono::steady_clock::time_point reconcile_at_{};
+    // From a firewall failure to the reconcile that makes the kernel hold
+    // the store's bans again.
+    bool firewall_failing_ = false;
+    std::chrono::steady_clock::time_point failing_since_{};
+    std::uint64_t failures_before_ = 0;
 
     PipelineStats stats_;
 };

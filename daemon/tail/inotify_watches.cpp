@@ -6,17 +6,15 @@
 #include <sys/inotify.h>
 #include <system_error>
 #include <unistd.h>
+#include <utility>
 
 namespace exim_ban {
 namespace {
 
 constexpr std::size_t buffer_bytes = std::size_t{64} * 1024;
 
-int open_inotify() {
-    const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0)
-        throw std::system_error(errno, std::generic_category(), "cannot set up inotify");
-    return fd;
+bool is_limit(int error) {
+    return error == EMFILE || error == ENFILE;
 }
 
 } // namespace
@@ -41,12 +39,33 @@ std::vector<InotifyEvent> parse_inotify_events(std::span<const char> bytes) {
 }
 
 InotifyWatches::InotifyWatches(boost::asio::io_context& io)
-    : descriptor_(io, open_inotify())
-    , buffer_(std::make_unique<char[]>(buffer_bytes)) {}
+    : descriptor_(io)
+    , buffer_(std::make_unique<char[]>(buffer_bytes)) {
+    // A limit is the admin's to raise and may be freed by other programs
+    // any time: the tailer polls meanwhile. Anything else means no inotify.
+    if (const int error = open(); error != 0 && !is_limit(error))
+        throw std::system_error(error, std::generic_category(), "cannot set up inotify");
+}
 
 InotifyWatches::~InotifyWatches() = default;
 
+int InotifyWatches::open() {
+    if (closed_)
+        return EBADF;
+    if (descriptor_.is_open())
+        return 0;
+    const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    descriptor_.assign(fd);
+    if (waiting_)
+        start_read();
+    return 0;
+}
+
 WatchAdding InotifyWatches::add(const std::string& path, std::uint32_t mask) {
+    if (const int error = open(); error != 0)
+        return {-1, error};
     const int watch = ::inotify_add_watch(descriptor_.native_handle(), path.c_str(), mask);
     if (watch < 0)
         return {-1, errno};
@@ -76,15 +95,23 @@ DirectoryWatch InotifyWatches::add_directory(const std::filesystem::path& direct
 }
 
 void InotifyWatches::remove(int watch) {
+    if (!descriptor_.is_open())
+        return;
     // EINVAL: the kernel removed it already (IN_IGNORED is on its way).
     ::inotify_rm_watch(descriptor_.native_handle(), watch);
 }
 
 void InotifyWatches::async_read_events(EventHandler handler) {
+    waiting_ = std::move(handler);
+    if (descriptor_.is_open())
+        start_read();
+}
+
+void InotifyWatches::start_read() {
     descriptor_.async_read_some(
         boost::asio::buffer(buffer_.get(), buffer_bytes),
-        [this, handler = std::move(handler)](const boost::system::error_code& error,
-                                             std::size_t bytes) {
+        [this, handler = std::exchange(waiting_, nullptr)](const boost::system::error_code& error,
+                                                           std::size_t bytes) {
             if (error) {
                 handler(error, {});
                 return;
@@ -94,6 +121,8 @@ void InotifyWatches::async_read_events(EventHandler handler) {
 }
 
 void InotifyWatches::close() {
+    closed_ = true;
+    waiting_ = nullptr;
     boost::system::error_code ignored;
     descriptor_.close(ignored);
 }

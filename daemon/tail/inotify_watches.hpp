@@ -48,7 +48,8 @@ class InotifyWatches {
         std::function<void(const boost::system::error_code&, std::vector<InotifyEvent>)>;
 
     // Throws std::system_error when inotify cannot be set up (no inotify in
-    // the kernel, or the per-user instance limit is reached).
+    // the kernel). An instance refused for a limit (EMFILE, ENFILE) is asked
+    // for again at each add(), which returns that error until then.
     explicit InotifyWatches(boost::asio::io_context& io);
     ~InotifyWatches();
     InotifyWatches(const InotifyWatches&) = delete;
@@ -61,12 +62,19 @@ class InotifyWatches {
     void remove(int watch);
 
     // Calls `handler` once, on the io_context, with the next events read
-    // (or the read's error; operation_aborted after close()).
+    // (or the read's error; operation_aborted after close()). Without an
+    // instance yet, the read starts when add() gets one.
     void async_read_events(EventHandler handler);
     void close();
 
   private:
+    // Gets an instance if there is none; returns 0 or why not.
+    int open();
+    void start_read();
+
     boost::asio::posix::stream_descriptor descriptor_;
+    bool closed_ = false;
+    EventHandler waiting_; // a read asked for before there was an instance
     // Room for many events; one event needs at most sizeof(inotify_event)
     // + NAME_MAX + 1 bytes.
     std::unique_ptr<char[]> buffer_;

@@ -6,6 +6,7 @@
 #include "tail/inotify_watches.hpp"
 #include "tail/resume_plan.hpp"
 #include "tail/retry_backoff.hpp"
+#include "tail/watch_limit.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -41,6 +42,12 @@ constexpr std::uint32_t file_mask = IN_MODIFY | IN_ATTRIB;
 constexpr int steps_per_turn = 8;
 
 constexpr std::chrono::seconds inotify_retry_delay{1};
+
+std::string limit_text(int error) {
+    return error == ENOSPC ? "the inotify watch limit is reached"
+                           : "no inotify instance (the limit of instances, or of open files, is "
+                             "reached)";
+}
 
 } // namespace
 
@@ -116,6 +123,7 @@ class Tailer::Impl {
     void dispatch(const InotifyEvent& event);
     void arm_directory(Log& log);
     void watch_file(Log& log);
+    void note_watch_limit(const Log& log, int error) const;
     void drop_file_watch(Log& log);
     bool watch_in_use(int watch) const;
 
@@ -136,6 +144,8 @@ class Tailer::Impl {
     void recovered(Log& log);
     void note_missing(Log& log);
     void retry_later(Log& log);
+    // A watch of the log is missing because an inotify limit is reached.
+    bool polled(const Log& log) const;
 
     boost::asio::io_context& io_;
     TailSink& sink_;
@@ -336,9 +346,15 @@ void Tailer::Impl::arm_directory(Log& log) {
     }
     // Apart from the open and read failures: an open file is still read
     // (on retries) while its directory cannot be watched.
-    if (now.error != old.error)
-        spdlog::warn("tail: {}: cannot watch {} or a directory above it ({}); retrying", log.path,
-                     log.directory.string(), describe_file_error(now.error));
+    if (now.error != old.error) {
+        if (inotify_limit_sysctl(now.error)) {
+            if (!log.file || log.watch_error != now.error)
+                note_watch_limit(log, now.error);
+        } else {
+            spdlog::warn("tail: {}: cannot watch {} or a directory above it ({}); retrying",
+                         log.path, log.directory.string(), describe_file_error(now.error));
+        }
+    }
     ++stats_.read_errors;
     retry_later(log);
 }
@@ -351,17 +367,34 @@ void Tailer::Impl::watch_file(Log& log) {
     if (added.watch >= 0) {
         log.file_watch = added.watch;
         if (log.watch_error != 0)
-            spdlog::info("tail: {}: watched again", log.path);
+            spdlog::info("tail: {}: watched with inotify again{}", log.path,
+                         inotify_limit_sysctl(log.watch_error) ? "; polling stopped" : "");
         log.watch_error = 0;
         return;
     }
-    // Without a watch, appends are seen on retries only: slow, not lost.
-    if (added.error != log.watch_error)
-        spdlog::warn("tail: {}: cannot watch the open file ({}); looking at it on retries only",
-                     log.path, describe_file_error(added.error));
+    // Without a watch, appends are seen on polls or retries only: late,
+    // not lost.
+    if (added.error != log.watch_error) {
+        if (inotify_limit_sysctl(added.error)) {
+            if (log.directory_watch.error != added.error)
+                note_watch_limit(log, added.error);
+        } else {
+            spdlog::warn("tail: {}: cannot watch the open file ({}); looking at it on retries "
+                         "only",
+                         log.path, describe_file_error(added.error));
+        }
+    }
     log.watch_error = added.error;
     ++stats_.read_errors;
     retry_later(log);
+}
+
+void Tailer::Impl::note_watch_limit(const Log& log, int error) const {
+    // Once per log, not once per watch it lacks: the directory's and the
+    // file's fail for the same reason.
+    spdlog::warn("tail: {}: cannot be watched: {}; polling it every {} ms until it can (raise {})",
+                 log.path, limit_text(error), watch_limit_poll_interval.count(),
+                 *inotify_limit_sysctl(error));
 }
 
 void Tailer::Impl::drop_file_watch(Log& log) {
@@ -653,7 +686,14 @@ void Tailer::Impl::recovered(Log& log) {
     spdlog::info("tail: {}: read again", log.path);
     log.failure.clear();
     log.backoff.reset();
-    log.retry_timer.cancel();
+    // A polled log needs its timer: nothing else would wake it.
+    if (!polled(log))
+        log.retry_timer.cancel();
+}
+
+bool Tailer::Impl::polled(const Log& log) const {
+    return (log.file && log.file_watch < 0 && inotify_limit_sysctl(log.watch_error)) ||
+           (log.directory_watch.watch < 0 && inotify_limit_sysctl(log.directory_watch.error));
 }
 
 void Tailer::Impl::note_missing(Log& log) {
@@ -667,7 +707,7 @@ void Tailer::Impl::note_missing(Log& log) {
 }
 
 void Tailer::Impl::retry_later(Log& log) {
-    log.retry_timer.expires_after(log.backoff.next());
+    log.retry_timer.expires_after(polled(log) ? watch_limit_poll_interval : log.backoff.next());
     log.retry_timer.async_wait(guarded([this, &log](const boost::system::error_code& error) {
         if (error || stopped_)
             return;

@@ -67,8 +67,9 @@ class Tailer {
     // `paths`: the files to follow (no globs); `resume`: positions a
     // previous run committed (any order; paths not listed start at 0, as a
     // new file's backlog is judged in log time downstream). Throws
-    // std::system_error only when inotify itself cannot be set up. Nothing
-    // is read before start().
+    // std::system_error only when the kernel has no inotify; past an
+    // inotify limit (no instance, no watch) the logs are polled until it
+    // allows them to be watched. Nothing is read before start().
     Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
            const std::vector<LogPosition>& resume, TailSink& sink);
     ~Tailer();

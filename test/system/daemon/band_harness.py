@@ -4,8 +4,10 @@ and the store read back with Python's sqlite3 (the daemon's own format,
 see daemon/store/hit_record.hpp). Every wait is for a condition, bounded."""
 
 import collections
+import contextlib
 import datetime
 import ipaddress
+import json
 import os
 import signal
 import sqlite3
@@ -72,13 +74,15 @@ class Band:
         self.process = None
         self.starts = 0
 
-    def start(self, *args, env=None, dry_run=True):
+    def start(self, *args, env=None, dry_run=True, prefix=()):
         """dry_run=False: the nftables backend, for a test inside a network
-        namespace of its own."""
+        namespace of its own. `prefix`: a command that execs the daemon
+        (the arguments follow it), e.g. one that enters a namespace."""
         assert self.process is None
         self.stderr = open(self.stderr_path, "a")
         self.process = subprocess.Popen(
-            [self.band, "--foreground", *(["--dry-run"] if dry_run else []), "--config", self.config, *args],
+            [*prefix, self.band, "--foreground", *(["--dry-run"] if dry_run else []), "--config", self.config,
+             *args],
             stdout=self.stderr, stderr=self.stderr, env=env)
         self.starts += 1
         wait_for("exim-band to start (see %s)" % self.stderr_path,
@@ -100,15 +104,31 @@ class Band:
     def kill(self):
         self.stop(signal.SIGKILL)
 
+    def reap(self):
+        """After the process was killed from elsewhere (a timer): waits for
+        it and returns its exit status."""
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self.stderr.close()
+            self.process = None
+
     def log(self):
         with open(self.stderr_path, errors="replace") as f:
             return f.read()
 
+    def reader(self):
+        """A read-only connection, closed at the end of the with block: an
+        open one would hold a snapshot that keeps the daemon's checkpointer
+        from copying the WAL (sqlite3's own with block only commits)."""
+        return contextlib.closing(sqlite3.connect("file:%s?mode=ro" % self.database, uri=True,
+                                                  timeout=10))
+
     def hits(self):
         """Every stored hit as (address text, time), from the database."""
         found = []
-        with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
-            for (data,) in db.execute("SELECT data FROM hit_batches ORDER BY id"):
+        with self.reader() as db:
+            for (data,) in db.execute("SELECT data FROM hit_batches ORDER BY id").fetchall():
                 for at in range(0, len(data), 32):
                     when, _pattern, length, family = struct.unpack_from("<qIBB", data, at)
                     raw = data[at + 16:at + 32]
@@ -121,13 +141,13 @@ class Band:
 
     def hit_count(self):
         try:
-            with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
+            with self.reader() as db:
                 return db.execute("SELECT coalesce(sum(count), 0) FROM hit_batches").fetchone()[0]
         except sqlite3.OperationalError:
             return 0  # not created yet
 
     def bans(self):
-        with sqlite3.connect("file:%s?mode=ro" % self.database, uri=True, timeout=10) as db:
+        with self.reader() as db:
             return sorted(db.execute("SELECT jail, key, start, expires - start FROM bans"))
 
 
@@ -152,3 +172,74 @@ def compare_hits(written, stored):
     if extra:
         problems.append("%d hit(s) counted twice or invented, e.g. %s" % (sum(extra.values()), list(extra)[:3]))
     return problems
+
+
+def moving_attacker(rng, step):
+    """Attackers come and go: each chunk draws from a window that moves, so
+    bans keep happening all through a long run."""
+    n = rng.randrange(step * 8, step * 8 + 60)
+    if n % 5 == 4:
+        return "2001:db8:%x::%x" % (n, rng.randrange(1, 9))  # several hosts of one /64
+    return "198.18.%d.%d" % (n // 250, n % 250 + 1)
+
+
+class GroundTruthLog:
+    """A mainlog written chunk by chunk (attackers and benign lines, rotated
+    as exicyclog does), and every line also to a history file in the same
+    order, for the offline scan to read what the daemon read."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "mainlog")
+        self.handle = open(self.path, "a", buffering=1)
+        self.history = os.path.join(directory, "..", "ground-truth.log")
+        self.truth = open(self.history, "w")
+        self.written = []
+        self.lines = 0
+        self.rotations = 0
+
+    def write(self, rng, step, count):
+        for _ in range(count):
+            self.lines += 1
+            if rng.random() < 0.3:
+                line = benign_line(self.lines)
+            else:
+                address = moving_attacker(rng, step)
+                self.written.append(address)
+                line = failure_line(address)
+            self.handle.write(line)
+            self.truth.write(line)
+        self.handle.flush()
+        self.truth.flush()
+
+    def rotate(self):
+        """mainlog.01 -> mainlog.02, mainlog -> mainlog.01, a new mainlog."""
+        if os.path.exists(self.path + ".01"):
+            os.replace(self.path + ".01", self.path + ".02")
+        os.rename(self.path, self.path + ".01")
+        self.handle.close()
+        self.handle = open(self.path, "a", buffering=1)
+        self.rotations += 1
+
+
+def offline_bans(banctl, config, log, jail="exim"):
+    """The bans `exim-banctl test --bans` computes on `log`, in the form of
+    Band.bans()."""
+    result = subprocess.run([banctl, "test", "--bans", "--json", "--config", config, "--jail", jail, log],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise Failure("exim-banctl test failed: " + result.stderr)
+    bans = []
+    for ban in json.loads(result.stdout)["bans"]:
+        start = datetime.datetime.fromisoformat(ban["at"]).replace(tzinfo=datetime.timezone.utc)
+        bans.append((jail, ban["host"], int(start.timestamp()), ban["duration"]))
+    return sorted(bans)
+
+
+def compare_bans(want, got):
+    """Problems of stored bans `got` against the offline scan's `want`."""
+    if want == got:
+        return []
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    return ["bans differ from the offline scan: %d missing (e.g. %s), %d extra (e.g. %s)"
+            % (len(missing), missing[:3], len(extra), extra[:3])]

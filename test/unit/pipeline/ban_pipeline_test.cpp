@@ -119,6 +119,26 @@ TEST_CASE("a ban is committed with its hits and offset, then reaches the firewal
     CHECK(rig.pipeline->stats().bans == 1);
 }
 
+TEST_CASE("a line cut at max_line_bytes is counted and never a hit", "[pipeline]") {
+    Rig rig;
+    // Its head is a whole failure line; the forged rest was cut away.
+    for (int n = 0; n < 3; ++n) {
+        const std::string cut = failure_line("10:00:0" + std::to_string(n), "198.51.100.1");
+        rig.source.position.offset += cut.size() + 1;
+        rig.pipeline->on_line(0, cut, true);
+    }
+    rig.line(failure_line("10:00:02", "192.0.2.7"));
+    rig.advance(milliseconds{100});
+    rig.pipeline->on_wake();
+    REQUIRE(rig.store.batches().size() == 1);
+    REQUIRE(rig.store.batches().front().hits.size() == 1);
+    CHECK(rig.store.batches().front().hits[0].key == key("192.0.2.7"));
+    CHECK(rig.store.batches().front().bans.empty());
+    CHECK(rig.pipeline->stats().cut_lines == 3);
+    CHECK(rig.pipeline->stats().untimed_lines == 0);
+    CHECK(rig.pipeline->stats().lines == 4);
+}
+
 TEST_CASE("a batch closes after batch_lines, or batch_delay after it opened", "[pipeline]") {
     Rig rig({.batch_lines = 10, .batch_delay = milliseconds{100}});
     for (int i = 0; i < 25; ++i)
@@ -193,6 +213,88 @@ TEST_CASE("a firewall failure is reconciled from the store later", "[pipeline]")
     rig.pipeline->on_wake();
     CHECK(rig.firewall.held("exim", key("192.0.2.7")));
     CHECK(rig.pipeline->stats().reconciles == 1);
+}
+
+TEST_CASE("bans refused meanwhile do not put off the reconcile of a firewall failure",
+          "[pipeline]") {
+    Rig rig;
+    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.7"));
+    rig.pipeline->on_caught_up();
+    REQUIRE(rig.timer.requests.back() == milliseconds{100});
+    // 50 ms later another ban is refused: the reconcile stays 50 ms away.
+    rig.advance(milliseconds{50});
+    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.8"));
+    rig.pipeline->on_caught_up();
+    CHECK(rig.pipeline->stats().firewall_failures == 2);
+    rig.advance(milliseconds{50});
+    rig.pipeline->on_wake();
+    CHECK(rig.pipeline->stats().reconciles == 1);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+    CHECK(rig.firewall.held("exim", key("192.0.2.8")));
+}
+
+TEST_CASE("only failed reconciles make the next one wait longer", "[pipeline]") {
+    Rig rig;
+    for (const char* address : {"192.0.2.7", "192.0.2.8", "192.0.2.9", "192.0.2.10"}) {
+        rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+        for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+            rig.line(failure_line(time, address));
+        rig.pipeline->on_caught_up();
+    }
+    CHECK(rig.pipeline->stats().firewall_failures == 4);
+    rig.advance(milliseconds{100});
+    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+    rig.pipeline->on_wake();
+    CHECK(rig.timer.requests.back() == milliseconds{200});
+}
+
+TEST_CASE("failed reconciles are retried from 100 ms, doubling up to 2 s", "[pipeline]") {
+    Rig rig;
+    rig.firewall.break_next(FirewallFault{EPERM, "netlink: Operation not permitted"});
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.7"));
+    rig.pipeline->on_caught_up();
+    std::vector<milliseconds> waits{rig.timer.requests.back()};
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        rig.advance(waits.back());
+        rig.firewall.break_next(FirewallFault{EPERM, "netlink: Operation not permitted"});
+        rig.pipeline->on_wake();
+        waits.push_back(rig.timer.requests.back());
+    }
+    CHECK(waits == std::vector<milliseconds>{
+                       milliseconds{100}, milliseconds{200}, milliseconds{400}, milliseconds{800},
+                       milliseconds{1600}, milliseconds{2000}, milliseconds{2000}});
+    CHECK(rig.pipeline->stats().reconciles == 6);
+    CHECK_FALSE(rig.firewall.held("exim", key("192.0.2.7")));
+    rig.advance(waits.back());
+    rig.pipeline->on_wake();
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+}
+
+TEST_CASE("a commit that the kernel takes again brings the planned reconcile forward",
+          "[pipeline]") {
+    Rig rig;
+    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.7"));
+    rig.pipeline->on_caught_up();
+    for (int attempt = 0; attempt < 4; ++attempt) { // the next one is 1.6 s away
+        rig.advance(rig.timer.requests.back());
+        rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
+        rig.pipeline->on_wake();
+    }
+    REQUIRE(rig.timer.requests.back() == milliseconds{1600});
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.8"));
+    rig.pipeline->on_caught_up();
+    CHECK(rig.firewall.held("exim", key("192.0.2.8")));
+    CHECK(rig.timer.requests.back() == milliseconds{0});
+    rig.pipeline->on_wake();
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
 }
 
 TEST_CASE("old lines and ignored hosts never start a ban", "[pipeline]") {
