@@ -23,10 +23,14 @@ int main(int argc, char** argv) {
     app.add_flag(
         "-f,--foreground", foreground,
         "stay in the foreground and log to the terminal (under systemd it never detaches)");
-    app.add_flag("--check", check,
-                 "load and check the config and its filters, then exit (0: good, 1: not)");
+    CLI::Option* check_flag = app.add_flag(
+        "--check", check, "load and check the config and its filters, then exit (0: good, 1: not)");
     app.add_flag("--dry-run", options.dry_run,
                  "log the bans the firewall would get; touch no firewall (needs no root)");
+    app.add_flag("--rebuild-db", options.rebuild_db,
+                 "a database that fails to open as damaged is moved aside (timestamped) and made "
+                 "anew from the logs; an intact one stays")
+        ->excludes(check_flag);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

@@ -2,6 +2,7 @@
 
 #include "band/band_control.hpp"
 #include "band/log_paths.hpp"
+#include "band/store_opening.hpp"
 #include "band/systemd_notifier.hpp"
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"
@@ -27,6 +28,7 @@
 #include <ctime>
 #include <map>
 #include <spdlog/spdlog.h>
+#include <system_error>
 
 namespace exim_ban {
 namespace {
@@ -184,11 +186,7 @@ class BandService::Impl final : public BandRuntime {
         , knock_watch_(io_)
         , watchdog_(io_) {
         LoadedJails jails = load_jails(config_);
-        try {
-            store_ = std::make_unique<SqliteStore>(config_.database);
-        } catch (const StoreOpenError& error) {
-            throw StartupError(error.what());
-        }
+        store_ = open_band_store(config_.database, options.rebuild_db, std::time(nullptr));
         try {
             if (options.dry_run)
                 firewall_ = std::make_unique<DryRunFirewall>();
@@ -200,6 +198,9 @@ class BandService::Impl final : public BandRuntime {
         }
         try {
             generation_ = build(jails);
+        } catch (const std::system_error& error) {
+            // The tailer's system calls; the store's errors are SqliteErrors.
+            throw StartupError(std::string("tail: cannot follow the logs: ") + error.what());
         } catch (const std::runtime_error& error) {
             throw StartupError(std::string("database ") + config_.database.string() +
                                ": cannot read the state back: " + error.what());

@@ -9,7 +9,8 @@ namespace exim_ban {
 
 struct BandOptions {
     std::filesystem::path config;
-    bool dry_run = false; // log what the firewall would do, touch nothing
+    bool dry_run = false;    // log what the firewall would do, touch nothing
+    bool rebuild_db = false; // a damaged database is moved aside and made anew
 };
 
 // A start-up failure: what is wrong and what to do, said once.

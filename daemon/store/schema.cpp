@@ -63,13 +63,18 @@ CREATE VIEW blacklist(ip, count) AS SELECT key, sum(hits) FROM key_hits GROUP BY
 
 } // namespace
 
-void migrate(SqliteDatabase& database) {
+std::int64_t check_schema_version(SqliteDatabase& database) {
     const auto version = database.query_int("PRAGMA user_version");
     if (version > current_schema_version)
         throw std::runtime_error(
             database.path().string() + " has schema version " + std::to_string(version) +
             ", newer than this exim-ban understands (" + std::to_string(current_schema_version) +
             "); use the exim-ban that wrote it, or move the file aside");
+    return version;
+}
+
+void migrate(SqliteDatabase& database) {
+    const auto version = check_schema_version(database);
     for (auto step = version; step < current_schema_version; ++step) {
         database.execute("BEGIN IMMEDIATE");
         try {

@@ -4,9 +4,17 @@
 
 #include "store/sqlite_database.hpp"
 
+#include <cstdint>
+
 namespace exim_ban {
 
 inline constexpr int current_schema_version = 1;
+
+// Returns the database's schema version. Throws std::runtime_error for a
+// database written by a newer exim-ban (and SqliteError when the version
+// cannot be read). Reads only: a store refuses such a file before changing
+// anything in it.
+std::int64_t check_schema_version(SqliteDatabase& database);
 
 // Brings the database to current_schema_version. Throws SqliteError, or
 // std::runtime_error for a database written by a newer exim-ban.

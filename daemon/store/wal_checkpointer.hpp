@@ -33,11 +33,13 @@ class WalCheckpointer {
 
     std::uint64_t checkpoints() const { return checkpoints_; }
     // Checkpoints that failed (an I/O error, the disk full); the next
-    // request tries again, the WAL keeps everything meanwhile.
+    // request tries again, the WAL keeps everything meanwhile. The first
+    // failure, and the first success after failures, are logged.
     std::uint64_t failures() const { return failures_; }
 
   private:
     void run();
+    void note(int code);
 
     SqliteDatabase database_;
     std::mutex mutex_;
@@ -46,7 +48,8 @@ class WalCheckpointer {
     bool stopping_ = false;
     std::atomic<std::uint64_t> checkpoints_{0};
     std::atomic<std::uint64_t> failures_{0};
-    std::thread thread_; // last: starts once everything above exists
+    bool failing_ = false; // the thread's own
+    std::thread thread_;   // last: starts once everything above exists
 };
 
 } // namespace exim_ban
