@@ -74,6 +74,13 @@ struct Rig {
         source.position.offset += text.size() + 1;
         pipeline->on_line(0, text, false);
     }
+    // A burst of maxretry failures of `address` whose ban the kernel refuses.
+    void refused_ban(const std::string& address, FirewallFault fault) {
+        firewall.break_next(std::move(fault));
+        for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+            line(failure_line(time, address));
+        pipeline->on_caught_up();
+    }
     void advance(milliseconds time) {
         steady += time;
         log_now_ms += time.count();
@@ -202,10 +209,7 @@ TEST_CASE("a store that cannot commit pauses the log and loses nothing", "[pipel
 
 TEST_CASE("a firewall failure is reconciled from the store later", "[pipeline]") {
     Rig rig;
-    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
-    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-        rig.line(failure_line(time, "192.0.2.7"));
-    rig.pipeline->on_caught_up();
+    rig.refused_ban("192.0.2.7", FirewallFault{ENOBUFS, "netlink: no buffer space"});
     CHECK(rig.store.bans().size() == 1);
     CHECK_FALSE(rig.firewall.held("exim", key("192.0.2.7")));
     CHECK(rig.pipeline->stats().firewall_failures == 1);
@@ -218,17 +222,11 @@ TEST_CASE("a firewall failure is reconciled from the store later", "[pipeline]")
 TEST_CASE("bans refused meanwhile do not put off the reconcile of a firewall failure",
           "[pipeline]") {
     Rig rig;
-    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
-    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-        rig.line(failure_line(time, "192.0.2.7"));
-    rig.pipeline->on_caught_up();
+    rig.refused_ban("192.0.2.7", FirewallFault{ENOBUFS, "netlink: no buffer space"});
     REQUIRE(rig.timer.requests.back() == milliseconds{100});
     // 50 ms later another ban is refused: the reconcile stays 50 ms away.
     rig.advance(milliseconds{50});
-    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
-    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-        rig.line(failure_line(time, "192.0.2.8"));
-    rig.pipeline->on_caught_up();
+    rig.refused_ban("192.0.2.8", FirewallFault{ENOBUFS, "netlink: no buffer space"});
     CHECK(rig.pipeline->stats().firewall_failures == 2);
     rig.advance(milliseconds{50});
     rig.pipeline->on_wake();
@@ -240,10 +238,7 @@ TEST_CASE("bans refused meanwhile do not put off the reconcile of a firewall fai
 TEST_CASE("only failed reconciles make the next one wait longer", "[pipeline]") {
     Rig rig;
     for (const char* address : {"192.0.2.7", "192.0.2.8", "192.0.2.9", "192.0.2.10"}) {
-        rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
-        for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-            rig.line(failure_line(time, address));
-        rig.pipeline->on_caught_up();
+        rig.refused_ban(address, FirewallFault{ENOBUFS, "netlink: no buffer space"});
     }
     CHECK(rig.pipeline->stats().firewall_failures == 4);
     rig.advance(milliseconds{100});
@@ -254,10 +249,7 @@ TEST_CASE("only failed reconciles make the next one wait longer", "[pipeline]") 
 
 TEST_CASE("failed reconciles are retried from 100 ms, doubling up to 2 s", "[pipeline]") {
     Rig rig;
-    rig.firewall.break_next(FirewallFault{EPERM, "netlink: Operation not permitted"});
-    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-        rig.line(failure_line(time, "192.0.2.7"));
-    rig.pipeline->on_caught_up();
+    rig.refused_ban("192.0.2.7", FirewallFault{EPERM, "netlink: Operation not permitted"});
     std::vector<milliseconds> waits{rig.timer.requests.back()};
     for (int attempt = 0; attempt < 6; ++attempt) {
         rig.advance(waits.back());
@@ -278,10 +270,7 @@ TEST_CASE("failed reconciles are retried from 100 ms, doubling up to 2 s", "[pip
 TEST_CASE("a commit that the kernel takes again brings the planned reconcile forward",
           "[pipeline]") {
     Rig rig;
-    rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
-    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
-        rig.line(failure_line(time, "192.0.2.7"));
-    rig.pipeline->on_caught_up();
+    rig.refused_ban("192.0.2.7", FirewallFault{ENOBUFS, "netlink: no buffer space"});
     for (int attempt = 0; attempt < 4; ++attempt) { // the next one is 1.6 s away
         rig.advance(rig.timer.requests.back());
         rig.firewall.break_next(FirewallFault{ENOBUFS, "netlink: no buffer space"});
