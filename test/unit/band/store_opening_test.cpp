@@ -54,7 +54,7 @@ TEST_CASE("a damaged database is refused, named, with --rebuild-db as the way ou
     CHECK(names(dir) == std::vector<std::string>{"state.db"});
 }
 
-TEST_CASE("--rebuild-db moves a damaged database aside and starts a fresh one", "[band]") {
+TEST_CASE("with --rebuild-db a damaged database is moved aside and a fresh one made", "[band]") {
     TempDir dir;
     const auto db = dir / "state.db";
     const std::string garbage(8192, 'x');
@@ -74,7 +74,7 @@ TEST_CASE("--rebuild-db moves a damaged database aside and starts a fresh one", 
     CHECK(SqliteStore(db).file_offsets().at(0).offset == 7);
 }
 
-TEST_CASE("--rebuild-db leaves an intact database, and one it cannot cure, where they are",
+TEST_CASE("with --rebuild-db an intact database, and one it cannot cure, stay where they are",
           "[band]") {
     TempDir dir;
     const auto db = dir / "state.db";
