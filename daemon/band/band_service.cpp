@@ -37,6 +37,10 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 constexpr std::chrono::seconds checkpoint_every{60};
+// How long bans lost from the kernel without an error of ours (a set
+// flushed by hand, nftables.service flushing the ruleset) stay lost at
+// most; an audit reads the store's active bans and the sets.
+constexpr std::chrono::seconds firewall_audit_every{30};
 constexpr std::chrono::seconds purge_every{3600};
 
 // Log time is local wall-clock time counted as if it were UTC (see
@@ -184,6 +188,7 @@ class BandService::Impl final : public BandRuntime {
         , signals_(io_, SIGTERM, SIGINT, SIGHUP)
         , housekeeping_(io_)
         , knock_watch_(io_)
+        , firewall_audit_(io_)
         , watchdog_(io_) {
         LoadedJails jails = load_jails(config_);
         store_ = open_band_store(config_.database, options.rebuild_db, std::time(nullptr));
@@ -245,6 +250,7 @@ class BandService::Impl final : public BandRuntime {
         wait_for_signal();
         schedule_housekeeping();
         schedule_knock_watch();
+        schedule_firewall_audit();
         schedule_watchdog();
         spdlog::info("started: {} jail(s), {} log(s){}", generation_->pipeline->jails().size(),
                      generation_->paths.size(), options_.dry_run ? ", dry run" : "");
@@ -337,6 +343,7 @@ class BandService::Impl final : public BandRuntime {
         wake_timer_.cancel();
         housekeeping_.cancel();
         knock_watch_.cancel();
+        firewall_audit_.cancel();
         if (dnsbl_)
             dnsbl_->stop();
         watchdog_.cancel();
@@ -392,6 +399,16 @@ class BandService::Impl final : public BandRuntime {
         });
     }
 
+    void schedule_firewall_audit() {
+        firewall_audit_.expires_after(firewall_audit_every);
+        firewall_audit_.async_wait([this](const boost::system::error_code& error) {
+            if (error)
+                return;
+            generation_->pipeline->audit_firewall();
+            schedule_firewall_audit();
+        });
+    }
+
     void schedule_watchdog() {
         const auto interval = notifier_.watchdog_interval();
         if (!interval)
@@ -418,6 +435,7 @@ class BandService::Impl final : public BandRuntime {
     boost::asio::signal_set signals_;
     boost::asio::steady_timer housekeeping_;
     boost::asio::steady_timer knock_watch_;
+    boost::asio::steady_timer firewall_audit_;
     boost::asio::steady_timer watchdog_;
     SystemdNotifier notifier_;
     std::unique_ptr<SqliteStore> store_;

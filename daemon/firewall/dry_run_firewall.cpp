@@ -132,8 +132,11 @@ CommitResult DryRunFirewall::reconcile(const std::vector<ActiveBan>& bans) {
                 std::chrono::duration_cast<std::chrono::milliseconds>(held.expires - now)});
     }
     const ReconcilePlan plan = plan_reconcile(wanted, present, reconcile_tolerance);
-    logger_->info("dry run: reconcile would add {}, renew {}, remove {} and keep {} elements",
-                  plan.add.size(), plan.renew.size(), plan.remove.size(), plan.kept);
+    // The daemon audits now and then: one that changes nothing is no news.
+    const bool changes = !plan.add.empty() || !plan.renew.empty() || !plan.remove.empty();
+    logger_->log(changes ? spdlog::level::info : spdlog::level::debug,
+                 "dry run: reconcile would add {}, renew {}, remove {} and keep {} elements",
+                 plan.add.size(), plan.renew.size(), plan.remove.size(), plan.kept);
     table_ = true;
     const auto change_of = [&](const PlannedElement& element, ElementChangeKind kind) {
         const BanKey key =

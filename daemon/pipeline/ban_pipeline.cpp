@@ -373,7 +373,13 @@ void BanPipeline::reconcile_soon(milliseconds wait) {
     timer_.wake_after(wait);
 }
 
-void BanPipeline::reconcile() {
+void BanPipeline::audit_firewall() {
+    if (reconcile_wanted_ || firewall_failing_)
+        return;
+    reconcile(true);
+}
+
+void BanPipeline::reconcile(bool audit) {
     reconcile_wanted_ = false;
     ++stats_.reconciles;
     std::vector<ActiveBan> active;
@@ -400,6 +406,10 @@ void BanPipeline::reconcile() {
         reconcile_soon(next_reconcile_wait());
         return;
     }
+    if (audit && (result.added > 0 || result.removed > 0))
+        spdlog::warn("firewall: the kernel's sets were changed outside exim-band: {} ban(s) put "
+                     "back, {} element(s) removed; they hold the store's {} active ban(s) again",
+                     result.added, result.removed, active.size());
     if (firewall_failing_)
         spdlog::info("firewall: reconciled after {} failure(s) in {} ms; the kernel holds the "
                      "store's {} active ban(s) again",

@@ -111,6 +111,10 @@ class BanPipeline final : public TailSink {
     // Asks for a reconcile of the firewall with the store's active bans at
     // the next wake-up (after a firewall failure, or at start-up).
     void request_reconcile();
+    // Reconciles now, unless one is planned anyway, and logs what it had to
+    // change: the kernel's sets can lose bans with no call of ours failing
+    // (`nft flush set`, a `flush ruleset` by nftables.service).
+    void audit_firewall();
 
     const PipelineStats& stats() const { return stats_; }
     // After a reload the new pipeline's counts go on from the old one's;
@@ -132,7 +136,8 @@ class BanPipeline final : public TailSink {
     void note_latency(std::chrono::steady_clock::time_point started);
     void announce_bans_changed();
     void enforce(const std::vector<PendingBan>& bans);
-    void reconcile();
+    // `audit`: nothing was known to be wrong; a change made is news.
+    void reconcile(bool audit = false);
     // Plans a reconcile `wait` from now, unless one is planned sooner.
     void reconcile_soon(std::chrono::milliseconds wait);
     // After a commit: a failure (or a table repaired) plans a reconcile.

@@ -146,6 +146,23 @@ TEST_CASE("a line cut at max_line_bytes is counted and never a hit", "[pipeline]
     CHECK(rig.pipeline->stats().lines == 4);
 }
 
+TEST_CASE("an audit puts back the bans the kernel lost without an error of ours", "[pipeline]") {
+    Rig rig;
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"})
+        rig.line(failure_line(time, "192.0.2.7"));
+    rig.pipeline->on_caught_up();
+    REQUIRE(rig.firewall.held("exim", key("192.0.2.7")));
+    const auto reconciles = rig.pipeline->stats().reconciles;
+    rig.pipeline->audit_firewall(); // nothing lost, nothing changed
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+    // `nft flush ruleset` behind the daemon's back: no call of ours fails.
+    REQUIRE_FALSE(rig.firewall.remove_all());
+    REQUIRE_FALSE(rig.firewall.held("exim", key("192.0.2.7")));
+    rig.pipeline->audit_firewall();
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+    CHECK(rig.pipeline->stats().reconciles == reconciles + 2);
+}
+
 TEST_CASE("a batch closes after batch_lines, or batch_delay after it opened", "[pipeline]") {
     Rig rig({.batch_lines = 10, .batch_delay = milliseconds{100}});
     for (int i = 0; i < 25; ++i)
