@@ -1,5 +1,7 @@
 #include "import/state_file_owner.hpp"
 
+#include "store/database_files.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -18,8 +20,10 @@ std::vector<std::string> hand_database_to_directory_owner(const std::filesystem:
         failures.push_back(directory.string() + ": " + std::strerror(errno));
         return failures;
     }
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-        const std::filesystem::path file = database.string() + suffix;
+    std::vector<std::filesystem::path> files{database};
+    for (const char* suffix : database_companion_suffixes)
+        files.push_back(database.string() + suffix);
+    for (const auto& file : files) {
         struct stat now {};
         if (::lstat(file.c_str(), &now) != 0) {
             if (errno != ENOENT)

@@ -10,7 +10,7 @@
 
 namespace exim_ban {
 
-// Gives the database and its -wal/-shm files (those that exist) the owner
+// Gives the database and its -wal/-shm/-journal files (those that exist) the owner
 // and group of their directory, when run as root and they differ. Returns
 // one message per file that could not be changed (empty: all done).
 std::vector<std::string> hand_database_to_directory_owner(const std::filesystem::path& database);

@@ -163,7 +163,7 @@ bool BanPipeline::commit_batch() {
             if (source_ != nullptr)
                 source_->pause();
         }
-        const milliseconds wait = next_backoff(store_backoff_);
+        const milliseconds wait = next_backoff(store_backoff_, limits_.max_backoff);
         store_retry_at_ = clock_.steady() + wait;
         timer_.wake_after(wait);
         return false;
@@ -462,15 +462,11 @@ void BanPipeline::firewall_failed(const CommitResult& result, const char* what) 
 }
 
 milliseconds BanPipeline::next_reconcile_wait() {
-    firewall_backoff_ = firewall_backoff_ == milliseconds{0}
-                            ? first_backoff
-                            : std::min(firewall_backoff_ * 2, longest_reconcile_wait);
-    return firewall_backoff_;
+    return next_backoff(firewall_backoff_, longest_reconcile_wait);
 }
 
-milliseconds BanPipeline::next_backoff(milliseconds& backoff) const {
-    backoff =
-        backoff == milliseconds{0} ? first_backoff : std::min(backoff * 2, limits_.max_backoff);
+milliseconds BanPipeline::next_backoff(milliseconds& backoff, milliseconds longest) {
+    backoff = backoff == milliseconds{0} ? first_backoff : std::min(backoff * 2, longest);
     return backoff;
 }
 

@@ -146,7 +146,9 @@ class BanPipeline final : public TailSink {
     void firewall_failed(const CommitResult& result, const char* what);
     // 100 ms, doubling up to longest_reconcile_wait (ban_pipeline.cpp).
     std::chrono::milliseconds next_reconcile_wait();
-    std::chrono::milliseconds next_backoff(std::chrono::milliseconds& backoff) const;
+    // From 100 ms, doubling up to `longest`; `backoff` keeps the step.
+    static std::chrono::milliseconds next_backoff(std::chrono::milliseconds& backoff,
+                                                  std::chrono::milliseconds longest);
 
     std::vector<std::unique_ptr<JailRuntime>> jails_;
     std::vector<std::vector<std::size_t>> routes_;

@@ -1,15 +1,12 @@
 #include "store/database_quarantine.hpp"
 
-#include <array>
+#include "store/database_files.hpp"
+
 #include <cstdio>
 #include <string>
 
 namespace exim_ban {
 namespace {
-
-// SQLite finds these by appending to the database's name; renamed the same
-// way, they stay a database SQLite (and `sqlite3 .recover`) can open.
-constexpr std::array<const char*, 3> companions{"-wal", "-shm", "-journal"};
 
 std::filesystem::path with_suffix(const std::filesystem::path& path, const char* suffix) {
     return path.string() + suffix;
@@ -18,7 +15,7 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const char*
 bool names_free(const std::filesystem::path& target) {
     if (std::filesystem::exists(std::filesystem::symlink_status(target)))
         return false;
-    for (const char* suffix : companions) {
+    for (const char* suffix : database_companion_suffixes) {
         if (std::filesystem::exists(std::filesystem::symlink_status(with_suffix(target, suffix))))
             return false;
     }
@@ -46,7 +43,9 @@ std::filesystem::path quarantine_database(const std::filesystem::path& database,
     // A second rebuild within the same second must not overwrite the first.
     while (!names_free(target))
         target = quarantine_path(database, local, ++attempt);
-    for (const char* suffix : companions) {
+    // Renamed the way SQLite names them, they stay a database SQLite (and
+    // `sqlite3 .recover`) can open.
+    for (const char* suffix : database_companion_suffixes) {
         const std::filesystem::path companion = with_suffix(database, suffix);
         if (std::filesystem::exists(std::filesystem::symlink_status(companion)))
             std::filesystem::rename(companion, with_suffix(target, suffix));
