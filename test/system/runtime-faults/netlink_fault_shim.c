@@ -46,8 +46,8 @@ static int fault_errno(int fd) {
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
-ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
-               const struct sockaddr* address, socklen_t address_length) {
+ssize_t sendto(int fd, const void* buffer, size_t length, int flags, const struct sockaddr* address,
+               socklen_t address_length) {
     const int error = fault_errno(fd);
     if (error != 0) {
         errno = error;
