@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
         exim_ban::setup_logging(target);
         exim_ban::BandService service(options);
         return service.run();
-    } catch (const exim_ban::StartupError& failure) {
+    } catch (const std::exception& failure) {
+        // A StartupError, or what no start-up step expects (memory, a
+        // library's own failure): said once, never std::terminate's abort.
         spdlog::error("{}", failure.what());
         if (check)
             std::cerr << "exim-band: " << failure.what() << '\n';

@@ -61,7 +61,8 @@ std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
         cached_date = date;
     }
     LogTime time;
-    time.wall_seconds = cached_days * 86400 + hour * 3600 + minute * 60 + second;
+    time.wall_seconds =
+        cached_days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
     std::size_t q = p + 19;
     if (q < text.size() && text[q] == '.') {
         std::size_t digits = 0;

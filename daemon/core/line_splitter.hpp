@@ -12,7 +12,7 @@
 
 namespace exim_ban {
 
-inline constexpr std::size_t max_line_bytes = 16 * 1024;
+inline constexpr std::size_t max_line_bytes = std::size_t{16} * 1024;
 
 class LineSplitter {
   public:
