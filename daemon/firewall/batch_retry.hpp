@@ -4,7 +4,7 @@
 // Pure: the batch is sent by a function the backend supplies.
 #pragma once
 
-#include "firewall/firewall.hpp"
+#include "firewall/firewall_values.hpp"
 #include "firewall/staged_changes.hpp"
 
 #include <cstddef>

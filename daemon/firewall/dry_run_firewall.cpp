@@ -23,12 +23,10 @@ DryRunFirewall::DryRunFirewall(std::shared_ptr<spdlog::logger> logger, Clock now
     : logger_(std::move(logger))
     , now_(std::move(now)) {}
 
-DryRunFirewall::~DryRunFirewall() = default;
-
 void DryRunFirewall::setup(const std::vector<FirewallJail>& jails) {
     if (const auto problem = jails_problem(jails))
-        throw FirewallSetupError(*problem, EINVAL);
-    staged_.set_jails(jails);
+        throw FirewallSetupError(*problem);
+    stage().set_jails(jails);
     table_ = true;
     logger_->info("dry run: would make table inet {} with chain {} (type filter hook input "
                   "priority filter - 10) holding only these rules:",
@@ -41,16 +39,7 @@ void DryRunFirewall::setup(const std::vector<FirewallJail>& jails) {
             logger_->info("dry run:   {}", rule);
     }
     // Bans of jails that are gone go with their sets.
-    std::erase_if(held_, [&](const auto& entry) { return !staged_.find_jail(entry.first.first); });
-}
-
-void DryRunFirewall::add(std::string_view jail, const BanKey& key,
-                         std::chrono::milliseconds timeout) {
-    staged_.add(jail, key, timeout);
-}
-
-void DryRunFirewall::remove(std::string_view jail, const BanKey& key) {
-    staged_.remove(jail, key);
+    std::erase_if(held_, [&](const auto& entry) { return !stage().find_jail(entry.first.first); });
 }
 
 void DryRunFirewall::expire() {
@@ -59,7 +48,7 @@ void DryRunFirewall::expire() {
 }
 
 void DryRunFirewall::apply(const ElementChange& change, CommitResult& result) {
-    const FirewallJail& jail = staged_.jails()[change.jail];
+    const FirewallJail& jail = stage().jails()[change.jail];
     const std::string set = jail_set_name(jail.name, change.element.family);
     const Slot slot{jail.name, change.element};
     if (change.kind == ElementChangeKind::add) {
@@ -77,7 +66,7 @@ void DryRunFirewall::apply(const ElementChange& change, CommitResult& result) {
 
 CommitResult DryRunFirewall::commit() {
     expire();
-    TakenChanges taken = staged_.take();
+    TakenChanges taken = stage().take();
     CommitResult result;
     result.failures = std::move(taken.refused);
     for (const auto& failure : result.failures)
@@ -109,24 +98,11 @@ ListResult DryRunFirewall::list() {
 CommitResult DryRunFirewall::reconcile(const std::vector<ActiveBan>& bans) {
     expire();
     CommitResult result;
-    const auto& jails = staged_.jails();
-    std::vector<PlannedElement> wanted;
-    for (const auto& ban : bans) {
-        const auto jail = staged_.find_jail(ban.jail);
-        const auto element = jail ? element_key(ban.key, jails[*jail].ipv6_prefix) : std::nullopt;
-        if (!element) {
-            result.failures.push_back(
-                ElementFailure{ElementChangeKind::add, ban.jail, ban.key, jail ? EINVAL : ENOENT,
-                               jail ? element_key_problem(ban.key, jails[*jail].ipv6_prefix)
-                                    : "no jail '" + ban.jail + "' in the firewall setup"});
-            continue;
-        }
-        wanted.push_back(PlannedElement{*jail, *element, ban.remaining});
-    }
+    const std::vector<PlannedElement> wanted = wanted_elements(bans, stage(), result.failures);
     std::vector<PlannedElement> present;
     const auto now = now_();
     for (const auto& [slot, held] : held_) {
-        if (const auto jail = staged_.find_jail(slot.first))
+        if (const auto jail = stage().find_jail(slot.first))
             present.push_back(PlannedElement{
                 *jail, slot.second,
                 std::chrono::duration_cast<std::chrono::milliseconds>(held.expires - now)});
@@ -138,17 +114,8 @@ CommitResult DryRunFirewall::reconcile(const std::vector<ActiveBan>& bans) {
                  "dry run: reconcile would add {}, renew {}, remove {} and keep {} elements",
                  plan.add.size(), plan.renew.size(), plan.remove.size(), plan.kept);
     table_ = true;
-    const auto change_of = [&](const PlannedElement& element, ElementChangeKind kind) {
-        const BanKey key =
-            ban_key_of_element(element.element.data(), jails[element.jail].ipv6_prefix).value();
-        return ElementChange{kind, element.jail, key, element.element, element.remaining};
-    };
-    for (const auto& element : plan.add)
-        apply(change_of(element, ElementChangeKind::add), result);
-    for (const auto& element : plan.renew)
-        apply(change_of(element, ElementChangeKind::add), result);
-    for (const auto& element : plan.remove)
-        apply(change_of(element, ElementChangeKind::remove), result);
+    for (const auto& write : reconcile_writes(plan, stage().jails()))
+        apply(write.change, result);
     return result;
 }
 

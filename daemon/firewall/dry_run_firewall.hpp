@@ -6,7 +6,6 @@
 
 #include "firewall/firewall.hpp"
 #include "firewall/firewall_jail.hpp"
-#include "firewall/staged_changes.hpp"
 
 #include <chrono>
 #include <functional>
@@ -27,12 +26,9 @@ class DryRunFirewall final : public Firewall {
     // Logs to spdlog's default logger; times by the steady clock.
     DryRunFirewall();
     DryRunFirewall(std::shared_ptr<spdlog::logger> logger, Clock now);
-    ~DryRunFirewall() override;
 
     // Throws FirewallSetupError only for jails nftables could not name.
     void setup(const std::vector<FirewallJail>& jails) override;
-    void add(std::string_view jail, const BanKey& key, std::chrono::milliseconds timeout) override;
-    void remove(std::string_view jail, const BanKey& key) override;
     CommitResult commit() override;
     ListResult list() override;
     CommitResult reconcile(const std::vector<ActiveBan>& bans) override;
@@ -50,7 +46,6 @@ class DryRunFirewall final : public Firewall {
 
     std::shared_ptr<spdlog::logger> logger_;
     Clock now_;
-    StagedChanges staged_;
     bool table_ = false;
     std::map<Slot, Held> held_;
 };

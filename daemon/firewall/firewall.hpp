@@ -1,83 +1,21 @@
-// The kernel side of a ban: the one abstract class of firewall/ (see
+// The kernel side of a ban: the interface the daemon drives (see
 // README.md). A backend receives the jails to enforce and the daemon's bans
-// and unbans; it stages them, then commits each batch at once, and reports
-// per element what the kernel refused. Backends: NftablesFirewall (netlink),
-// DryRunFirewall (logs only); tests use testing::FakeFirewall.
+// and unbans; they are staged here alike for every backend, then the backend
+// commits each batch at once and reports per element what the kernel
+// refused. Backends: NftablesFirewall (netlink), DryRunFirewall (logs only);
+// tests use testing::FakeFirewall.
 #pragma once
 
 #include "core/ban_key.hpp"
+#include "firewall/firewall_values.hpp"
+#include "firewall/staged_changes.hpp"
 
 #include <chrono>
-#include <cstddef>
-#include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
 
 namespace exim_ban {
-
-struct FirewallJail;
-
-enum class ElementChangeKind : std::uint8_t { add, remove };
-
-// A ban as the kernel holds it, read back by list().
-struct FirewallElement {
-    std::string jail;
-    BanKey key;                           // IPv6: the network of the jail's ipv6_prefix
-    std::chrono::milliseconds timeout{0}; // as given when it was added
-    std::chrono::milliseconds expires{0}; // time left
-    std::uint64_t packets = 0;            // blocked since it was added
-    std::uint64_t bytes = 0;
-};
-
-// A ban that must be in the kernel: what reconcile() receives from the store.
-struct ActiveBan {
-    std::string jail;
-    BanKey key;
-    std::chrono::milliseconds remaining{0};
-};
-
-// One staged change the kernel (or the backend's own checks) refused.
-struct ElementFailure {
-    ElementChangeKind change = ElementChangeKind::add;
-    std::string jail;
-    BanKey key;
-    int error = 0;      // an errno value
-    std::string reason; // names the element and what went wrong
-};
-
-// The kernel could not be reached (socket, permission) or the table is not
-// usable; no element is to blame.
-struct FirewallFault {
-    int error = 0; // an errno value, 0 when none applies
-    std::string message;
-};
-
-struct CommitResult {
-    std::size_t added = 0; // elements added or renewed
-    std::size_t removed = 0;
-    std::vector<ElementFailure> failures;
-    // Set: the kernel could not be reached or the table is unusable; only
-    // what added/removed count was applied, the rest was dropped (the
-    // store still has it; reconcile() restores it).
-    std::optional<FirewallFault> fault;
-    // A set or the table had been deleted by hand and was made again: the
-    // bans it held are gone from the kernel (only this batch's are in it)
-    // until a reconcile puts them back from the store.
-    bool repaired = false;
-    bool ok() const { return !fault && failures.empty(); }
-};
-
-struct ListResult {
-    bool table_present = false;
-    std::vector<FirewallElement> elements; // sorted by jail, then key
-    std::optional<FirewallFault> fault;
-};
-
-// Reconcile keeps an element whose time left is within this of the wanted
-// one, so that its counters survive a restart.
-inline constexpr std::chrono::milliseconds reconcile_tolerance{5000};
 
 class Firewall {
   public:
@@ -96,11 +34,13 @@ class Firewall {
     // `timeout` from the commit: a key already banned gets the new timeout
     // and its counters restart. An IPv6 key is widened to the jail's
     // ipv6_prefix; an IPv4 network or an IPv6 network wider than that is
-    // refused at commit.
-    virtual void add(std::string_view jail, const BanKey& key,
-                     std::chrono::milliseconds timeout) = 0;
+    // refused at commit. Every backend stages alike, so that all of them
+    // refuse the same changes for the same reasons.
+    void add(std::string_view jail, const BanKey& key, std::chrono::milliseconds timeout) {
+        stage_.add(jail, key, timeout);
+    }
     // Removing a key that is not banned is not a failure.
-    virtual void remove(std::string_view jail, const BanKey& key) = 0;
+    void remove(std::string_view jail, const BanKey& key) { stage_.remove(jail, key); }
 
     // Applies every staged change in one batch and clears the stage. A
     // batch the kernel refuses is retried in parts, so that each refused
@@ -123,6 +63,14 @@ class Firewall {
     // Deletes table inet exim_ban and all it holds, and nothing else.
     // Returns nullopt when done or when there was no such table.
     virtual std::optional<FirewallFault> remove_all() = 0;
+
+  protected:
+    // What add() and remove() staged, for the jails setup() gives it.
+    StagedChanges& stage() { return stage_; }
+    const StagedChanges& stage() const { return stage_; }
+
+  private:
+    StagedChanges stage_;
 };
 
 } // namespace exim_ban

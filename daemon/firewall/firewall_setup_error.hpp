@@ -6,21 +6,12 @@
 #pragma once
 
 #include <stdexcept>
-#include <string>
 
 namespace exim_ban {
 
 class FirewallSetupError : public std::runtime_error {
   public:
-    // `error`: the errno value behind it, 0 when none applies.
-    FirewallSetupError(const std::string& message, int error = 0)
-        : std::runtime_error(message)
-        , error_(error) {}
-
-    int error() const { return error_; }
-
-  private:
-    int error_;
+    using std::runtime_error::runtime_error;
 };
 
 } // namespace exim_ban

@@ -27,21 +27,6 @@ void set_buffer(int fd, int force_option, int option, int bytes) {
         setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
 }
 
-struct DumpState {
-    const NetlinkSocket::MessageHandler* handler;
-    bool interrupted = false;
-    bool cancelled = false;
-};
-
-int on_reply(const nlmsghdr* message, void* data) {
-    auto& state = *static_cast<DumpState*>(data);
-    if ((message->nlmsg_flags & NLM_F_DUMP_INTR) != 0)
-        state.interrupted = true;
-    if (!state.cancelled && !(*state.handler)(message))
-        state.cancelled = true;
-    return MNL_CB_OK;
-}
-
 } // namespace
 
 NetlinkSocket::NetlinkSocket()
@@ -50,16 +35,15 @@ NetlinkSocket::NetlinkSocket()
     if (socket_ == nullptr) {
         const int error = errno;
         throw FirewallSetupError("cannot open a netfilter netlink socket (" +
-                                     std::string(std::strerror(error)) +
-                                     "): this kernel has no nfnetlink/nf_tables; load them "
-                                     "with `modprobe nf_tables` or use the dry-run firewall",
-                                 error);
+                                 std::string(std::strerror(error)) +
+                                 "): this kernel has no nfnetlink/nf_tables; load them "
+                                 "with `modprobe nf_tables` or use the dry-run firewall");
     }
     if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
         const int error = errno;
         mnl_socket_close(socket_);
-        throw FirewallSetupError(
-            "cannot bind a netfilter netlink socket: " + std::string(std::strerror(error)), error);
+        throw FirewallSetupError("cannot bind a netfilter netlink socket: " +
+                                 std::string(std::strerror(error)));
     }
     port_id_ = mnl_socket_get_portid(socket_);
     next_sequence_ = static_cast<std::uint32_t>(std::time(nullptr));
@@ -105,64 +89,25 @@ void NetlinkSocket::drain() {
     }
 }
 
-NetlinkSocket::BatchReply NetlinkSocket::send_batch(std::span<const char> batch) {
-    BatchReply reply;
+int NetlinkSocket::send(std::span<const char> messages) {
     drain();
-    ensure_send_buffer(batch.size());
-    if (mnl_socket_sendto(socket_, batch.data(), batch.size()) < 0) {
-        reply.socket_error = errno;
-        return reply;
-    }
-    // nfnetlink handles a batch inside sendmsg, so every report is queued
-    // by now: read until the socket is empty.
-    const int fd = mnl_socket_get_fd(socket_);
-    while (true) {
-        const ssize_t received =
-            recv(fd, receive_buffer_.data(), receive_buffer_.size(), MSG_DONTWAIT);
-        if (received < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                reply.socket_error = errno; // ENOBUFS: reports were lost
-            break;
-        }
-        auto length = static_cast<int>(received);
-        for (auto* message = reinterpret_cast<const nlmsghdr*>(receive_buffer_.data());
-             mnl_nlmsg_ok(message, length); message = mnl_nlmsg_next(message, &length)) {
-            if (message->nlmsg_type != NLMSG_ERROR)
-                continue;
-            const auto* report = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
-            if (report->error != 0)
-                reply.errors.emplace_back(message->nlmsg_seq, -report->error);
-        }
-    }
-    return reply;
+    ensure_send_buffer(messages.size());
+    return mnl_socket_sendto(socket_, messages.data(), messages.size()) < 0 ? errno : 0;
 }
 
-int NetlinkSocket::request(std::span<const char> message, std::uint32_t sequence,
-                           const MessageHandler& on_message) {
-    drain();
-    if (mnl_socket_sendto(socket_, message.data(), message.size()) < 0)
-        return errno;
-    DumpState state{&on_message};
+NetlinkChannel::Received NetlinkSocket::receive(bool wait) {
     while (true) {
+        // A request's reply is waited for (SO_RCVTIMEO bounds it); a
+        // batch's reports are queued before send() returns.
         const ssize_t received =
-            mnl_socket_recvfrom(socket_, receive_buffer_.data(), receive_buffer_.size());
-        if (received < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        const int run = mnl_cb_run(receive_buffer_.data(), static_cast<std::size_t>(received),
-                                   sequence, port_id_, on_reply, &state);
-        if (run == MNL_CB_ERROR)
-            return errno;
-        if (run == MNL_CB_STOP)
-            break;
+            wait ? mnl_socket_recvfrom(socket_, receive_buffer_.data(), receive_buffer_.size())
+                 : recv(mnl_socket_get_fd(socket_), receive_buffer_.data(), receive_buffer_.size(),
+                        MSG_DONTWAIT);
+        if (received >= 0)
+            return {0, {receive_buffer_.data(), static_cast<std::size_t>(received)}};
+        if (errno != EINTR)
+            return {errno, {}};
     }
-    if (state.interrupted)
-        return EINTR;
-    return state.cancelled ? ECANCELED : 0;
 }
 
 } // namespace exim_ban

@@ -1,5 +1,6 @@
 #include "firewall/nft_batch.hpp"
 
+#include "firewall/nftnl_object.hpp"
 #include "firewall/table_check.hpp"
 
 // <arpa/inet.h> (libc) must come before the kernel's <linux/netfilter.h>:
@@ -32,33 +33,29 @@ constexpr std::size_t message_room = 128 << 10;
 // with its timeout takes 40 bytes.
 static_assert(NftBatch::max_elements_per_message * 40 < 65535);
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-    void operator()(T* object) const { Free(object); }
+struct UdataFree {
+    void operator()(nftnl_udata_buf* udata) const { nftnl_udata_buf_free(udata); }
 };
-void free_table(nftnl_table* t) {
-    nftnl_table_free(t);
-}
-void free_chain(nftnl_chain* c) {
-    nftnl_chain_free(c);
-}
-void free_set(nftnl_set* s) {
-    nftnl_set_free(s);
-}
-void free_rule(nftnl_rule* r) {
-    nftnl_rule_free(r);
-}
-void free_udata(nftnl_udata_buf* u) {
-    nftnl_udata_buf_free(u);
-}
-using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, free_table>>;
-using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, free_chain>>;
-using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, free_set>>;
-using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, free_rule>>;
-using UdataPtr = std::unique_ptr<nftnl_udata_buf, Deleter<nftnl_udata_buf, free_udata>>;
+using UdataPtr = std::unique_ptr<nftnl_udata_buf, UdataFree>;
 
 const std::string table_name(firewall_table_name);
 const std::string chain_name(firewall_chain_name);
+
+// The objects of table inet exim_ban, named.
+NftnlTable::Ptr table_object() {
+    return NftnlTable::make({{NFTNL_TABLE_NAME, table_name.c_str()}});
+}
+NftnlSet::Ptr set_object(const char* name) {
+    return NftnlSet::make({{NFTNL_SET_TABLE, table_name.c_str()}, {NFTNL_SET_NAME, name}});
+}
+NftnlChain::Ptr chain_object() {
+    return NftnlChain::make(
+        {{NFTNL_CHAIN_TABLE, table_name.c_str()}, {NFTNL_CHAIN_NAME, chain_name.c_str()}});
+}
+NftnlRule::Ptr rule_object() {
+    return NftnlRule::make(
+        {{NFTNL_RULE_TABLE, table_name.c_str()}, {NFTNL_RULE_CHAIN, chain_name.c_str()}});
+}
 
 UdataPtr comment(std::uint8_t type, const std::string& text) {
     UdataPtr udata(nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 16));
@@ -136,7 +133,7 @@ NftBatch::NftBatch(std::uint32_t first_sequence)
     , next_sequence_(first_sequence) {
     nftnl_batch_begin(room(message_room), next_sequence_++);
     commit_message();
-    messages_ = 0;
+    messages_ = 0; // the begin and end messages are not counted
 }
 
 char* NftBatch::room(std::size_t bytes) {
@@ -145,48 +142,40 @@ char* NftBatch::room(std::size_t bytes) {
     return buffer_.data() + used_;
 }
 
-void NftBatch::commit_message() {
+template <class Build, class Object>
+std::uint32_t NftBatch::put(Build build, std::uint16_t type, std::uint16_t flags, Object* object) {
+    build(header(type, flags), object);
+    return commit_message();
+}
+
+nlmsghdr* NftBatch::header(std::uint16_t type, std::uint16_t flags) {
+    return nftnl_nlmsg_build_hdr(room(message_room), type, NFPROTO_INET, flags, next_sequence_++);
+}
+
+std::uint32_t NftBatch::commit_message() {
     const auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data() + used_);
     used_ += NLMSG_ALIGN(message->nlmsg_len);
     ++messages_;
+    return message->nlmsg_seq;
 }
 
 std::uint32_t NftBatch::add_table() {
-    TablePtr table(nftnl_table_alloc());
-    nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, table_name.c_str());
-    nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+    const NftnlTable::Ptr table = table_object();
     // Flags 0 also wakes a table someone made dormant.
     nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS, 0);
     const UdataPtr note =
         comment(NFTNL_UDATA_TABLE_COMMENT, "exim-ban's bans: exim-banctl nft-list shows them");
     nftnl_table_set_data(table.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(note.get()),
                          nftnl_udata_buf_len(note.get()));
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWTABLE, NFPROTO_INET,
-                                              NLM_F_CREATE, sequence);
-    nftnl_table_nlmsg_build_payload(message, table.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_table_nlmsg_build_payload, NFT_MSG_NEWTABLE, NLM_F_CREATE, table.get());
 }
 
 std::uint32_t NftBatch::delete_table() {
-    TablePtr table(nftnl_table_alloc());
-    nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, table_name.c_str());
-    nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message =
-        nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_DELTABLE, NFPROTO_INET, 0, sequence);
-    nftnl_table_nlmsg_build_payload(message, table.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_table_nlmsg_build_payload, NFT_MSG_DELTABLE, 0, table_object().get());
 }
 
 std::uint32_t NftBatch::add_jail_set(const FirewallJail& jail, IpAddress::Family family) {
-    const std::string name = jail_set_name(jail.name, family);
-    SetPtr set(nftnl_set_alloc());
-    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table_name.c_str());
-    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
-    nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
+    const NftnlSet::Ptr set = set_object(jail_set_name(jail.name, family).c_str());
     // The kernel wants an id for a set made in a transaction (it names the
     // set until the transaction ends).
     nftnl_set_set_u32(set.get(), NFTNL_SET_ID, next_set_id_++);
@@ -198,56 +187,25 @@ std::uint32_t NftBatch::add_jail_set(const FirewallJail& jail, IpAddress::Family
     const UdataPtr note = comment(NFTNL_UDATA_SET_COMMENT, jail_set_comment(jail.name));
     nftnl_set_set_data(set.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(note.get()),
                        nftnl_udata_buf_len(note.get()));
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWSET, NFPROTO_INET,
-                                              NLM_F_CREATE, sequence);
-    nftnl_set_nlmsg_build_payload(message, set.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_set_nlmsg_build_payload, NFT_MSG_NEWSET, NLM_F_CREATE, set.get());
 }
 
 std::uint32_t NftBatch::delete_set(std::string_view name) {
-    const std::string set_name(name);
-    SetPtr set(nftnl_set_alloc());
-    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table_name.c_str());
-    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, set_name.c_str());
-    nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message =
-        nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_DELSET, NFPROTO_INET, 0, sequence);
-    nftnl_set_nlmsg_build_payload(message, set.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_set_nlmsg_build_payload, NFT_MSG_DELSET, 0,
+               set_object(std::string(name).c_str()).get());
 }
 
 std::uint32_t NftBatch::add_input_chain() {
-    ChainPtr chain(nftnl_chain_alloc());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, table_name.c_str());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, chain_name.c_str());
-    nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+    const NftnlChain::Ptr chain = chain_object();
     nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, "filter");
     nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
     nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, firewall_chain_priority);
     nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWCHAIN, NFPROTO_INET,
-                                              NLM_F_CREATE, sequence);
-    nftnl_chain_nlmsg_build_payload(message, chain.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_chain_nlmsg_build_payload, NFT_MSG_NEWCHAIN, NLM_F_CREATE, chain.get());
 }
 
 std::uint32_t NftBatch::flush_input_chain() {
-    RulePtr rule(nftnl_rule_alloc());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table_name.c_str());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, chain_name.c_str());
-    nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message =
-        nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_DELRULE, NFPROTO_INET, 0, sequence);
-    nftnl_rule_nlmsg_build_payload(message, rule.get());
-    commit_message();
-    return sequence;
+    return put(nftnl_rule_nlmsg_build_payload, NFT_MSG_DELRULE, 0, rule_object().get());
 }
 
 std::uint32_t NftBatch::add_jail_rules(const FirewallJail& jail) {
@@ -259,37 +217,25 @@ std::uint32_t NftBatch::add_jail_rules(const FirewallJail& jail) {
     // must be created (and filled) in the same batch before its rule.
     const auto port_set = [&]() -> std::uint32_t {
         const std::uint32_t id = next_set_id_++;
-        SetPtr set(nftnl_set_alloc());
-        nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table_name.c_str());
-        nftnl_set_set_str(set.get(), NFTNL_SET_NAME, "__set%d");
+        const NftnlSet::Ptr set = set_object("__set%d");
         nftnl_set_set_u32(set.get(), NFTNL_SET_ID, id);
-        nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, NFPROTO_INET);
         nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
         nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, nft_type_inet_service);
         nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, 2);
         nftnl_set_set_u32(set.get(), NFTNL_SET_DESC_SIZE, static_cast<std::uint32_t>(ports.size()));
-        nlmsghdr* message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWSET, NFPROTO_INET,
-                                                  NLM_F_CREATE, next_sequence_++);
-        nftnl_set_nlmsg_build_payload(message, set.get());
-        commit_message();
+        put(nftnl_set_nlmsg_build_payload, NFT_MSG_NEWSET, NLM_F_CREATE, set.get());
         for (const std::uint16_t port : ports) {
             nftnl_set_elem* element = nftnl_set_elem_alloc();
             const std::uint16_t value = htons(port);
             nftnl_set_elem_set(element, NFTNL_SET_ELEM_KEY, &value, sizeof value);
             nftnl_set_elem_add(set.get(), element);
         }
-        message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWSETELEM, NFPROTO_INET,
-                                        NLM_F_CREATE, next_sequence_++);
-        nftnl_set_elems_nlmsg_build_payload(message, set.get());
-        commit_message();
+        put(nftnl_set_elems_nlmsg_build_payload, NFT_MSG_NEWSETELEM, NLM_F_CREATE, set.get());
         return id;
     };
 
     const auto add_rule = [&](IpAddress::Family family, bool tcp_only, bool icmp) {
-        RulePtr rule(nftnl_rule_alloc());
-        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table_name.c_str());
-        nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, chain_name.c_str());
-        nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+        const NftnlRule::Ptr rule = rule_object();
         // The port test comes before the lookup: only a packet the rule
         // blocks reaches the element and counts on it.
         if (!ports.empty() || tcp_only) {
@@ -324,12 +270,8 @@ std::uint32_t NftBatch::add_jail_rules(const FirewallJail& jail) {
         else
             reject(rule.get(), NFT_REJECT_TCP_RST, 0);
 
-        const std::uint32_t sequence = next_sequence_++;
-        nlmsghdr* message = nftnl_nlmsg_build_hdr(room(message_room), NFT_MSG_NEWRULE, NFPROTO_INET,
-                                                  NLM_F_CREATE | NLM_F_APPEND, sequence);
-        nftnl_rule_nlmsg_build_payload(message, rule.get());
-        commit_message();
-        return sequence;
+        return put(nftnl_rule_nlmsg_build_payload, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+                   rule.get());
     };
 
     std::uint32_t last = 0;
@@ -354,9 +296,7 @@ std::uint32_t NftBatch::elements(ElementOperation operation, std::string_view se
         flags = NLM_F_CREATE;
     if (operation == ElementOperation::add_exclusive)
         flags |= NLM_F_EXCL;
-    const std::uint32_t sequence = next_sequence_++;
-    nlmsghdr* message =
-        nftnl_nlmsg_build_hdr(room(message_room), type, NFPROTO_INET, flags, sequence);
+    nlmsghdr* message = header(type, flags);
     mnl_attr_put_strz(message, NFTA_SET_ELEM_LIST_TABLE, table_name.c_str());
     mnl_attr_put(message, NFTA_SET_ELEM_LIST_SET, set.size() + 1, std::string(set).c_str());
     nlattr* list = mnl_attr_nest_start(message, NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -371,8 +311,7 @@ std::uint32_t NftBatch::elements(ElementOperation operation, std::string_view se
         mnl_attr_nest_end(message, element);
     }
     mnl_attr_nest_end(message, list);
-    commit_message();
-    return sequence;
+    return commit_message();
 }
 
 std::span<const char> NftBatch::finish() {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+struct nlmsghdr;
+
 namespace exim_ban {
 
 class NftBatch {
@@ -54,7 +56,14 @@ class NftBatch {
 
   private:
     char* room(std::size_t bytes);
-    void commit_message();
+    // The header of the next message, numbered.
+    nlmsghdr* header(std::uint16_t type, std::uint16_t flags);
+    // Counts the message just built; returns its sequence number.
+    std::uint32_t commit_message();
+    // One message of `type`: `object` written by `build` (a libnftnl
+    // *_nlmsg_build_payload). Returns its sequence number.
+    template <class Build, class Object>
+    std::uint32_t put(Build build, std::uint16_t type, std::uint16_t flags, Object* object);
 
     std::vector<char> buffer_;
     std::size_t used_ = 0;

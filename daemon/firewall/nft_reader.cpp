@@ -1,7 +1,8 @@
 #include "firewall/nft_reader.hpp"
 
 #include "firewall/firewall_jail.hpp"
-#include "firewall/netlink_socket.hpp"
+#include "firewall/netlink_channel.hpp"
+#include "firewall/nftnl_object.hpp"
 
 // <arpa/inet.h> before the kernel's netfilter headers; see nft_batch.cpp.
 #include <arpa/inet.h>
@@ -31,34 +32,31 @@ const std::string chain_name(firewall_chain_name);
 // times are plenty, changes to our table come from us.
 constexpr int dump_attempts = 4;
 
-struct SetDeleter {
-    void operator()(nftnl_set* s) const { nftnl_set_free(s); }
-};
-struct RuleDeleter {
-    void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
-};
-struct TableDeleter {
-    void operator()(nftnl_table* t) const { nftnl_table_free(t); }
-};
-struct ChainDeleter {
-    void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
-};
-
-// Builds a request with `build` (header flags, then payload) and runs it,
-// again while it is interrupted.
-int run_request(NetlinkSocket& socket, std::uint16_t type, std::uint16_t flags,
-                const std::function<void(nlmsghdr*)>& build,
-                const std::function<bool(const nlmsghdr*)>& on_message,
-                const std::function<void()>& reset) {
+// Asks for the objects of `Kind` (nftnl_object.hpp) that `names`
+// (attribute, name) select, the request written by `build`, and hands each
+// reply object that `parse` reads to `on_object`; asks again while the dump
+// is interrupted, after `reset`.
+template <class Kind, auto build, auto parse>
+int read_objects(NetlinkChannel& channel, std::uint16_t type, std::uint16_t flags,
+                 std::initializer_list<std::pair<std::uint16_t, const char*>> names,
+                 const std::function<void(typename Kind::Type*)>& on_object,
+                 const std::function<void()>& reset) {
     std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+    const auto on_message = [&](const nlmsghdr* message) {
+        const typename Kind::Ptr reply = Kind::blank();
+        if (parse(message, reply.get()) >= 0)
+            on_object(reply.get());
+        return true;
+    };
     int result = 0;
     for (int attempt = 0; attempt < dump_attempts; ++attempt) {
         reset();
-        const std::uint32_t sequence = socket.reserve_sequence(1);
+        const std::uint32_t sequence = channel.reserve_sequence(1);
         nlmsghdr* message =
             nftnl_nlmsg_build_hdr(buffer.data(), type, NFPROTO_INET, flags, sequence);
-        build(message);
-        result = socket.request({buffer.data(), message->nlmsg_len}, sequence, on_message);
+        const typename Kind::Ptr request = Kind::make(names);
+        build(message, request.get());
+        result = channel.request({buffer.data(), message->nlmsg_len}, sequence, on_message);
         if (result != EINTR)
             break;
     }
@@ -165,25 +163,16 @@ int scan_expression(nftnl_expr* expression, void* data) {
 
 } // namespace
 
-int read_table(NetlinkSocket& socket, TableSnapshot& table) {
+int read_table(NetlinkChannel& channel, TableSnapshot& table) {
     table = TableSnapshot{};
-    int result = run_request(
-        socket, NFT_MSG_GETTABLE, NLM_F_ACK,
-        [](nlmsghdr* message) {
-            std::unique_ptr<nftnl_table, TableDeleter> request(nftnl_table_alloc());
-            nftnl_table_set_str(request.get(), NFTNL_TABLE_NAME, table_name.c_str());
-            nftnl_table_nlmsg_build_payload(message, request.get());
-        },
-        [&](const nlmsghdr* message) {
-            std::unique_ptr<nftnl_table, TableDeleter> reply(nftnl_table_alloc());
-            if (nftnl_table_nlmsg_parse(message, reply.get()) < 0)
-                return true;
+    int result = read_objects<NftnlTable, nftnl_table_nlmsg_build_payload, nftnl_table_nlmsg_parse>(
+        channel, NFT_MSG_GETTABLE, NLM_F_ACK, {{NFTNL_TABLE_NAME, table_name.c_str()}},
+        [&](nftnl_table* reply) {
             table.exists = true;
-            table.flags = nftnl_table_get_u32(reply.get(), NFTNL_TABLE_FLAGS);
+            table.flags = nftnl_table_get_u32(reply, NFTNL_TABLE_FLAGS);
             if ((table.flags & NFT_TABLE_F_OWNER) != 0 &&
-                nftnl_table_is_set(reply.get(), NFTNL_TABLE_OWNER))
-                table.owner = nftnl_table_get_u32(reply.get(), NFTNL_TABLE_OWNER);
-            return true;
+                nftnl_table_is_set(reply, NFTNL_TABLE_OWNER))
+                table.owner = nftnl_table_get_u32(reply, NFTNL_TABLE_OWNER);
         },
         [&] { table = TableSnapshot{}; });
     if (result == ENOENT)
@@ -191,21 +180,12 @@ int read_table(NetlinkSocket& socket, TableSnapshot& table) {
     if (result != 0)
         return result;
 
-    result = run_request(
-        socket, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK,
-        [](nlmsghdr* message) {
-            std::unique_ptr<nftnl_set, SetDeleter> request(nftnl_set_alloc());
-            nftnl_set_set_str(request.get(), NFTNL_SET_TABLE, table_name.c_str());
-            nftnl_set_nlmsg_build_payload(message, request.get());
-        },
-        [&](const nlmsghdr* message) {
-            std::unique_ptr<nftnl_set, SetDeleter> reply(nftnl_set_alloc());
-            if (nftnl_set_nlmsg_parse(message, reply.get()) < 0)
-                return true;
+    result = read_objects<NftnlSet, nftnl_set_nlmsg_build_payload, nftnl_set_nlmsg_parse>(
+        channel, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK, {{NFTNL_SET_TABLE, table_name.c_str()}},
+        [&](nftnl_set* reply) {
             // Older kernels dump the sets of every table of the family.
-            if (table_name == nftnl_set_get_str(reply.get(), NFTNL_SET_TABLE))
-                table.sets.push_back(set_snapshot(reply.get()));
-            return true;
+            if (table_name == nftnl_set_get_str(reply, NFTNL_SET_TABLE))
+                table.sets.push_back(set_snapshot(reply));
         },
         [&] { table.sets.clear(); });
     if (result == ENOENT) {
@@ -215,75 +195,48 @@ int read_table(NetlinkSocket& socket, TableSnapshot& table) {
     if (result != 0)
         return result;
 
-    result = run_request(
-        socket, NFT_MSG_GETCHAIN, NLM_F_ACK,
-        [](nlmsghdr* message) {
-            std::unique_ptr<nftnl_chain, ChainDeleter> request(nftnl_chain_alloc());
-            nftnl_chain_set_str(request.get(), NFTNL_CHAIN_TABLE, table_name.c_str());
-            nftnl_chain_set_str(request.get(), NFTNL_CHAIN_NAME, chain_name.c_str());
-            nftnl_chain_nlmsg_build_payload(message, request.get());
-        },
-        [&](const nlmsghdr* message) {
-            std::unique_ptr<nftnl_chain, ChainDeleter> reply(nftnl_chain_alloc());
-            if (nftnl_chain_nlmsg_parse(message, reply.get()) < 0)
-                return true;
+    result = read_objects<NftnlChain, nftnl_chain_nlmsg_build_payload, nftnl_chain_nlmsg_parse>(
+        channel, NFT_MSG_GETCHAIN, NLM_F_ACK,
+        {{NFTNL_CHAIN_TABLE, table_name.c_str()}, {NFTNL_CHAIN_NAME, chain_name.c_str()}},
+        [&](nftnl_chain* reply) {
             ChainSnapshot chain;
-            chain.name = nftnl_chain_get_str(reply.get(), NFTNL_CHAIN_NAME);
-            chain.base = nftnl_chain_is_set(reply.get(), NFTNL_CHAIN_HOOKNUM);
+            chain.name = nftnl_chain_get_str(reply, NFTNL_CHAIN_NAME);
+            chain.base = nftnl_chain_is_set(reply, NFTNL_CHAIN_HOOKNUM);
             if (chain.base) {
-                chain.hook = nftnl_chain_get_u32(reply.get(), NFTNL_CHAIN_HOOKNUM);
-                chain.priority = nftnl_chain_get_s32(reply.get(), NFTNL_CHAIN_PRIO);
-                if (nftnl_chain_is_set(reply.get(), NFTNL_CHAIN_TYPE))
-                    chain.type = nftnl_chain_get_str(reply.get(), NFTNL_CHAIN_TYPE);
+                chain.hook = nftnl_chain_get_u32(reply, NFTNL_CHAIN_HOOKNUM);
+                chain.priority = nftnl_chain_get_s32(reply, NFTNL_CHAIN_PRIO);
+                if (nftnl_chain_is_set(reply, NFTNL_CHAIN_TYPE))
+                    chain.type = nftnl_chain_get_str(reply, NFTNL_CHAIN_TYPE);
             }
             table.chains.push_back(chain);
-            return true;
         },
         [&] { table.chains.clear(); });
     return result == ENOENT ? 0 : result;
 }
 
-int read_elements(NetlinkSocket& socket, const std::string& set, IpAddress::Family family,
+int read_elements(NetlinkChannel& channel, const std::string& set, IpAddress::Family family,
                   std::vector<KernelElement>& elements) {
     ElementContext context{&elements, family};
-    return run_request(
-        socket, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK,
-        [&](nlmsghdr* message) {
-            std::unique_ptr<nftnl_set, SetDeleter> request(nftnl_set_alloc());
-            nftnl_set_set_str(request.get(), NFTNL_SET_TABLE, table_name.c_str());
-            nftnl_set_set_str(request.get(), NFTNL_SET_NAME, set.c_str());
-            nftnl_set_elems_nlmsg_build_payload(message, request.get());
-        },
-        [&](const nlmsghdr* message) {
-            std::unique_ptr<nftnl_set, SetDeleter> reply(nftnl_set_alloc());
-            if (nftnl_set_elems_nlmsg_parse(message, reply.get()) >= 0)
-                nftnl_set_elem_foreach(reply.get(), add_element, &context);
-            return true;
-        },
+    return read_objects<NftnlSet, nftnl_set_elems_nlmsg_build_payload, nftnl_set_elems_nlmsg_parse>(
+        channel, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK,
+        {{NFTNL_SET_TABLE, table_name.c_str()}, {NFTNL_SET_NAME, set.c_str()}},
+        [&](nftnl_set* reply) { nftnl_set_elem_foreach(reply, add_element, &context); },
         [&] { elements.clear(); });
 }
 
-int read_lookup_prefixes(NetlinkSocket& socket, std::map<std::string, int>& prefixes) {
-    const int result = run_request(
-        socket, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK,
-        [](nlmsghdr* message) {
-            std::unique_ptr<nftnl_rule, RuleDeleter> request(nftnl_rule_alloc());
-            nftnl_rule_set_str(request.get(), NFTNL_RULE_TABLE, table_name.c_str());
-            nftnl_rule_set_str(request.get(), NFTNL_RULE_CHAIN, chain_name.c_str());
-            nftnl_rule_nlmsg_build_payload(message, request.get());
-        },
-        [&](const nlmsghdr* message) {
-            std::unique_ptr<nftnl_rule, RuleDeleter> rule(nftnl_rule_alloc());
-            if (nftnl_rule_nlmsg_parse(message, rule.get()) < 0)
-                return true;
-            if (table_name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE) ||
-                chain_name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_CHAIN))
-                return true;
-            RuleScan scan{&prefixes, std::nullopt};
-            nftnl_expr_foreach(rule.get(), scan_expression, &scan);
-            return true;
-        },
-        [&] { prefixes.clear(); });
+int read_lookup_prefixes(NetlinkChannel& channel, std::map<std::string, int>& prefixes) {
+    const int result =
+        read_objects<NftnlRule, nftnl_rule_nlmsg_build_payload, nftnl_rule_nlmsg_parse>(
+            channel, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK,
+            {{NFTNL_RULE_TABLE, table_name.c_str()}, {NFTNL_RULE_CHAIN, chain_name.c_str()}},
+            [&](nftnl_rule* rule) {
+                if (table_name != nftnl_rule_get_str(rule, NFTNL_RULE_TABLE) ||
+                    chain_name != nftnl_rule_get_str(rule, NFTNL_RULE_CHAIN))
+                    return;
+                RuleScan scan{&prefixes, std::nullopt};
+                nftnl_expr_foreach(rule, scan_expression, &scan);
+            },
+            [&] { prefixes.clear(); });
     return result == ENOENT ? 0 : result;
 }
 

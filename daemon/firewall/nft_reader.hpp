@@ -15,10 +15,10 @@
 
 namespace exim_ban {
 
-class NetlinkSocket;
+class NetlinkChannel;
 
 // table.exists is false (and 0 returned) when there is no table.
-int read_table(NetlinkSocket& socket, TableSnapshot& table);
+int read_table(NetlinkChannel& channel, TableSnapshot& table);
 
 struct KernelElement {
     ElementKey key;
@@ -29,11 +29,11 @@ struct KernelElement {
 };
 // The live elements of one set; elements of another length than the
 // set's family are skipped.
-int read_elements(NetlinkSocket& socket, const std::string& set, IpAddress::Family family,
+int read_elements(NetlinkChannel& channel, const std::string& set, IpAddress::Family family,
                   std::vector<KernelElement>& elements);
 
 // For each set the rules of chain input look up: the prefix length of the
 // mask applied to the address before the lookup (128: none).
-int read_lookup_prefixes(NetlinkSocket& socket, std::map<std::string, int>& prefixes);
+int read_lookup_prefixes(NetlinkChannel& channel, std::map<std::string, int>& prefixes);
 
 } // namespace exim_ban

@@ -1,5 +1,6 @@
 #include "firewall/nftables_firewall.hpp"
 
+#include "firewall/batch_plan.hpp"
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/netlink_socket.hpp"
 #include "firewall/nft_batch.hpp"
@@ -40,10 +41,6 @@ FirewallFault fault(int error, const std::string& what) {
     return FirewallFault{error, what + ": " + error_text(error)};
 }
 
-std::size_t set_index(const ElementChange& change) {
-    return change.jail * 2 + (change.element.family == IpAddress::Family::v6 ? 1 : 0);
-}
-
 std::string change_text(const ElementChange& change, const FirewallJail& jail) {
     return std::string(change.kind == ElementChangeKind::add ? "add " : "remove ") +
            change.key.to_string() + (change.kind == ElementChangeKind::add ? " to " : " from ") +
@@ -71,37 +68,41 @@ const SequenceRange* find_range(const std::vector<SequenceRange>& ranges, std::u
 } // namespace
 
 NftablesFirewall::NftablesFirewall()
-    : socket_(std::make_unique<NetlinkSocket>()) {}
+    : NftablesFirewall(std::make_unique<NetlinkSocket>()) {}
+
+NftablesFirewall::NftablesFirewall(std::unique_ptr<NetlinkChannel> channel)
+    : channel_(std::move(channel)) {}
 
 NftablesFirewall::~NftablesFirewall() = default;
 
 void NftablesFirewall::setup(const std::vector<FirewallJail>& jails) {
     if (const auto problem = jails_problem(jails))
-        throw FirewallSetupError(*problem, EINVAL);
+        throw FirewallSetupError(*problem);
     // A reload that fails leaves the jails (and the kernel) as they were.
-    const std::vector<FirewallJail> previous = staged_.jails();
-    staged_.set_jails(jails);
+    const std::vector<FirewallJail> previous = stage().jails();
+    stage().set_jails(jails);
     const auto refuse = [&](const FirewallFault& problem) {
-        staged_.set_jails(previous);
-        throw FirewallSetupError(problem.message, problem.error);
+        stage().set_jails(previous);
+        throw FirewallSetupError(problem.message);
     };
 
-    Structure structure;
-    if (const auto problem = plan_structure(structure))
+    std::optional<TableRepair> repair;
+    if (const auto problem = plan_repair(repair))
         refuse(*problem);
+    const std::vector<std::string> stale_sets = repair->stale_sets;
     bool set_missing = false;
-    const BatchAttempt sent = send_batch({}, structure, set_missing);
+    const BatchAttempt sent = send_batch({}, repair, set_missing);
     if (sent.status != BatchAttempt::Status::applied)
         refuse(sent.fault);
-    for (const auto& set : structure.stale_sets)
+    for (const auto& set : stale_sets)
         spdlog::info("firewall: deleted set {} of a jail no longer configured", set);
 }
 
-std::optional<FirewallFault> NftablesFirewall::plan_structure(Structure& structure) {
+std::optional<FirewallFault> NftablesFirewall::plan_repair(std::optional<TableRepair>& repair) {
     TableSnapshot table;
-    if (const int error = read_table(*socket_, table); error != 0)
+    if (const int error = read_table(*channel_, table); error != 0)
         return fault(error, "cannot read " + table_text);
-    const TableCheck check = check_table(table, staged_.jails());
+    const TableCheck check = check_table(table, stage().jails());
     for (const auto& object : check.left_alone)
         spdlog::warn("firewall: {} holds {}, which exim-ban did not make; left as it is",
                      table_text, object);
@@ -114,119 +115,71 @@ std::optional<FirewallFault> NftablesFirewall::plan_structure(Structure& structu
                    "store), then start again.";
         return FirewallFault{EEXIST, message};
     }
-    structure.pending = true;
-    structure.stale_sets = check.stale_sets;
+    repair = TableRepair{check.stale_sets};
     return std::nullopt;
 }
 
-void NftablesFirewall::add(std::string_view jail, const BanKey& key,
-                           std::chrono::milliseconds timeout) {
-    staged_.add(jail, key, timeout);
-}
-
-void NftablesFirewall::remove(std::string_view jail, const BanKey& key) {
-    staged_.remove(jail, key);
-}
-
 CommitResult NftablesFirewall::commit() {
-    TakenChanges taken = staged_.take();
+    TakenChanges taken = stage().take();
     std::vector<ElementWrite> writes;
     writes.reserve(taken.changes.size());
     for (auto& change : taken.changes)
         writes.push_back(ElementWrite{change, false});
-    Structure structure;
-    return send_writes(std::move(writes), structure, std::move(taken.refused));
+    std::optional<TableRepair> repair;
+    return send_writes(std::move(writes), repair, std::move(taken.refused));
 }
 
 BatchAttempt NftablesFirewall::send_batch(std::span<const ElementWrite> writes,
-                                          Structure& structure, bool& set_missing) {
-    const auto& jails = staged_.jails();
-    NftBatch batch(socket_->reserve_sequence(0));
+                                          std::optional<TableRepair>& repair, bool& set_missing) {
+    const auto& jails = stage().jails();
+    NftBatch batch(channel_->reserve_sequence(0));
     std::vector<SequenceRange> ranges;
-    const auto part = [&](const std::string& what, auto&& append) {
+    std::vector<NftBatch::ElementEntry> entries;
+    for (BatchStep& step : plan_batch(jails, repair, writes)) {
         const std::uint32_t first = batch.next_sequence();
-        append();
-        ranges.push_back(SequenceRange{first, batch.next_sequence(), what, {}});
-    };
-
-    if (structure.pending) {
-        part(table_text, [&] { batch.add_table(); });
-        for (const auto& jail : jails) {
-            for (const auto family : {IpAddress::Family::v4, IpAddress::Family::v6})
-                part("set " + jail_set_name(jail.name, family) + " in " + table_text,
-                     [&] { batch.add_jail_set(jail, family); });
-        }
-        part("chain input in " + table_text, [&] {
+        std::string what; // a structure part, to name it when the kernel refuses it
+        switch (step.kind) {
+        case BatchStep::Kind::add_table:
+            batch.add_table();
+            what = table_text;
+            break;
+        case BatchStep::Kind::add_set:
+            batch.add_jail_set(jails[step.jail], step.family);
+            what = "set " + jail_set_name(jails[step.jail].name, step.family) + " in " + table_text;
+            break;
+        case BatchStep::Kind::add_input_chain:
             batch.add_input_chain();
             batch.flush_input_chain();
-        });
-        for (const auto& jail : jails)
-            part("the rules of jail " + jail.name, [&] { batch.add_jail_rules(jail); });
-        for (const auto& set : structure.stale_sets)
-            part("set " + set + " (of a jail no longer configured)",
-                 [&] { batch.delete_set(set); });
-    }
-
-    // Per set: robust writes first add their element (so that the delete
-    // cannot miss), then all deletes, then the plain and the final adds.
-    // Each element appears once per step, so the order within a step is free.
-    struct Steps {
-        std::vector<std::size_t> pre_add, remove, add_exclusive, add;
-    };
-    std::vector<Steps> steps(jails.size() * 2);
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-        const ElementWrite& write = writes[i];
-        Steps& set = steps[set_index(write.change)];
-        if (write.change.kind == ElementChangeKind::add) {
-            if (write.robust) {
-                set.pre_add.push_back(i);
-                set.remove.push_back(i);
-                set.add.push_back(i);
-            } else {
-                set.add_exclusive.push_back(i);
-            }
-        } else {
-            if (write.robust)
-                set.pre_add.push_back(i);
-            set.remove.push_back(i);
-        }
-    }
-    std::vector<NftBatch::ElementEntry> entries;
-    const auto emit = [&](NftBatch::ElementOperation operation, const std::string& set,
-                          const std::vector<std::size_t>& indices) {
-        for (std::size_t start = 0; start < indices.size();
-             start += NftBatch::max_elements_per_message) {
-            const std::size_t end =
-                std::min(indices.size(), start + NftBatch::max_elements_per_message);
+            what = "chain input in " + table_text;
+            break;
+        case BatchStep::Kind::add_jail_rules:
+            batch.add_jail_rules(jails[step.jail]);
+            what = "the rules of jail " + jails[step.jail].name;
+            break;
+        case BatchStep::Kind::delete_set:
+            batch.delete_set(step.stale_set);
+            what = "set " + step.stale_set + " (of a jail no longer configured)";
+            break;
+        case BatchStep::Kind::elements:
             entries.clear();
-            for (std::size_t n = start; n < end; ++n) {
-                const ElementChange& change = writes[indices[n]].change;
+            for (const std::size_t i : step.writes) {
+                const ElementChange& change = writes[i].change;
                 // A robust remove's first step adds the element for a moment.
                 const auto timeout = change.kind == ElementChangeKind::add
                                          ? change.timeout
                                          : std::chrono::milliseconds{1000};
                 entries.push_back({&change.element, timeout});
             }
-            const std::uint32_t sequence = batch.elements(operation, set, entries);
-            ranges.push_back(SequenceRange{
-                sequence,
-                sequence + 1,
-                {},
-                std::vector<std::size_t>(indices.begin() + static_cast<std::ptrdiff_t>(start),
-                                         indices.begin() + static_cast<std::ptrdiff_t>(end))});
+            batch.elements(step.operation, jail_set_name(jails[step.jail].name, step.family),
+                           entries);
+            break;
         }
-    };
-    for (std::size_t s = 0; s < steps.size(); ++s) {
-        const std::string set = jail_set_name(
-            jails[s / 2].name, s % 2 == 0 ? IpAddress::Family::v4 : IpAddress::Family::v6);
-        emit(NftBatch::ElementOperation::add, set, steps[s].pre_add);
-        emit(NftBatch::ElementOperation::remove, set, steps[s].remove);
-        emit(NftBatch::ElementOperation::add_exclusive, set, steps[s].add_exclusive);
-        emit(NftBatch::ElementOperation::add, set, steps[s].add);
+        ranges.push_back(
+            SequenceRange{first, batch.next_sequence(), std::move(what), std::move(step.writes)});
     }
 
-    socket_->reserve_sequence(batch.sequences_used());
-    const NetlinkSocket::BatchReply reply = socket_->send_batch(batch.finish());
+    channel_->reserve_sequence(batch.sequences_used());
+    const NetlinkChannel::BatchReply reply = channel_->send_batch(batch.finish());
 
     BatchAttempt attempt;
     if (reply.socket_error != 0) {
@@ -235,7 +188,7 @@ BatchAttempt NftablesFirewall::send_batch(std::span<const ElementWrite> writes,
         return attempt;
     }
     if (reply.errors.empty()) {
-        structure.pending = false;
+        repair.reset();
         return attempt;
     }
     attempt.status = BatchAttempt::Status::refused;
@@ -264,41 +217,42 @@ BatchAttempt NftablesFirewall::send_batch(std::span<const ElementWrite> writes,
     return attempt;
 }
 
-CommitResult NftablesFirewall::send_writes(std::vector<ElementWrite> writes, Structure& structure,
+CommitResult NftablesFirewall::send_writes(std::vector<ElementWrite> writes,
+                                           std::optional<TableRepair>& repair,
                                            std::vector<ElementFailure> failures) {
     CommitResult result;
     result.failures = std::move(failures);
-    if (writes.empty() && !structure.pending)
+    if (writes.empty() && !repair)
         return result;
 
     bool repaired = false;
     const BatchSender sender = [&](std::span<const ElementWrite> batch) {
         bool set_missing = false;
-        BatchAttempt sent = send_batch(batch, structure, set_missing);
+        BatchAttempt sent = send_batch(batch, repair, set_missing);
         if (sent.status == BatchAttempt::Status::refused && set_missing && !repaired) {
             // Someone deleted a set or the table under us: make them again
             // (once per commit) rather than refuse every element.
             repaired = true;
-            if (const auto problem = plan_structure(structure)) {
+            if (const auto problem = plan_repair(repair)) {
                 sent.status = BatchAttempt::Status::broken;
                 sent.fault = *problem;
                 return sent;
             }
             spdlog::warn("firewall: {} was changed by hand; repairing it", table_text);
-            sent = send_batch(batch, structure, set_missing);
+            sent = send_batch(batch, repair, set_missing);
         }
         return sent;
     };
     const std::vector<ElementWrite> sent_writes = writes;
     const RetryResult retried = send_with_retry(std::move(writes), sender);
-    if (sent_writes.empty() && structure.pending) {
+    if (sent_writes.empty() && repair) {
         bool set_missing = false;
-        const BatchAttempt sent = send_batch({}, structure, set_missing);
+        const BatchAttempt sent = send_batch({}, repair, set_missing);
         if (sent.status != BatchAttempt::Status::applied)
             result.fault = sent.fault;
     }
 
-    const auto& jails = staged_.jails();
+    const auto& jails = stage().jails();
     for (std::size_t i = 0; i < sent_writes.size(); ++i) {
         const ElementChange& change = sent_writes[i].change;
         const WriteOutcome& outcome = retried.outcomes[i];
@@ -321,7 +275,7 @@ CommitResult NftablesFirewall::send_writes(std::vector<ElementWrite> writes, Str
 ListResult NftablesFirewall::list() {
     ListResult result;
     TableSnapshot table;
-    if (const int error = read_table(*socket_, table); error != 0) {
+    if (const int error = read_table(*channel_, table); error != 0) {
         result.fault = fault(error, "cannot read " + table_text);
         return result;
     }
@@ -329,7 +283,7 @@ ListResult NftablesFirewall::list() {
     if (!table.exists)
         return result;
     std::map<std::string, int> prefixes;
-    if (const int error = read_lookup_prefixes(*socket_, prefixes); error != 0) {
+    if (const int error = read_lookup_prefixes(*channel_, prefixes); error != 0) {
         result.fault = fault(error, "cannot read the rules of " + table_text);
         return result;
     }
@@ -339,7 +293,7 @@ ListResult NftablesFirewall::list() {
             set.key_length != jail_set_key_length(jail_set->family))
             continue;
         std::vector<KernelElement> elements;
-        if (const int error = read_elements(*socket_, set.name, jail_set->family, elements);
+        if (const int error = read_elements(*channel_, set.name, jail_set->family, elements);
             error != 0) {
             if (error == ENOENT)
                 continue; // deleted while we read
@@ -365,39 +319,21 @@ ListResult NftablesFirewall::list() {
 
 CommitResult NftablesFirewall::reconcile(const std::vector<ActiveBan>& bans) {
     CommitResult result;
-    const auto& jails = staged_.jails();
-    Structure structure;
-    if (const auto problem = plan_structure(structure)) {
+    const auto& jails = stage().jails();
+    std::optional<TableRepair> repair;
+    if (const auto problem = plan_repair(repair)) {
         result.fault = problem;
         return result;
     }
 
-    std::vector<PlannedElement> wanted;
-    wanted.reserve(bans.size());
-    for (const auto& ban : bans) {
-        const auto jail = staged_.find_jail(ban.jail);
-        if (!jail) {
-            result.failures.push_back(
-                ElementFailure{ElementChangeKind::add, ban.jail, ban.key, ENOENT,
-                               "no jail '" + ban.jail + "' in the firewall setup"});
-            continue;
-        }
-        const auto element = element_key(ban.key, jails[*jail].ipv6_prefix);
-        if (!element) {
-            result.failures.push_back(
-                ElementFailure{ElementChangeKind::add, ban.jail, ban.key, EINVAL,
-                               element_key_problem(ban.key, jails[*jail].ipv6_prefix)});
-            continue;
-        }
-        wanted.push_back(PlannedElement{*jail, *element, ban.remaining});
-    }
+    std::vector<PlannedElement> wanted = wanted_elements(bans, stage(), result.failures);
 
     std::vector<PlannedElement> present;
     for (std::size_t j = 0; j < jails.size(); ++j) {
         for (const auto family : {IpAddress::Family::v4, IpAddress::Family::v6}) {
             std::vector<KernelElement> elements;
             const int error =
-                read_elements(*socket_, jail_set_name(jails[j].name, family), family, elements);
+                read_elements(*channel_, jail_set_name(jails[j].name, family), family, elements);
             if (error == ENOENT)
                 continue; // no set yet: the batch makes it
             if (error != 0) {
@@ -412,33 +348,16 @@ CommitResult NftablesFirewall::reconcile(const std::vector<ActiveBan>& bans) {
 
     const ReconcilePlan plan =
         plan_reconcile(std::move(wanted), std::move(present), reconcile_tolerance);
-    const auto key_of = [&](const PlannedElement& element) {
-        return ban_key_of_element(element.element.data(), jails[element.jail].ipv6_prefix)
-            .value_or(BanKey(IpAddress::from_v6(element.element.bytes), 128));
-    };
-    std::vector<ElementWrite> writes;
-    writes.reserve(plan.add.size() + plan.renew.size() + plan.remove.size());
-    for (const auto& element : plan.add)
-        writes.push_back({{ElementChangeKind::add, element.jail, key_of(element), element.element,
-                           element.remaining},
-                          false});
-    for (const auto& element : plan.renew)
-        writes.push_back({{ElementChangeKind::add, element.jail, key_of(element), element.element,
-                           element.remaining},
-                          true});
-    for (const auto& element : plan.remove)
-        writes.push_back(
-            {{ElementChangeKind::remove, element.jail, key_of(element), element.element, {}},
-             false});
-    CommitResult sent = send_writes(std::move(writes), structure, std::move(result.failures));
+    std::vector<ElementWrite> writes = reconcile_writes(plan, jails);
+    CommitResult sent = send_writes(std::move(writes), repair, std::move(result.failures));
     return sent;
 }
 
 std::optional<FirewallFault> NftablesFirewall::remove_all() {
-    NftBatch batch(socket_->reserve_sequence(0));
+    NftBatch batch(channel_->reserve_sequence(0));
     batch.delete_table();
-    socket_->reserve_sequence(batch.sequences_used());
-    const NetlinkSocket::BatchReply reply = socket_->send_batch(batch.finish());
+    channel_->reserve_sequence(batch.sequences_used());
+    const NetlinkChannel::BatchReply reply = channel_->send_batch(batch.finish());
     if (reply.socket_error != 0)
         return fault(reply.socket_error, "cannot send a batch to nf_tables");
     for (const auto& [sequence, error] : reply.errors) {

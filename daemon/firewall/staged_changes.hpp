@@ -8,8 +8,8 @@
 
 #include "core/ban_key.hpp"
 #include "firewall/element_key.hpp"
-#include "firewall/firewall.hpp"
 #include "firewall/firewall_jail.hpp"
+#include "firewall/firewall_values.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -52,8 +52,8 @@ class FakeFirewall final : public Firewall {
     std::size_t setups() const { return setups_; }
     std::size_t commits() const { return commits_; }
     std::size_t reconciles() const { return reconciles_; }
-    const std::vector<FirewallJail>& jails() const { return staged_.jails(); }
-    std::size_t staged() const { return staged_.size(); }
+    const std::vector<FirewallJail>& jails() const { return stage().jails(); }
+    std::size_t staged() const { return stage().size(); }
     // The time left of a held ban, or nullopt.
     std::optional<std::chrono::milliseconds> held(const std::string& jail,
                                                   const BanKey& key) const {
@@ -69,21 +69,17 @@ class FakeFirewall final : public Firewall {
         if (setup_error_)
             throw std::exchange(setup_error_, std::nullopt).value();
         if (const auto problem = jails_problem(jails))
-            throw FirewallSetupError(*problem, EINVAL);
+            throw FirewallSetupError(*problem);
         ++setups_;
-        staged_.set_jails(jails);
+        stage().set_jails(jails);
         table_ = true;
         std::erase_if(held_,
-                      [&](const auto& entry) { return !staged_.find_jail(entry.first.first); });
+                      [&](const auto& entry) { return !stage().find_jail(entry.first.first); });
     }
-    void add(std::string_view jail, const BanKey& key, std::chrono::milliseconds timeout) override {
-        staged_.add(jail, key, timeout);
-    }
-    void remove(std::string_view jail, const BanKey& key) override { staged_.remove(jail, key); }
 
     CommitResult commit() override {
         ++commits_;
-        TakenChanges taken = staged_.take();
+        TakenChanges taken = stage().take();
         CommitResult result;
         result.failures = std::move(taken.refused);
         if (broken_) {
@@ -121,35 +117,14 @@ class FakeFirewall final : public Firewall {
             result.fault = std::exchange(broken_, std::nullopt);
             return result;
         }
-        const auto& jails = staged_.jails();
-        std::vector<PlannedElement> wanted, present;
-        for (const auto& ban : bans) {
-            const auto jail = staged_.find_jail(ban.jail);
-            const auto element =
-                jail ? element_key(ban.key, jails[*jail].ipv6_prefix) : std::nullopt;
-            if (!element) {
-                result.failures.push_back(ElementFailure{ElementChangeKind::add, ban.jail, ban.key,
-                                                         jail ? EINVAL : ENOENT,
-                                                         "refused by the fake"});
-                continue;
-            }
-            wanted.push_back(PlannedElement{*jail, *element, ban.remaining});
-        }
+        const std::vector<PlannedElement> wanted = wanted_elements(bans, stage(), result.failures);
+        std::vector<PlannedElement> present;
         for (const auto& [slot, held] : held_)
             present.push_back(
-                PlannedElement{*staged_.find_jail(slot.first), slot.second, held.expires - now_});
+                PlannedElement{*stage().find_jail(slot.first), slot.second, held.expires - now_});
         const ReconcilePlan plan = plan_reconcile(wanted, present, reconcile_tolerance);
-        const auto change_of = [&](const PlannedElement& e, ElementChangeKind kind) {
-            const BanKey key =
-                ban_key_of_element(e.element.data(), jails[e.jail].ipv6_prefix).value();
-            return ElementChange{kind, e.jail, key, e.element, e.remaining};
-        };
-        for (const auto& e : plan.add)
-            apply(change_of(e, ElementChangeKind::add), result);
-        for (const auto& e : plan.renew)
-            apply(change_of(e, ElementChangeKind::add), result);
-        for (const auto& e : plan.remove)
-            apply(change_of(e, ElementChangeKind::remove), result);
+        for (const auto& write : reconcile_writes(plan, stage().jails()))
+            apply(write.change, result);
         table_ = true;
         return result;
     }
@@ -175,7 +150,7 @@ class FakeFirewall final : public Firewall {
     }
 
     void apply(const ElementChange& change, CommitResult& result) {
-        const FirewallJail& jail = staged_.jails()[change.jail];
+        const FirewallJail& jail = stage().jails()[change.jail];
         const BanKey key = ban_key_of_element(change.element.data(), jail.ipv6_prefix).value();
         if (const auto refused = refused_.find({jail.name, key.to_string()});
             refused != refused_.end()) {
@@ -193,7 +168,6 @@ class FakeFirewall final : public Firewall {
         }
     }
 
-    StagedChanges staged_;
     std::chrono::milliseconds now_{0};
     bool table_ = false;
     std::map<Slot, Held> held_;

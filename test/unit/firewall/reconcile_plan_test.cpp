@@ -58,3 +58,43 @@ TEST_CASE("nothing wanted, nothing there", "[firewall][reconcile]") {
     CHECK(plan.remove.empty());
     CHECK(plan.kept == 0);
 }
+
+TEST_CASE("bans become wanted elements; those no element can stand for are failures",
+          "[firewall][reconcile]") {
+    StagedChanges stage;
+    stage.set_jails({{"exim", {25}, Verdict::drop, 64}, {"spam", {}, Verdict::drop, 48}});
+    std::vector<ElementFailure> failures;
+    const auto wanted =
+        wanted_elements({{"spam", *IpPrefix::parse("2001:db8:1:2::7"), milliseconds{9}},
+                         {"gone", *IpPrefix::parse("192.0.2.1"), milliseconds{9}},
+                         {"exim", *IpPrefix::parse("10.0.0.0/8"), milliseconds{9}}},
+                        stage, failures);
+    REQUIRE(wanted.size() == 1);
+    CHECK(wanted[0].jail == 1);
+    CHECK(*ban_key_of_element(wanted[0].element.data(), 48) == *IpPrefix::parse("2001:db8:1::/48"));
+    CHECK(wanted[0].remaining == milliseconds{9});
+    REQUIRE(failures.size() == 2);
+    CHECK(failures[0].error == ENOENT);
+    CHECK(failures[0].reason == "no jail 'gone' in the firewall setup");
+    CHECK(failures[1].error == EINVAL);
+    CHECK(failures[1].jail == "exim");
+}
+
+TEST_CASE("a plan becomes writes: adds, robust renewals, removes", "[firewall][reconcile]") {
+    const std::vector<FirewallJail> jails{{"exim", {25}, Verdict::drop, 64}};
+    ReconcilePlan plan;
+    plan.add = {element(0, 1, 60000)};
+    plan.renew = {element(0, 2, 30000)};
+    plan.remove = {element(0, 3, 1000)};
+    const std::vector<ElementWrite> writes = reconcile_writes(plan, jails);
+    REQUIRE(writes.size() == 3);
+    CHECK(writes[0].change.kind == ElementChangeKind::add);
+    CHECK_FALSE(writes[0].robust);
+    CHECK(writes[0].change.timeout == milliseconds{60000});
+    CHECK(writes[1].change.kind == ElementChangeKind::add);
+    CHECK(writes[1].robust);
+    CHECK(writes[1].change.key == BanKey(IpAddress::from_v4(2)));
+    CHECK(writes[2].change.kind == ElementChangeKind::remove);
+    CHECK_FALSE(writes[2].robust);
+    CHECK(writes[2].change.timeout == milliseconds{0});
+}
