@@ -1,13 +1,13 @@
 // exim-banctl: the admin's command line. Wiring only: each command lives in
-// its module.
+// banctl/ (see its README.md).
+#include "banctl/check_config_command.hpp"
 #include "banctl/daemon_commands.hpp"
-#include "config/check_config_command.hpp"
+#include "banctl/import_command.hpp"
+#include "banctl/nft_commands.hpp"
+#include "banctl/test_command.hpp"
 #include "config/config_loader.hpp"
 #include "core/duration.hpp"
 #include "core/ip_address.hpp"
-#include "firewall/nft_commands.hpp"
-#include "import/import_command.hpp"
-#include "scan/test_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <iostream>

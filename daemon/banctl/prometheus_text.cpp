@@ -6,32 +6,29 @@
 namespace exim_ban {
 namespace {
 
+// A counter of the stats reply, exposed as exim_ban_FIELD_total.
 struct Counter {
     const char* field;
-    const char* name;
     const char* help;
 };
 
 constexpr std::array<Counter, 16> counters{{
-    {"lines", "exim_ban_lines_total", "Log lines read."},
-    {"cut_lines", "exim_ban_cut_lines_total", "Lines longer than 16 KiB, cut."},
-    {"untimed_lines", "exim_ban_untimed_lines_total", "Lines without an Exim timestamp."},
-    {"hits", "exim_ban_hits_total", "Hits counted against a key."},
-    {"ignored_hits", "exim_ban_ignored_hits_total", "Hits of ignored hosts, not counted."},
-    {"bans", "exim_ban_bans_total", "Bans made (from the log, by hand, renewed)."},
-    {"manual_bans", "exim_ban_manual_bans_total", "Bans made by hand."},
-    {"knock_renewals", "exim_ban_knock_renewals_total",
-     "Bans renewed because the host kept knocking (bantime.knock_extend)."},
-    {"unbans", "exim_ban_unbans_total", "Bans lifted by hand."},
-    {"withheld_bans", "exim_ban_withheld_bans_total",
-     "Bans not made: they would cover an ignored address."},
-    {"dropped_keys", "exim_ban_dropped_keys_total", "Keys forgotten at the tracker's cap."},
-    {"commits", "exim_ban_commits_total", "Batches committed to the database."},
-    {"store_errors", "exim_ban_store_errors_total", "Failed database commits (retried)."},
-    {"firewall_errors", "exim_ban_firewall_errors_total",
-     "Firewall changes refused or failed (reconciled later)."},
-    {"reconciles", "exim_ban_reconciles_total", "Firewall reconciles with the database."},
-    {"past_bans", "exim_ban_past_bans_total", "Bans already over when made (old lines)."},
+    {"lines", "Log lines read."},
+    {"cut_lines", "Lines longer than 16 KiB, cut."},
+    {"untimed_lines", "Lines without an Exim timestamp."},
+    {"hits", "Hits counted against a key."},
+    {"ignored_hits", "Hits of ignored hosts, not counted."},
+    {"bans", "Bans made (from the log, by hand, renewed)."},
+    {"manual_bans", "Bans made by hand."},
+    {"knock_renewals", "Bans renewed because the host kept knocking (bantime.knock_extend)."},
+    {"unbans", "Bans lifted by hand."},
+    {"withheld_bans", "Bans not made: they would cover an ignored address."},
+    {"dropped_keys", "Keys forgotten at the tracker's cap."},
+    {"commits", "Batches committed to the database."},
+    {"store_errors", "Failed database commits (retried)."},
+    {"firewall_errors", "Firewall changes refused or failed (reconciled later)."},
+    {"reconciles", "Firewall reconciles with the database."},
+    {"past_bans", "Bans already over when made (old lines)."},
 }};
 
 std::string label_value(const std::string& text) {
@@ -56,9 +53,10 @@ std::string prometheus_text(const nlohmann::json& stats) {
         const auto found = stats.find(counter.field);
         if (found == stats.end() || !found->is_number())
             continue;
-        out << "# HELP " << counter.name << ' ' << counter.help << '\n'
-            << "# TYPE " << counter.name << " counter\n"
-            << counter.name << ' ' << found->dump() << '\n';
+        const std::string name = std::string("exim_ban_") + counter.field + "_total";
+        out << "# HELP " << name << ' ' << counter.help << '\n'
+            << "# TYPE " << name << " counter\n"
+            << name << ' ' << found->dump() << '\n';
     }
     if (const auto patterns = stats.find("patterns"); patterns != stats.end()) {
         out << "# HELP exim_ban_pattern_hits_total Lines each failregex matched.\n"

@@ -116,13 +116,8 @@ class Layers {
 }
 
 bool to_bool(const Value& value, const std::string& key) {
-    std::string lower;
-    for (char c : value.text)
-        lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (lower == "true" || lower == "yes" || lower == "on" || lower == "1")
-        return true;
-    if (lower == "false" || lower == "no" || lower == "off" || lower == "0")
-        return false;
+    if (const std::optional<bool> flag = parse_bool(value.text))
+        return *flag;
     fail(value, key, "expected true or false");
 }
 
@@ -145,34 +140,9 @@ std::chrono::seconds to_duration(const Value& value, const std::string& key,
     return *duration;
 }
 
-std::vector<std::string> words(const std::string& text) {
-    std::vector<std::string> out;
-    std::string current;
-    for (char c : text) {
-        if (c == ' ' || c == '\t' || c == ',') {
-            if (!current.empty())
-                out.push_back(std::move(current));
-            current.clear();
-        } else {
-            current += c;
-        }
-    }
-    if (!current.empty())
-        out.push_back(std::move(current));
-    return out;
-}
-
 std::filesystem::path beside(const std::filesystem::path& config, const std::string& path) {
     const std::filesystem::path given(path);
     return given.is_absolute() ? given : config.parent_path() / given;
-}
-
-bool is_jail_name(const std::string& name) {
-    if (name.empty() || name.size() > 24 || !(name[0] >= 'a' && name[0] <= 'z'))
-        return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
 }
 
 class Builder {
@@ -276,7 +246,7 @@ class Builder {
         }
         jail.enabled = to_bool(setting(name, "enabled"), "enabled");
         const Value logpath = setting(name, "logpath");
-        jail.logpaths = words(logpath.text);
+        jail.logpaths = split_words(logpath.text);
         for (const auto& path : jail.logpaths) {
             // A relative path would follow the daemon's working directory;
             // "%(...)s" is fail2ban's interpolation, which this file has not.
@@ -326,7 +296,7 @@ class Builder {
 
         const Value ports = setting(name, "ports");
         if (ports.text != "all") {
-            for (const auto& word : words(ports.text)) {
+            for (const auto& word : split_words(ports.text)) {
                 const Value one{word, ports.file, ports.line};
                 jail.ports.push_back(static_cast<std::uint16_t>(to_number(one, "ports", 1, 65535)));
             }
@@ -377,7 +347,7 @@ class Builder {
     }
 
     void read_ignore_list(JailConfig& jail, const Value& value) {
-        for (const auto& word : words(value.text)) {
+        for (const auto& word : split_words(value.text)) {
             if (word.starts_with("file:")) {
                 const std::filesystem::path path = beside(file_, word.substr(5));
                 jail.ignore_files.push_back(path.string());
@@ -421,6 +391,13 @@ const JailConfig* Config::jail(const std::string& name) const {
 Config load_config(const std::filesystem::path& file, const TextFileReader& files,
                    const std::vector<IpPrefix>& own_addresses) {
     return Builder(file, files, own_addresses).build();
+}
+
+bool is_jail_name(std::string_view name) {
+    if (name.empty() || name.size() > 24 || !(name[0] >= 'a' && name[0] <= 'z'))
+        return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_'; });
 }
 
 } // namespace exim_ban

@@ -9,6 +9,7 @@
 #include "filter/text_file_reader.hpp"
 
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 namespace exim_ban {
@@ -22,5 +23,9 @@ inline constexpr const char* default_config_file = "/etc/exim-ban/exim-ban.conf"
 // ignoreself. A missing `file:` host list is a warning, not an error.
 Config load_config(const std::filesystem::path& file, const TextFileReader& files,
                    const std::vector<IpPrefix>& own_addresses);
+
+// Whether `name` may name a jail: [a-z][a-z0-9_]{0,23}, so that the
+// nftables sets NAME_v4 and NAME_v6 can be made.
+bool is_jail_name(std::string_view name);
 
 } // namespace exim_ban

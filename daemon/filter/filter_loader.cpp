@@ -19,8 +19,7 @@ constexpr int max_tag_rounds = 32;
 const std::string parameters_origin = "filter parameters";
 
 bool is_tag_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.' || c == '/';
+    return is_letter(c) || is_digit(c) || c == '_' || c == '-' || c == '.' || c == '/';
 }
 
 using Options = std::map<std::string, IniValue>;

@@ -1,6 +1,7 @@
 #include "filter/regex_translation.hpp"
 
 #include "core/regex_options.hpp"
+#include "core/text.hpp"
 
 #include <array>
 #include <re2/re2.h>
@@ -138,8 +139,7 @@ std::string translate_regex(std::string_view pattern, HostTag tags) {
         } else if (tag.starts_with("F-") && tag.size() > 2) {
             std::string name = "f_";
             for (char n : tag.substr(2))
-                name +=
-                    (n == '-') ? '_' : static_cast<char>(n >= 'A' && n <= 'Z' ? n - 'A' + 'a' : n);
+                name += n == '-' ? '_' : lower(n);
             out += "(?P<" + name + '>';
             ++open_fields;
         } else if (tag.starts_with("/F-") && tag.size() > 3) {

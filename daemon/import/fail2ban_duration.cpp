@@ -70,10 +70,6 @@ std::optional<double> unit_seconds(const std::string& word) {
     return std::nullopt;
 }
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 } // namespace
 
 std::optional<Fail2banDuration> parse_fail2ban_duration(std::string_view text) {
@@ -109,9 +105,8 @@ std::optional<Fail2banDuration> parse_fail2ban_duration(std::string_view text) {
         while (at < text.size() && is_blank(text[at]))
             ++at;
         std::string word;
-        while (at < text.size() &&
-               ((text[at] >= 'a' && text[at] <= 'z') || (text[at] >= 'A' && text[at] <= 'Z')))
-            word += static_cast<char>(text[at++] | 0x20);
+        while (at < text.size() && is_letter(text[at]))
+            word += lower(text[at++]);
         const std::optional<double> unit = unit_seconds(word);
         if (!unit)
             return std::nullopt;

@@ -1,5 +1,6 @@
 #include "import/fail2ban_jail.hpp"
 
+#include "config/config_loader.hpp"
 #include "core/duration.hpp"
 #include "core/ini_document.hpp"
 #include "core/ip_prefix.hpp"
@@ -22,36 +23,9 @@ using std::chrono::seconds;
 // Longest bantime.factor exim-ban accepts (exim-ban.conf(5)).
 constexpr double max_factor = 100;
 
-// Splits on blanks, commas and newlines, as fail2ban's splitwords() does.
-std::vector<std::string> split_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        const std::size_t begin = text.find_first_not_of(" \t\n,", at);
-        if (begin == std::string_view::npos)
-            break;
-        const std::size_t end = std::min(text.find_first_of(" \t\n,", begin), text.size());
-        words.emplace_back(text.substr(begin, end - begin));
-        at = end;
-    }
-    return words;
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; });
-    return out;
-}
-
 // ConfigParser.getboolean's words.
 std::optional<bool> fail2ban_bool(std::string_view text) {
-    const std::string word = lower(trim(text));
-    if (word == "1" || word == "yes" || word == "true" || word == "on")
-        return true;
-    if (word == "0" || word == "no" || word == "false" || word == "off")
-        return false;
-    return std::nullopt;
+    return parse_bool(trim(text));
 }
 
 std::optional<double> number(std::string_view text) {
@@ -477,12 +451,7 @@ class JailMapper {
 std::optional<std::string> exim_ban_jail_name(const std::string& fail2ban_jail) {
     std::string name = lower(fail2ban_jail);
     std::replace(name.begin(), name.end(), '-', '_');
-    if (name.empty() || name.size() > 24 || !(name[0] >= 'a' && name[0] <= 'z'))
-        return std::nullopt;
-    const bool valid = std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
-    return valid ? std::optional{name} : std::nullopt;
+    return is_jail_name(name) ? std::optional{name} : std::nullopt;
 }
 
 JailImport map_fail2ban_jail(const FilterSections& sections, const std::string& fail2ban_jail,

@@ -19,11 +19,11 @@
 // A commit prints "added A removed R failures F", then one line per
 // failure. Exit codes: 0 ok, 3 some elements refused, 1 a fault or a
 // setup error, 2 bad usage.
+#include "banctl/nft_commands.hpp"
 #include "core/ip_prefix.hpp"
 #include "firewall/dry_run_firewall.hpp"
 #include "firewall/firewall_jail.hpp"
 #include "firewall/firewall_setup_error.hpp"
-#include "firewall/nft_commands.hpp"
 #include "firewall/nftables_firewall.hpp"
 
 #include <charconv>

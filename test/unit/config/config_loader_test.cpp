@@ -106,11 +106,11 @@ TEST_CASE("ignoreip: addresses, networks and Exim host-list files", "[config]") 
              "mail.example.com\n\n2001:db8:9::1\n");
     const Config config = load(files, {*IpPrefix::parse("192.0.2.53")});
     const JailConfig& exim = *config.jail("exim");
-    CHECK(ignored(exim, "198.51.100.9"));
-    CHECK(ignored(exim, "2001:db8:5:ffff::1"));
-    CHECK(ignored(exim, "203.0.113.7"));
-    CHECK(ignored(exim, "203.0.113.100"));
-    CHECK(ignored(exim, "2001:db8:9::1"));
+    for (const char* listed :
+         {"198.51.100.9", "2001:db8:5:ffff::1", "203.0.113.7", "203.0.113.100", "2001:db8:9::1"}) {
+        CAPTURE(listed);
+        CHECK(ignored(exim, listed));
+    }
     CHECK_FALSE(ignored(exim, "203.0.113.8"));
     CHECK_FALSE(ignored(exim, "127.0.0.1"));  // the jail's list replaces the default
     CHECK_FALSE(ignored(exim, "192.0.2.53")); // ignoreself = false

@@ -22,6 +22,15 @@ JailPolicy three_in_ten_minutes() {
     policy.recidive_threshold = 0;
     return policy;
 }
+
+// A tracker of three_in_ten_minutes() that has seen `k` at `time` and
+// `time + 1`, one hit short of a ban.
+HitTracker two_hits(const BanKey& k, std::int64_t time) {
+    HitTracker tracker(three_in_ten_minutes(), 1000);
+    CHECK_FALSE(tracker.record(k, time));
+    CHECK_FALSE(tracker.record(k, time + 1));
+    return tracker;
+}
 } // namespace
 
 TEST_CASE("maxretry hits inside findtime make a ban, at the exact boundary", "[tracker]") {
@@ -42,10 +51,8 @@ TEST_CASE("maxretry hits inside findtime make a ban, at the exact boundary", "[t
 }
 
 TEST_CASE("a banned key is not banned again while its ban lasts", "[tracker]") {
-    HitTracker tracker(three_in_ten_minutes(), 1000);
     const auto k = key("192.0.2.2");
-    tracker.record(k, 0);
-    tracker.record(k, 1);
+    HitTracker tracker = two_hits(k, 0);
     REQUIRE(tracker.record(k, 2));
     for (int t = 3; t < 3602; ++t)
         REQUIRE_FALSE(tracker.record(k, t));
@@ -58,10 +65,8 @@ TEST_CASE("a banned key is not banned again while its ban lasts", "[tracker]") {
 }
 
 TEST_CASE("out-of-order hits are counted but cannot complete a ban", "[tracker]") {
-    HitTracker tracker(three_in_ten_minutes(), 1000);
     const auto k = key("192.0.2.3");
-    tracker.record(k, 500);
-    tracker.record(k, 501);
+    HitTracker tracker = two_hits(k, 500);
     CHECK_FALSE(tracker.record(k, 100));
     CHECK(tracker.record(k, 502));
 }

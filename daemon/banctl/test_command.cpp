@@ -1,4 +1,4 @@
-#include "scan/test_command.hpp"
+#include "banctl/test_command.hpp"
 
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"

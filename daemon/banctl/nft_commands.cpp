@@ -1,6 +1,6 @@
-#include "firewall/nft_commands.hpp"
+#include "banctl/nft_commands.hpp"
 
-#include "firewall/element_report.hpp"
+#include "banctl/element_report.hpp"
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
 

@@ -1,4 +1,4 @@
-#include "config/check_config_command.hpp"
+#include "banctl/check_config_command.hpp"
 
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"

@@ -1,4 +1,4 @@
-#include "config/check_config_command.hpp"
+#include "banctl/check_config_command.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "firewall/element_report.hpp"
+#include "banctl/element_report.hpp"
 
 #include <catch2/catch.hpp>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "scan/test_command.hpp"
+#include "banctl/test_command.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "import/import_command.hpp"
+#include "banctl/import_command.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/fail2ban_db.hpp"
 #include "support/temp_dir.hpp"

@@ -1,4 +1,4 @@
-#include "firewall/element_report.hpp"
+#include "banctl/element_report.hpp"
 
 #include "core/duration.hpp"
 #include "firewall/firewall_jail.hpp"

@@ -1,4 +1,4 @@
-#include "import/import_command.hpp"
+#include "banctl/import_command.hpp"
 
 #include "config/own_addresses.hpp"
 #include "control/control_client.hpp"
