@@ -1,11 +1,11 @@
 #include "tail/tailer.hpp"
 
+#include "core/backoff.hpp"
 #include "core/line_splitter.hpp"
 #include "tail/follow_decision.hpp"
 #include "tail/followed_file.hpp"
 #include "tail/inotify_watches.hpp"
 #include "tail/resume_plan.hpp"
-#include "tail/retry_backoff.hpp"
 #include "tail/watch_limit.hpp"
 
 #include <boost/asio/error.hpp>
@@ -104,7 +104,7 @@ class Tailer::Impl {
         std::string failure; // as last logged; empty when all is well
         int watch_error = 0; // of the file's watch, as last logged
         bool missing_reported = false;
-        RetryBackoff backoff;
+        Backoff backoff{tail_first_retry, tail_longest_retry};
         boost::asio::steady_timer retry_timer;
     };
 

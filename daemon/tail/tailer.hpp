@@ -17,6 +17,7 @@
 #include "core/log_position.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,12 @@ struct TailStats {
         return *this;
     }
 };
+
+// Waits between retries of a log that cannot be opened or read: 1 s,
+// doubling, at most 30 s, so that a log made readable again is followed soon
+// and a broken one costs little.
+inline constexpr std::chrono::seconds tail_first_retry{1};
+inline constexpr std::chrono::seconds tail_longest_retry{30};
 
 class Tailer {
   public:
