@@ -265,7 +265,7 @@ class BandService::Impl final : public BandRuntime {
         std::vector<std::unique_ptr<JailRuntime>> jails;
         for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
             jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
-            const RestoredMemory restored = restore_jail(*jails.back(), *store_);
+            const RestoredMemory restored = jails.back()->restore(*store_);
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
                          jails.back()->name, restored.keys, restored.hits);
         }
@@ -362,7 +362,7 @@ class BandService::Impl final : public BandRuntime {
                 next_purge_ = steady_clock::now() + purge_every;
                 std::chrono::seconds keep = config_.dbpurgeage;
                 for (const auto& jail : generation_->pipeline->jails())
-                    keep = std::max(keep, jail->judge.tracker().policy().findtime);
+                    keep = std::max(keep, jail->policy().findtime);
                 if (const auto failure = store_->purge_hits(current_log_ms() / 1000 - keep.count()))
                     spdlog::warn("store: old hits not purged: {}", failure->message);
             }
