@@ -15,7 +15,6 @@
 #include "firewall/nftables_firewall.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
-#include "pipeline/log_source.hpp"
 #include "pipeline/wake_timer.hpp"
 #include "store/sqlite_store.hpp"
 #include "tail/tailer.hpp"
@@ -152,18 +151,6 @@ class AsioWakeTimer final : public WakeTimer {
     bool armed_ = false;
 };
 
-class TailerSource final : public LogSource {
-  public:
-    explicit TailerSource(Tailer*& tailer)
-        : tailer_(tailer) {}
-    std::vector<LogPosition> positions() const override { return tailer_->positions(); }
-    void pause() override { tailer_->pause(); }
-    void resume() override { tailer_->resume(); }
-
-  private:
-    Tailer*& tailer_;
-};
-
 } // namespace
 
 // One configuration at work: its jails' pipeline and the tailer feeding it.
@@ -171,8 +158,6 @@ struct Generation {
     std::vector<std::string> paths;
     std::unique_ptr<BanPipeline> pipeline;
     std::unique_ptr<Tailer> tailer;
-    Tailer* tailer_ptr = nullptr;
-    TailerSource source{tailer_ptr};
 };
 
 class BandService::Impl final : public BandRuntime {
@@ -275,8 +260,7 @@ class BandService::Impl final : public BandRuntime {
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
         generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
                                                       *generation->pipeline);
-        generation->tailer_ptr = generation->tailer.get();
-        generation->pipeline->attach(generation->source);
+        generation->pipeline->attach(*generation->tailer);
         generation->pipeline->on_bans_changed([this] {
             if (dnsbl_)
                 dnsbl_->bans_changed();

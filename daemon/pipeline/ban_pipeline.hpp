@@ -13,7 +13,7 @@
 #include "pipeline/jail_runtime.hpp"
 #include "pipeline/pipeline_clock.hpp"
 #include "pipeline/pipeline_stats.hpp"
-#include "tail/tailer.hpp"
+#include "tail/tail_sink.hpp"
 
 #include <chrono>
 #include <cstddef>

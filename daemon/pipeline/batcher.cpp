@@ -4,7 +4,7 @@
 #include "firewall/firewall.hpp"
 #include "pipeline/firewall_results.hpp"
 #include "pipeline/jail_runtime.hpp"
-#include "pipeline/log_source.hpp"
+#include "tail/log_source.hpp"
 #include "pipeline/pipeline_stats.hpp"
 #include "pipeline/wake_timer.hpp"
 

@@ -2,7 +2,7 @@
 // moves, and a flag saying whether the pipeline paused it.
 #pragma once
 
-#include "pipeline/log_source.hpp"
+#include "tail/log_source.hpp"
 
 #include <vector>
 
