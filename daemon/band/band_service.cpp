@@ -13,9 +13,9 @@
 #include "firewall/firewall_jail.hpp"
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
+#include "loop/asio_wake_timer.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
-#include "pipeline/wake_timer.hpp"
 #include "store/sqlite_store.hpp"
 #include "tail/tailer.hpp"
 
@@ -120,36 +120,6 @@ LoadedJails load_jails(const Config& config) {
         throw StartupError(config.file.string() + ": " + *problem);
     return loaded;
 }
-
-class AsioWakeTimer final : public WakeTimer {
-  public:
-    AsioWakeTimer(boost::asio::io_context& io, std::function<void()> on_wake)
-        : timer_(io)
-        , on_wake_(std::move(on_wake)) {}
-
-    void wake_after(milliseconds after) override {
-        const auto when = steady_clock::now() + after;
-        if (armed_ && timer_.expiry() <= when)
-            return;
-        armed_ = true;
-        timer_.expires_at(when);
-        timer_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return; // re-armed earlier, or shutting down
-            armed_ = false;
-            on_wake_();
-        });
-    }
-    void cancel() {
-        armed_ = false;
-        timer_.cancel();
-    }
-
-  private:
-    boost::asio::steady_timer timer_;
-    std::function<void()> on_wake_;
-    bool armed_ = false;
-};
 
 } // namespace
 

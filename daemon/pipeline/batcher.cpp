@@ -2,11 +2,11 @@
 
 #include "core/duration.hpp"
 #include "firewall/firewall.hpp"
+#include "loop/wake_timer.hpp"
 #include "pipeline/firewall_results.hpp"
 #include "pipeline/jail_runtime.hpp"
-#include "tail/log_source.hpp"
 #include "pipeline/pipeline_stats.hpp"
-#include "pipeline/wake_timer.hpp"
+#include "tail/log_source.hpp"
 
 #include <spdlog/spdlog.h>
 

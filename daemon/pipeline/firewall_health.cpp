@@ -1,8 +1,8 @@
 #include "pipeline/firewall_health.hpp"
 
 #include "firewall/firewall.hpp"
+#include "loop/wake_timer.hpp"
 #include "pipeline/pipeline_stats.hpp"
-#include "pipeline/wake_timer.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // callback itself after moving its clock.
 #pragma once
 
-#include "pipeline/wake_timer.hpp"
+#include "loop/wake_timer.hpp"
 
 #include <vector>
 

@@ -4,6 +4,7 @@
 // right file and offset. Nothing sleeps: the io_context runs until a
 // condition holds, and a condition that does not hold within 5 s fails.
 #include "core/line_splitter.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 #include "tail/file_identity.hpp"
 #include "tail/tailer.hpp"
@@ -108,15 +109,7 @@ class TailTest {
 
     // Runs the io_context until `done` holds; false after 5 s.
     bool run_until(const std::function<bool()>& done) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() >= deadline)
-                return false;
-            if (io.stopped())
-                io.restart();
-            io.run_one_for(std::chrono::milliseconds(10));
-        }
-        return true;
+        return exim_ban::testing::run_until(io, done);
     }
 
     // Runs whatever is ready now: the events of what the test just did.
