@@ -298,8 +298,8 @@ class BandService::Impl final : public BandRuntime {
         housekeeping_.cancel();
         knock_watch_.cancel();
         firewall_audit_.cancel();
-        if (dnsbl_)
-            dnsbl_->stop();
+        if (dnsbl_timer_)
+            dnsbl_timer_->cancel();
         watchdog_.cancel();
         signals_.cancel();
         io_.stop();
@@ -326,13 +326,14 @@ class BandService::Impl final : public BandRuntime {
 
     // The zone follows the configuration: made, moved or dropped on reload.
     void start_dnsbl() {
-        if (dnsbl_)
-            dnsbl_->stop();
         dnsbl_.reset();
+        dnsbl_timer_.reset(); // with its wake-up
         if (config_.dnsbl_zone.empty())
             return;
+        dnsbl_timer_ = std::make_unique<AsioWakeTimer>(io_, [this] { dnsbl_->on_wake(); });
         dnsbl_ = std::make_unique<DnsblExport>(
-            io_, config_.dnsbl_zone, config_.dnsbl_interval,
+            *dnsbl_timer_, [] { return steady_clock::now(); }, config_.dnsbl_zone,
+            config_.dnsbl_interval,
             [this] {
                 std::vector<ZoneEntry> entries;
                 for (const auto& ban : store_->active_bans(current_log_ms() / 1000))
@@ -397,6 +398,7 @@ class BandService::Impl final : public BandRuntime {
     std::unique_ptr<Generation> generation_;
     BandControl control_{*this};
     std::unique_ptr<ControlServer> control_server_;
+    std::unique_ptr<AsioWakeTimer> dnsbl_timer_; // calls dnsbl_ back: made with it, gone after it
     std::unique_ptr<DnsblExport> dnsbl_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
     TailStats tail_before_reloads_;

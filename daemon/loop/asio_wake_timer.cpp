@@ -12,12 +12,12 @@ void AsioWakeTimer::wake_after(std::chrono::milliseconds after) {
         return;
     armed_ = true;
     timer_.expires_at(when);
-    timer_.async_wait([this](const boost::system::error_code& error) {
+    timer_.async_wait(lifetime_.guarded([this](const boost::system::error_code& error) {
         if (error)
-            return; // re-armed earlier, cancelled, or the timer is gone
+            return; // re-armed earlier, or cancelled
         armed_ = false;
         on_wake_();
-    });
+    }));
 }
 
 void AsioWakeTimer::cancel() {

@@ -2,6 +2,7 @@
 // calling one callback given at construction.
 #pragma once
 
+#include "loop/lifetime.hpp"
 #include "loop/wake_timer.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,8 @@ class AsioWakeTimer final : public WakeTimer {
     boost::asio::steady_timer timer_;
     std::function<void()> on_wake_;
     bool armed_ = false;
+    // Last: a wake-up already due when the timer goes finds it gone.
+    Lifetime lifetime_;
 };
 
 } // namespace exim_ban
