@@ -146,12 +146,17 @@ class TailTest {
         return written;
     }
 
-    // After a settle() of the mainlog: it handed on `expected`, then the
-    // marker, each once and in order, and its position is at its end.
-    void check_read_exactly(const std::vector<std::string>& expected) {
-        const std::string marker = settle(log());
+    // After a settle() of the first log (the mainlog unless named): it
+    // handed on `expected`, then the marker, each once and in order, and its
+    // position is at its end. Returns the marker.
+    std::string check_read_exactly(const std::vector<std::string>& expected) {
+        return check_read_exactly(expected, log());
+    }
+    std::string check_read_exactly(const std::vector<std::string>& expected, const fs::path& path) {
+        const std::string marker = settle(path);
         CHECK(sink.lines_of(0) == expected + std::vector<std::string>{marker});
-        check_position_at_end(log());
+        check_position_at_end(path);
+        return marker;
     }
 
     // positions()[log_index] names the file at `path` and its end.
@@ -331,9 +336,7 @@ TEST_CASE("tailer: a directory that appears later", "[tail]") {
     const Lines lines = numbered("new", 3);
     append(path, lines.text);
     REQUIRE(test.receive(3));
-    const std::string marker = test.settle(path);
-    CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker});
-    test.check_position_at_end(path);
+    const std::string marker = test.check_read_exactly(lines.lines, path);
 
     SECTION("and goes again, and comes back") {
         fs::remove_all(test.dir / "var");
@@ -342,10 +345,7 @@ TEST_CASE("tailer: a directory that appears later", "[tail]") {
         const Lines more = numbered("more", 2);
         append(path, more.text);
         REQUIRE(test.receive(6));
-        const std::string last = test.settle(path);
-        CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker} + more.lines +
-                                           std::vector<std::string>{last});
-        test.check_position_at_end(path);
+        test.check_read_exactly(lines.lines + std::vector<std::string>{marker} + more.lines, path);
     }
 }
 
