@@ -89,13 +89,12 @@ json BandControl::status() {
     BanPipeline& pipeline = runtime_.pipeline();
     json jails = json::array();
     for (const auto& jail : pipeline.jails()) {
-        const HitTracker& tracker = jail->judge.tracker();
         jails.push_back({{"name", jail->name},
-                         {"tracked_keys", tracker.tracked_keys()},
-                         {"dropped_keys", tracker.dropped_keys()},
-                         {"maxretry", tracker.policy().maxretry},
-                         {"findtime", tracker.policy().findtime.count()},
-                         {"bantime", tracker.policy().bantime.count()}});
+                         {"tracked_keys", jail->tracked_keys()},
+                         {"dropped_keys", jail->dropped_keys()},
+                         {"maxretry", jail->policy().maxretry},
+                         {"findtime", jail->policy().findtime.count()},
+                         {"bantime", jail->policy().bantime.count()}});
     }
     json files = json::array();
     for (const auto& position : runtime_.positions()) {
@@ -183,12 +182,12 @@ json BandControl::show(const json& body) {
     BanPipeline& pipeline = runtime_.pipeline();
     json keys = json::array();
     for (const auto& jail : pipeline.jails()) {
-        const BanKey key = ban_key(*address, jail->judge.tracker().policy().ipv6_prefix);
+        const BanKey key = jail->key_of(*address);
         json hits = json::array();
         for (const auto& hit : runtime_.store().hits_of(jail->name, key, 100)) {
             hits.push_back({{"at", iso(hit.time)},
-                            {"pattern", hit.pattern < jail->patterns.size()
-                                            ? jail->patterns[hit.pattern]
+                            {"pattern", hit.pattern < jail->patterns().size()
+                                            ? jail->patterns()[hit.pattern]
                                             : std::to_string(hit.pattern + 1)}});
         }
         json bans = json::array();
@@ -202,13 +201,12 @@ json BandControl::show(const json& body) {
                             {"origin", ban.origin},
                             {"lifted", ban.lifted ? json(iso(ban.lifted)) : json(nullptr)}});
         }
-        keys.push_back(
-            {{"jail", jail->name},
-             {"key", key.to_string()},
-             {"ignored", address->is_loopback() || jail->judge.ignore().contains(*address)},
-             {"lifetime_hits", runtime_.store().history(jail->name, key).lifetime_hits},
-             {"recent_hits", hits},
-             {"bans", bans}});
+        keys.push_back({{"jail", jail->name},
+                        {"key", key.to_string()},
+                        {"ignored", jail->ignores(*address)},
+                        {"lifetime_hits", runtime_.store().history(jail->name, key).lifetime_hits},
+                        {"recent_hits", hits},
+                        {"bans", bans}});
     }
     return {{"ok", true}, {"ip", address->to_string()}, {"keys", keys}};
 }
@@ -232,14 +230,14 @@ json BandControl::ban(const json& body) {
     for (const std::size_t index : choice.jails) {
         const JailRuntime& jail = *pipeline.jails()[index];
         // Never ban what the jail must not: the same rule as for the log.
-        if (address->is_loopback() || jail.judge.ignore().contains(*address))
+        if (jail.ignores(*address))
             return failure("refused: " + address->to_string() + " is loopback or on jail " +
                            jail.name + "'s ignore list");
-        const BanKey key = ban_key(*address, jail.judge.tracker().policy().ipv6_prefix);
-        if (!key.is_single_address() && jail.judge.ignore().overlaps(key))
+        const BanKey key = jail.key_of(*address);
+        if (jail.would_cover_ignored(key))
             return failure("refused: " + key.to_string() + " would cover an address on jail " +
                            jail.name + "'s ignore list");
-        const auto length = duration.value_or(jail.judge.tracker().policy().bantime);
+        const auto length = duration.value_or(jail.policy().bantime);
         if (auto error = pipeline.manual_ban(index, key, length))
             return failure(*error);
         banned.push_back(
@@ -267,7 +265,7 @@ json BandControl::unban(const json& body) {
         for (const auto& ban : runtime_.store().active_bans(now)) {
             if (ban.jail != jail.name)
                 continue;
-            if (every || ban.key == ban_key(*address, jail.judge.tracker().policy().ipv6_prefix))
+            if (every || ban.key == jail.key_of(*address))
                 keys.push_back(ban.key);
         }
         if (keys.empty())
@@ -285,16 +283,16 @@ json BandControl::stats() {
     json patterns = json::array();
     std::uint64_t dropped = 0;
     for (const auto& jail : pipeline.jails()) {
-        dropped += jail->judge.tracker().dropped_keys();
-        for (std::size_t i = 0; i < jail->pattern_hits.size(); ++i)
+        dropped += jail->dropped_keys();
+        for (std::size_t i = 0; i < jail->pattern_hits().size(); ++i)
             patterns.push_back({{"jail", jail->name},
-                                {"pattern", i < jail->patterns.size() ? jail->patterns[i] : ""},
-                                {"hits", jail->pattern_hits[i]}});
+                                {"pattern", i < jail->patterns().size() ? jail->patterns()[i] : ""},
+                                {"hits", jail->pattern_hits()[i]}});
     }
     json buckets = json::array();
     std::uint64_t batches = 0;
-    for (std::size_t i = 0; i < s.batch_latency.size(); ++i) {
-        batches += s.batch_latency[i];
+    for (std::size_t i = 0; i < s.batch_latency.counts().size(); ++i) {
+        batches += s.batch_latency.counts()[i];
         buckets.push_back(
             {{"le_ms", i < batch_latency_buckets_ms.size() ? json(batch_latency_buckets_ms[i])
                                                            : json("+Inf")},
@@ -302,38 +300,39 @@ json BandControl::stats() {
     }
     const TailStats tail = runtime_.tail_stats();
     const ControlServerStats control = runtime_.control_stats();
-    json reply = {{"ok", true},
-                  {"lines", s.lines},
-                  {"cut_lines", s.cut_lines},
-                  {"untimed_lines", s.untimed_lines},
-                  {"hits", s.hits},
-                  {"ignored_hits", s.ignored_hosts},
-                  {"bans", s.bans},
-                  {"manual_bans", s.manual_bans},
-                  {"knock_renewals", s.knock_renewals},
-                  {"unbans", s.unbans},
-                  {"past_bans", s.past_bans},
-                  {"withheld_bans", s.withheld_bans},
-                  {"dropped_keys", dropped},
-                  {"commits", s.commits},
-                  {"store_errors", s.store_failures},
-                  {"firewall_errors", s.firewall_failures},
-                  {"reconciles", s.reconciles},
-                  {"patterns", patterns},
-                  {"batch_latency",
-                   {{"buckets", buckets}, {"sum_s", s.batch_latency_seconds}, {"count", batches}}},
-                  {"tail",
-                   {{"bytes", tail.bytes},
-                    {"rotations", tail.rotations},
-                    {"truncations", tail.truncations},
-                    {"read_errors", tail.read_errors}}},
-                  {"control",
-                   {{"connections", control.connections},
-                    {"refused", control.refused},
-                    {"timed_out", control.timed_out},
-                    {"requests", control.requests},
-                    {"errors", control.errors},
-                    {"denied", control.denied}}}};
+    json reply = {
+        {"ok", true},
+        {"lines", s.lines},
+        {"cut_lines", s.cut_lines},
+        {"untimed_lines", s.untimed_lines},
+        {"hits", s.hits},
+        {"ignored_hits", s.ignored_hosts},
+        {"bans", s.bans},
+        {"manual_bans", s.manual_bans},
+        {"knock_renewals", s.knock_renewals},
+        {"unbans", s.unbans},
+        {"past_bans", s.past_bans},
+        {"withheld_bans", s.withheld_bans},
+        {"dropped_keys", dropped},
+        {"commits", s.commits},
+        {"store_errors", s.store_failures},
+        {"firewall_errors", s.firewall_failures},
+        {"reconciles", s.reconciles},
+        {"patterns", patterns},
+        {"batch_latency",
+         {{"buckets", buckets}, {"sum_s", s.batch_latency.seconds()}, {"count", batches}}},
+        {"tail",
+         {{"bytes", tail.bytes},
+          {"rotations", tail.rotations},
+          {"truncations", tail.truncations},
+          {"read_errors", tail.read_errors}}},
+        {"control",
+         {{"connections", control.connections},
+          {"refused", control.refused},
+          {"timed_out", control.timed_out},
+          {"requests", control.requests},
+          {"errors", control.errors},
+          {"denied", control.denied}}}};
     if (const auto dnsbl = runtime_.dnsbl_stats())
         reply["dnsbl"] = {{"writes", dnsbl->writes},
                           {"errors", dnsbl->failures},

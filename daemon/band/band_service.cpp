@@ -13,10 +13,9 @@
 #include "firewall/firewall_jail.hpp"
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
+#include "loop/asio_wake_timer.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
-#include "pipeline/log_source.hpp"
-#include "pipeline/wake_timer.hpp"
 #include "store/sqlite_store.hpp"
 #include "tail/tailer.hpp"
 
@@ -122,48 +121,6 @@ LoadedJails load_jails(const Config& config) {
     return loaded;
 }
 
-class AsioWakeTimer final : public WakeTimer {
-  public:
-    AsioWakeTimer(boost::asio::io_context& io, std::function<void()> on_wake)
-        : timer_(io)
-        , on_wake_(std::move(on_wake)) {}
-
-    void wake_after(milliseconds after) override {
-        const auto when = steady_clock::now() + after;
-        if (armed_ && timer_.expiry() <= when)
-            return;
-        armed_ = true;
-        timer_.expires_at(when);
-        timer_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return; // re-armed earlier, or shutting down
-            armed_ = false;
-            on_wake_();
-        });
-    }
-    void cancel() {
-        armed_ = false;
-        timer_.cancel();
-    }
-
-  private:
-    boost::asio::steady_timer timer_;
-    std::function<void()> on_wake_;
-    bool armed_ = false;
-};
-
-class TailerSource final : public LogSource {
-  public:
-    explicit TailerSource(Tailer*& tailer)
-        : tailer_(tailer) {}
-    std::vector<LogPosition> positions() const override { return tailer_->positions(); }
-    void pause() override { tailer_->pause(); }
-    void resume() override { tailer_->resume(); }
-
-  private:
-    Tailer*& tailer_;
-};
-
 } // namespace
 
 // One configuration at work: its jails' pipeline and the tailer feeding it.
@@ -171,8 +128,6 @@ struct Generation {
     std::vector<std::string> paths;
     std::unique_ptr<BanPipeline> pipeline;
     std::unique_ptr<Tailer> tailer;
-    Tailer* tailer_ptr = nullptr;
-    TailerSource source{tailer_ptr};
 };
 
 class BandService::Impl final : public BandRuntime {
@@ -265,7 +220,7 @@ class BandService::Impl final : public BandRuntime {
         std::vector<std::unique_ptr<JailRuntime>> jails;
         for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
             jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
-            const RestoredMemory restored = restore_jail(*jails.back(), *store_);
+            const RestoredMemory restored = jails.back()->restore(*store_);
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
                          jails.back()->name, restored.keys, restored.hits);
         }
@@ -275,8 +230,7 @@ class BandService::Impl final : public BandRuntime {
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
         generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
                                                       *generation->pipeline);
-        generation->tailer_ptr = generation->tailer.get();
-        generation->pipeline->attach(generation->source);
+        generation->pipeline->attach(*generation->tailer);
         generation->pipeline->on_bans_changed([this] {
             if (dnsbl_)
                 dnsbl_->bans_changed();
@@ -344,8 +298,8 @@ class BandService::Impl final : public BandRuntime {
         housekeeping_.cancel();
         knock_watch_.cancel();
         firewall_audit_.cancel();
-        if (dnsbl_)
-            dnsbl_->stop();
+        if (dnsbl_timer_)
+            dnsbl_timer_->cancel();
         watchdog_.cancel();
         signals_.cancel();
         io_.stop();
@@ -362,7 +316,7 @@ class BandService::Impl final : public BandRuntime {
                 next_purge_ = steady_clock::now() + purge_every;
                 std::chrono::seconds keep = config_.dbpurgeage;
                 for (const auto& jail : generation_->pipeline->jails())
-                    keep = std::max(keep, jail->judge.tracker().policy().findtime);
+                    keep = std::max(keep, jail->policy().findtime);
                 if (const auto failure = store_->purge_hits(current_log_ms() / 1000 - keep.count()))
                     spdlog::warn("store: old hits not purged: {}", failure->message);
             }
@@ -372,13 +326,14 @@ class BandService::Impl final : public BandRuntime {
 
     // The zone follows the configuration: made, moved or dropped on reload.
     void start_dnsbl() {
-        if (dnsbl_)
-            dnsbl_->stop();
         dnsbl_.reset();
+        dnsbl_timer_.reset(); // with its wake-up
         if (config_.dnsbl_zone.empty())
             return;
+        dnsbl_timer_ = std::make_unique<AsioWakeTimer>(io_, [this] { dnsbl_->on_wake(); });
         dnsbl_ = std::make_unique<DnsblExport>(
-            io_, config_.dnsbl_zone, config_.dnsbl_interval,
+            *dnsbl_timer_, [] { return steady_clock::now(); }, config_.dnsbl_zone,
+            config_.dnsbl_interval,
             [this] {
                 std::vector<ZoneEntry> entries;
                 for (const auto& ban : store_->active_bans(current_log_ms() / 1000))
@@ -443,6 +398,7 @@ class BandService::Impl final : public BandRuntime {
     std::unique_ptr<Generation> generation_;
     BandControl control_{*this};
     std::unique_ptr<ControlServer> control_server_;
+    std::unique_ptr<AsioWakeTimer> dnsbl_timer_; // calls dnsbl_ back: made with it, gone after it
     std::unique_ptr<DnsblExport> dnsbl_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
     TailStats tail_before_reloads_;

@@ -4,6 +4,7 @@
 #include "control/descriptor_limit.hpp"
 #include "control/peer_credentials.hpp"
 #include "control/socket_file.hpp"
+#include "loop/lifetime.hpp"
 
 #include <algorithm>
 #include <array>
@@ -71,16 +72,6 @@ class ControlServer::Impl {
   private:
     class Connection;
 
-    template <class Handler>
-    auto guarded(Handler handler) {
-        // Handlers still queued when the server goes find it gone.
-        return [alive = std::weak_ptr<bool>(alive_),
-                handler = std::move(handler)](auto&&... arguments) mutable {
-            if (!alive.expired())
-                handler(std::forward<decltype(arguments)>(arguments)...);
-        };
-    }
-
     void accept();
     void on_accepted(Socket socket);
     void refuse(Socket& socket);
@@ -98,7 +89,8 @@ class ControlServer::Impl {
     ControlServerStats stats_;
     bool stopped_ = false;
     bool refusing_ = false; // logged once until a connection is served again
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    // Last: handlers still queued when this goes find it gone.
+    Lifetime lifetime_;
 };
 
 // One client. Lives as long as one of its operations is pending; after
@@ -310,21 +302,23 @@ void ControlServer::Impl::stop() {
 }
 
 void ControlServer::Impl::accept() {
-    acceptor_.async_accept(guarded([this](const boost::system::error_code& error, Socket socket) {
-        if (stopped_)
-            return;
-        if (error) {
-            spdlog::warn("control: cannot accept a connection: {}; retrying", error.message());
-            accept_retry_.expires_after(accept_retry_delay);
-            accept_retry_.async_wait(guarded([this](const boost::system::error_code& waited) {
-                if (!waited && !stopped_)
-                    accept();
-            }));
-            return;
-        }
-        on_accepted(std::move(socket));
-        accept();
-    }));
+    acceptor_.async_accept(
+        lifetime_.guarded([this](const boost::system::error_code& error, Socket socket) {
+            if (stopped_)
+                return;
+            if (error) {
+                spdlog::warn("control: cannot accept a connection: {}; retrying", error.message());
+                accept_retry_.expires_after(accept_retry_delay);
+                accept_retry_.async_wait(
+                    lifetime_.guarded([this](const boost::system::error_code& waited) {
+                        if (!waited && !stopped_)
+                            accept();
+                    }));
+                return;
+            }
+            on_accepted(std::move(socket));
+            accept();
+        }));
 }
 
 void ControlServer::Impl::on_accepted(Socket socket) {

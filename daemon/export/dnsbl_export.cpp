@@ -1,18 +1,22 @@
 #include "export/dnsbl_export.hpp"
 
 #include "export/zone_file.hpp"
+#include "loop/wake_timer.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 namespace exim_ban {
 
 using std::chrono::steady_clock;
 
-DnsblExport::DnsblExport(boost::asio::io_context& io, std::filesystem::path zone,
-                         std::chrono::milliseconds interval,
+DnsblExport::DnsblExport(WakeTimer& timer, std::function<steady_clock::time_point()> steady,
+                         std::filesystem::path zone, std::chrono::milliseconds interval,
                          std::function<std::vector<ZoneEntry>()> active_bans,
                          std::function<std::int64_t()> now)
-    : timer_(io)
+    : timer_(timer)
+    , steady_(std::move(steady))
     , zone_(std::move(zone))
     , interval_(interval)
     , active_bans_(std::move(active_bans))
@@ -24,19 +28,18 @@ void DnsblExport::write_now() {
 
 void DnsblExport::bans_changed() {
     const auto due = last_write_ + interval_;
-    if (steady_clock::now() >= due)
+    if (steady_() >= due)
         write();
     else
         wake_at(due);
 }
 
-void DnsblExport::stop() {
-    timer_.cancel();
-    wake_ = steady_clock::time_point::max();
+void DnsblExport::on_wake() {
+    write();
 }
 
 void DnsblExport::write() {
-    last_write_ = steady_clock::now();
+    last_write_ = steady_();
     DnsblZone zone;
     std::optional<std::string> error;
     try {
@@ -71,17 +74,9 @@ void DnsblExport::write() {
 }
 
 void DnsblExport::wake_at(steady_clock::time_point when) {
-    // One timer serves both the throttle and the next expiry: the earliest.
-    if (when >= wake_ && wake_ > steady_clock::now())
-        return;
-    wake_ = when;
-    timer_.expires_at(when);
-    timer_.async_wait([this](const boost::system::error_code& error) {
-        if (error)
-            return; // moved earlier, or stopped
-        wake_ = steady_clock::time_point::max();
-        write();
-    });
+    // One timer serves both the throttle and the next expiry: it keeps the
+    // earliest wake-up, whose write plans the next one.
+    timer_.wake_after(until(when, steady_()));
 }
 
 } // namespace exim_ban

@@ -1,12 +1,12 @@
 // Keeps the dnsbl_zone file in step with the active bans (see README.md):
 // rewritten soon after the bans change, at most once per interval, and when
-// the earliest listed ban ends. Runs on the daemon's io_context.
+// the earliest listed ban ends. It owns no clock and no timer: it is given
+// a WakeTimer that calls on_wake() back and the steady clock it reads, so
+// that its tests run on a fake of each.
 #pragma once
 
 #include "export/dnsbl_zone.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +15,8 @@
 #include <vector>
 
 namespace exim_ban {
+
+class WakeTimer;
 
 struct DnsblExportStats {
     std::uint64_t writes = 0;
@@ -25,10 +27,12 @@ struct DnsblExportStats {
 
 class DnsblExport {
   public:
-    // `active_bans` reads the bans in force (it may throw: counted and
-    // retried); `now` is log time in seconds, the scale of their expiry.
-    DnsblExport(boost::asio::io_context& io, std::filesystem::path zone,
-                std::chrono::milliseconds interval,
+    // `timer` is armed to call on_wake(); `steady` is now on the clock of
+    // the interval. `active_bans` reads the bans in force (it may throw:
+    // counted and retried); `now` is log time in seconds, the scale of their
+    // expiry.
+    DnsblExport(WakeTimer& timer, std::function<std::chrono::steady_clock::time_point()> steady,
+                std::filesystem::path zone, std::chrono::milliseconds interval,
                 std::function<std::vector<ZoneEntry>()> active_bans,
                 std::function<std::int64_t()> now);
 
@@ -37,7 +41,9 @@ class DnsblExport {
     // The bans changed: the file follows at once, or when the interval
     // since the last write has passed.
     void bans_changed();
-    void stop();
+    // The timer's callback: a wake-up asked for is due (the interval ended,
+    // a listed ban ended, or a failed write may be retried).
+    void on_wake();
 
     const DnsblExportStats& stats() const { return stats_; }
 
@@ -45,7 +51,8 @@ class DnsblExport {
     void write();
     void wake_at(std::chrono::steady_clock::time_point when);
 
-    boost::asio::steady_timer timer_;
+    WakeTimer& timer_;
+    std::function<std::chrono::steady_clock::time_point()> steady_;
     std::filesystem::path zone_;
     std::chrono::milliseconds interval_;
     std::function<std::vector<ZoneEntry>()> active_bans_;
@@ -53,7 +60,6 @@ class DnsblExport {
     std::string written_;
     bool failing_ = false;
     std::chrono::steady_clock::time_point last_write_{};
-    std::chrono::steady_clock::time_point wake_{std::chrono::steady_clock::time_point::max()};
     DnsblExportStats stats_;
 };
 

@@ -6,16 +6,56 @@ namespace exim_ban {
 
 JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
     : name(config.name)
-    , matcher(filter.matcher_patterns())
-    , judge(config.policy, config.ignore, config.max_tracked_keys)
-    , pattern_hits(filter.failregex.size(), 0) {
+    , matcher_(filter.matcher_patterns())
+    , judge_(config.policy, config.ignore, config.max_tracked_keys)
+    , pattern_hits_(filter.failregex.size(), 0) {
     for (const auto& pattern : filter.failregex)
-        patterns.push_back(pattern.file + ":" + std::to_string(pattern.line));
+        patterns_.push_back(pattern.file + ":" + std::to_string(pattern.line));
 }
 
-RestoredMemory restore_jail(JailRuntime& jail, Store& store) {
-    HitTracker& tracker = jail.judge.tracker();
-    const JailMemory memory = store.jail_memory(jail.name, tracker.policy().findtime);
+LineMatch JailRuntime::match(std::string_view message) {
+    LineMatch found = matcher_.match(message);
+    if (found.kind == LineMatch::Kind::hit)
+        ++pattern_hits_[found.pattern];
+    return found;
+}
+
+JailJudge::Outcome JailRuntime::judge(const IpAddress& host, std::int64_t time, std::int64_t now) {
+    return judge_.hit(host, time, now);
+}
+
+void JailRuntime::note_ban(const BanKey& key, std::int64_t until) {
+    judge_.tracker().note_ban(key, until);
+}
+
+void JailRuntime::lift_ban(const BanKey& key) {
+    judge_.tracker().lift_ban(key);
+}
+
+BanDecision JailRuntime::renewal(const BanKey& key, std::int64_t now) const {
+    return judge_.tracker().renewal(key, now);
+}
+
+BanKey JailRuntime::key_of(const IpAddress& address) const {
+    return ban_key(address, policy().ipv6_prefix);
+}
+
+bool JailRuntime::ignores(const IpAddress& address) const {
+    return address.is_loopback() || judge_.ignore().contains(address);
+}
+
+bool JailRuntime::would_cover_ignored(const BanKey& key) const {
+    return !key.is_single_address() && judge_.ignore().overlaps(key);
+}
+
+void JailRuntime::carry_pattern_hits(const JailRuntime& earlier) {
+    if (earlier.patterns_ == patterns_)
+        pattern_hits_ = earlier.pattern_hits_;
+}
+
+RestoredMemory JailRuntime::restore(Store& store) {
+    HitTracker& tracker = judge_.tracker();
+    const JailMemory memory = store.jail_memory(name, tracker.policy().findtime);
     for (const auto& [key, history] : memory.keys)
         tracker.restore(key, history);
     for (const auto& hit : memory.recent_hits)

@@ -1,5 +1,8 @@
-// A jail as the daemon runs it: its filter's matcher, its judge (tracker and
-// ignore list) and where its patterns are written, for the ban log lines.
+// A jail as the daemon runs it: its filter's matcher with a count per
+// pattern, its judge (tracker and ignore list) and where its patterns are
+// written, for the ban log lines. Callers say what happened (a line, a ban
+// made or lifted elsewhere) and ask what the jail's policy is; the tracker
+// stays inside.
 #pragma once
 
 #include "config/config.hpp"
@@ -9,31 +12,68 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exim_ban {
 
 class Store;
 
-struct JailRuntime {
-    JailRuntime(const JailConfig& config, const LoadedFilter& filter);
-
-    std::string name;
-    std::vector<std::string>
-        patterns; // where each failregex is written ("file:line"), for the logs
-    LineMatcher matcher;
-    JailJudge judge;
-    std::vector<std::uint64_t> pattern_hits; // per failregex, since start-up
-};
-
-// Gives the jail's tracker back what the store remembers: each key's
-// history, then the hits of its findtime window replayed in commit order.
-// Returns how many keys and hits were restored. Throws std::runtime_error
-// when the store cannot be read (start-up and reload only).
+// How many keys and hits restore() gave back to the tracker.
 struct RestoredMemory {
     std::size_t keys = 0;
     std::size_t hits = 0;
 };
-RestoredMemory restore_jail(JailRuntime& jail, Store& store);
+
+class JailRuntime {
+  public:
+    JailRuntime(const JailConfig& config, const LoadedFilter& filter);
+
+    const std::string name;
+
+    // Matches a log message; a hit is counted against its pattern.
+    LineMatch match(std::string_view message);
+    // The judge's verdict on a hit of `host` at `time`, the log's time
+    // being `now` (seconds): see JailJudge::hit.
+    JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now);
+    // A ban made outside the log (the admin's, a knock renewal) or restored,
+    // that the tracker must know until `until` (seconds).
+    void note_ban(const BanKey& key, std::int64_t until);
+    // The ban of `key` is lifted: its next hits count afresh.
+    void lift_ban(const BanKey& key);
+    // The ban renewing a banned key's from `now` (bantime.knock_extend);
+    // note_ban() it once committed.
+    BanDecision renewal(const BanKey& key, std::int64_t now) const;
+
+    const JailPolicy& policy() const { return judge_.tracker().policy(); }
+    // The key a ban of `address` covers (a /ipv6_prefix for IPv6).
+    BanKey key_of(const IpAddress& address) const;
+    // Loopback, or on the jail's ignore list: never banned.
+    bool ignores(const IpAddress& address) const;
+    // A ban of `key` would cover an ignored address.
+    bool would_cover_ignored(const BanKey& key) const;
+    std::size_t tracked_keys() const { return judge_.tracker().tracked_keys(); }
+    std::uint64_t dropped_keys() const { return judge_.tracker().dropped_keys(); }
+
+    // Where each failregex is written ("file:line"), and the lines each has
+    // matched since start-up.
+    const std::vector<std::string>& patterns() const { return patterns_; }
+    const std::vector<std::uint64_t>& pattern_hits() const { return pattern_hits_; }
+    // After a reload: the counts go on from `earlier`'s while the patterns
+    // stay the same.
+    void carry_pattern_hits(const JailRuntime& earlier);
+
+    // Gives the tracker back what the store remembers: each key's history,
+    // then the hits of its findtime window replayed in commit order. Throws
+    // std::runtime_error when the store cannot be read (start-up and reload
+    // only).
+    RestoredMemory restore(Store& store);
+
+  private:
+    std::vector<std::string> patterns_;
+    LineMatcher matcher_;
+    JailJudge judge_;
+    std::vector<std::uint64_t> pattern_hits_;
+};
 
 } // namespace exim_ban

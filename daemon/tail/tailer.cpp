@@ -1,11 +1,12 @@
 #include "tail/tailer.hpp"
 
+#include "core/backoff.hpp"
 #include "core/line_splitter.hpp"
+#include "loop/lifetime.hpp"
 #include "tail/follow_decision.hpp"
 #include "tail/followed_file.hpp"
 #include "tail/inotify_watches.hpp"
 #include "tail/resume_plan.hpp"
-#include "tail/retry_backoff.hpp"
 #include "tail/watch_limit.hpp"
 
 #include <boost/asio/error.hpp>
@@ -104,19 +105,9 @@ class Tailer::Impl {
         std::string failure; // as last logged; empty when all is well
         int watch_error = 0; // of the file's watch, as last logged
         bool missing_reported = false;
-        RetryBackoff backoff;
+        Backoff backoff{tail_first_retry, tail_longest_retry};
         boost::asio::steady_timer retry_timer;
     };
-
-    template <class Handler>
-    auto guarded(Handler handler) {
-        // Handlers still queued when the Tailer goes find it gone.
-        return [alive = std::weak_ptr<bool>(alive_),
-                handler = std::move(handler)](auto&&... arguments) mutable {
-            if (!alive.expired())
-                handler(std::forward<decltype(arguments)>(arguments)...);
-        };
-    }
 
     void read_events();
     void on_events(const boost::system::error_code& error, const std::vector<InotifyEvent>& events);
@@ -161,7 +152,8 @@ class Tailer::Impl {
     // Lines were handed on (or the start-up backlog is being read) since
     // the sink last heard on_caught_up().
     bool caught_up_due_ = false;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    // Last: handlers still queued when this goes find it gone.
+    Lifetime lifetime_;
 };
 
 Tailer::Impl::Log::Log(boost::asio::io_context& io, std::size_t position_in_paths,
@@ -263,9 +255,10 @@ LogPosition Tailer::Impl::position_of(const Log& log) const {
 // --- watching ---
 
 void Tailer::Impl::read_events() {
-    inotify_.async_read_events(
-        guarded([this](const boost::system::error_code& error,
-                       const std::vector<InotifyEvent>& events) { on_events(error, events); }));
+    inotify_.async_read_events(lifetime_.guarded(
+        [this](const boost::system::error_code& error, const std::vector<InotifyEvent>& events) {
+            on_events(error, events);
+        }));
 }
 
 void Tailer::Impl::on_events(const boost::system::error_code& error,
@@ -278,14 +271,15 @@ void Tailer::Impl::on_events(const boost::system::error_code& error,
         spdlog::error("tail: cannot read inotify events: {}; looking at every log again in {} s",
                       error.message(), inotify_retry_delay.count());
         inotify_retry_.expires_after(inotify_retry_delay);
-        inotify_retry_.async_wait(guarded([this](const boost::system::error_code& waited) {
-            if (waited || stopped_)
-                return;
-            for (auto& log : logs_)
-                log->dirty = true;
-            schedule();
-            read_events();
-        }));
+        inotify_retry_.async_wait(
+            lifetime_.guarded([this](const boost::system::error_code& waited) {
+                if (waited || stopped_)
+                    return;
+                for (auto& log : logs_)
+                    log->dirty = true;
+                schedule();
+                read_events();
+            }));
         return;
     }
     for (const auto& event : events)
@@ -462,7 +456,7 @@ void Tailer::Impl::schedule() {
     if (pump_posted_ || stopped_ || !started_)
         return;
     pump_posted_ = true;
-    boost::asio::post(io_, guarded([this] { pump(); }));
+    boost::asio::post(io_, lifetime_.guarded([this] { pump(); }));
 }
 
 void Tailer::Impl::pump() {
@@ -708,12 +702,13 @@ void Tailer::Impl::note_missing(Log& log) {
 
 void Tailer::Impl::retry_later(Log& log) {
     log.retry_timer.expires_after(polled(log) ? watch_limit_poll_interval : log.backoff.next());
-    log.retry_timer.async_wait(guarded([this, &log](const boost::system::error_code& error) {
-        if (error || stopped_)
-            return;
-        log.dirty = true;
-        schedule();
-    }));
+    log.retry_timer.async_wait(
+        lifetime_.guarded([this, &log](const boost::system::error_code& error) {
+            if (error || stopped_)
+                return;
+            log.dirty = true;
+            schedule();
+        }));
 }
 
 // --- Tailer ---

@@ -15,8 +15,11 @@
 #pragma once
 
 #include "core/log_position.hpp"
+#include "tail/log_source.hpp"
+#include "tail/tail_sink.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,22 +28,6 @@
 #include <vector>
 
 namespace exim_ban {
-
-// What the tailer feeds. Called on the io_context's thread only.
-class TailSink {
-  public:
-    virtual ~TailSink() = default;
-    // One line of log `log` (an index into the paths given to the Tailer),
-    // without its '\n'; `cut`: it was longer than max_line_bytes and this is
-    // its first max_line_bytes. When it returns, positions()[log] is past
-    // this line. The sink may call Tailer::pause() from here.
-    virtual void on_line(std::size_t log, std::string_view line, bool cut) = 0;
-    // Everything there was to read has been handed on (a burst of writes
-    // ended): where a sink closes its batch early to keep latency low.
-    // Called once after the start-up backlog (even an empty one), then once
-    // after each burst that handed lines on; not while paused.
-    virtual void on_caught_up() = 0;
-};
 
 struct TailStats {
     std::uint64_t bytes = 0; // read (bytes read again after a pause count again)
@@ -62,7 +49,13 @@ struct TailStats {
     }
 };
 
-class Tailer {
+// Waits between retries of a log that cannot be opened or read: 1 s,
+// doubling, at most 30 s, so that a log made readable again is followed soon
+// and a broken one costs little.
+inline constexpr std::chrono::seconds tail_first_retry{1};
+inline constexpr std::chrono::seconds tail_longest_retry{30};
+
+class Tailer final : public LogSource {
   public:
     // `paths`: the files to follow (no globs); `resume`: positions a
     // previous run committed (any order; paths not listed start at 0, as a
@@ -72,7 +65,7 @@ class Tailer {
     // allows them to be watched. Nothing is read before start().
     Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
            const std::vector<LogPosition>& resume, TailSink& sink);
-    ~Tailer();
+    ~Tailer() override;
     Tailer(const Tailer&) = delete;
     Tailer& operator=(const Tailer&) = delete;
 
@@ -87,8 +80,8 @@ class Tailer {
     // Stops handing on lines (from inside on_line too: the line just handed
     // on is the last) until resume(); what was read but not handed on is
     // read again later. For back-pressure when the store cannot commit.
-    void pause();
-    void resume();
+    void pause() override;
+    void resume() override;
     // Stops watching and reading; nothing is handed on afterwards.
     void stop();
 
@@ -101,7 +94,7 @@ class Tailer {
     // (none yet, or the file was deleted and read to its end): path only,
     // device, inode and offset 0 and head_hash empty, which as a resume
     // position starts the path from 0 like a path not listed.
-    std::vector<LogPosition> positions() const;
+    std::vector<LogPosition> positions() const override;
     TailStats stats() const;
 
   private:

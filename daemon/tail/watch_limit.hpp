@@ -1,7 +1,7 @@
 // The kernel's inotify limits, as the tailer meets them: a watch refused
 // because a per-user limit is reached is no broken log, so the log is
-// polled at a short fixed interval (not retried with RetryBackoff's growing
-// delays) until a watch can be added again. Pure.
+// polled at a short fixed interval (not retried with the tailer's growing
+// backoff) until a watch can be added again. Pure.
 #pragma once
 
 #include <chrono>

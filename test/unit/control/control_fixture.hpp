@@ -6,6 +6,7 @@
 #pragma once
 
 #include "control/control_server.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -139,15 +140,7 @@ class ControlFixture {
 
     // Runs the io_context until `done` holds; false after 5 s.
     bool run_until(const std::function<bool()>& done) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() >= deadline)
-                return false;
-            if (io.stopped())
-                io.restart();
-            io.run_one_for(std::chrono::milliseconds(10));
-        }
-        return true;
+        return exim_ban::testing::run_until(io, done);
     }
 
     void send(RawClient& client, std::string text) {

@@ -1,4 +1,5 @@
 #include "export/zone_file.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -8,18 +9,10 @@
 #include <unistd.h>
 
 using namespace exim_ban;
+using exim_ban::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "zone-file-XXXXXX").string();
-        path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-    fs::path path;
-};
 
 std::string read(const fs::path& file) {
     std::ifstream in(file);
@@ -32,7 +25,7 @@ std::string read(const fs::path& file) {
 
 TEST_CASE("replace_file writes a new file and replaces it whole, readable by all", "[dnsbl]") {
     TempDir dir;
-    const fs::path zone = dir.path / "exim-ban.zone";
+    const fs::path zone = dir / "exim-ban.zone";
     REQUIRE_FALSE(replace_file(zone, "first\n"));
     CHECK(read(zone) == "first\n");
     struct stat before {};
@@ -46,12 +39,12 @@ TEST_CASE("replace_file writes a new file and replaces it whole, readable by all
     // A new inode: a reader that opened the old file still reads it whole.
     CHECK(after.st_ino != before.st_ino);
     // No temporary file is left beside it.
-    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+    CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator{}) == 1);
 }
 
 TEST_CASE("replace_file reports a directory it cannot write, and changes nothing", "[dnsbl]") {
     TempDir dir;
-    const auto error = replace_file(dir.path / "missing" / "exim-ban.zone", "x\n");
+    const auto error = replace_file(dir / "missing" / "exim-ban.zone", "x\n");
     REQUIRE(error);
     CHECK(error->find("cannot create a file in") == 0);
     CHECK(error->find("No such file or directory") != std::string::npos);

@@ -10,6 +10,17 @@
 using namespace exim_ban;
 namespace fs = std::filesystem;
 
+namespace {
+
+// Writes `content` to a file `mainlog` in `dir`; returns its path.
+std::string written_log(const exim_ban::testing::TempDir& dir, const std::string& content) {
+    const std::string path = (dir / "mainlog").string();
+    std::ofstream(path) << content;
+    return path;
+}
+
+} // namespace
+
 TEST_CASE("a missing path or a directory or a FIFO is no followed file", "[tail]") {
     exim_ban::testing::TempDir dir;
     CHECK(FollowedFile::open((dir / "missing").string()).error == ENOENT);
@@ -25,8 +36,7 @@ TEST_CASE("a missing path or a directory or a FIFO is no followed file", "[tail]
 
 TEST_CASE("a followed file is read at offsets and knows its identity", "[tail]") {
     exim_ban::testing::TempDir dir;
-    const std::string path = (dir / "mainlog").string();
-    std::ofstream(path) << "hello\nworld\n";
+    const std::string path = written_log(dir, "hello\nworld\n");
     FileOpening opened = FollowedFile::open(path);
     REQUIRE(opened.file);
     const FollowedFile& file = *opened.file;
@@ -47,8 +57,7 @@ TEST_CASE("a followed file is read at offsets and knows its identity", "[tail]")
 
 TEST_CASE("the head hash covers at most 256 bytes and tells a rewritten file", "[tail]") {
     exim_ban::testing::TempDir dir;
-    const std::string path = (dir / "mainlog").string();
-    std::ofstream(path) << "short\n";
+    const std::string path = written_log(dir, "short\n");
     FileOpening opened = FollowedFile::open(path);
     REQUIRE(opened.file);
     FollowedFile& file = *opened.file;

@@ -4,6 +4,7 @@
 // right file and offset. Nothing sleeps: the io_context runs until a
 // condition holds, and a condition that does not hold within 5 s fails.
 #include "core/line_splitter.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 #include "tail/file_identity.hpp"
 #include "tail/tailer.hpp"
@@ -108,15 +109,7 @@ class TailTest {
 
     // Runs the io_context until `done` holds; false after 5 s.
     bool run_until(const std::function<bool()>& done) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() >= deadline)
-                return false;
-            if (io.stopped())
-                io.restart();
-            io.run_one_for(std::chrono::milliseconds(10));
-        }
-        return true;
+        return exim_ban::testing::run_until(io, done);
     }
 
     // Runs whatever is ready now: the events of what the test just did.
@@ -140,6 +133,29 @@ class TailTest {
                    sink.received.back().log == log_index;
         });
         CHECK(arrived);
+        return marker;
+    }
+
+    // Writes `count` numbered lines to the mainlog, follows it from the
+    // start and waits for them.
+    Lines follow_written(const std::string& prefix, int count) {
+        Lines written = numbered(prefix, count);
+        append(log(), written.text);
+        start({log()});
+        REQUIRE(receive(written.lines.size()));
+        return written;
+    }
+
+    // After a settle() of the first log (the mainlog unless named): it
+    // handed on `expected`, then the marker, each once and in order, and its
+    // position is at its end. Returns the marker.
+    std::string check_read_exactly(const std::vector<std::string>& expected) {
+        return check_read_exactly(expected, log());
+    }
+    std::string check_read_exactly(const std::vector<std::string>& expected, const fs::path& path) {
+        const std::string marker = settle(path);
+        CHECK(sink.lines_of(0) == expected + std::vector<std::string>{marker});
+        check_position_at_end(path);
         return marker;
     }
 
@@ -169,10 +185,7 @@ class TailTest {
 
 TEST_CASE("tailer: appended lines arrive once and in order and a partial line waits", "[tail]") {
     TailTest test;
-    const Lines backlog = numbered("backlog", 3);
-    append(test.log(), backlog.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(3));
+    const Lines backlog = test.follow_written("backlog", 3);
     CHECK(test.sink.caught_up == 1);
 
     const Lines burst = numbered("burst", 100);
@@ -239,10 +252,7 @@ TEST_CASE("tailer: rename and create as logrotate and exicyclog do", "[tail]") {
 
 TEST_CASE("tailer: copytruncate with lines written before the truncation unread", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 5);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(5));
+    const Lines first = test.follow_written("first", 5);
 
     const Lines unread = numbered("unread", 3);
     const Lines after = numbered("after", 2);
@@ -251,20 +261,14 @@ TEST_CASE("tailer: copytruncate with lines written before the truncation unread"
     fs::resize_file(test.log(), 0);
     append(test.log(), after.text);
     REQUIRE(test.receive(10));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) ==
-          first.lines + unread.lines + after.lines + std::vector<std::string>{marker});
+    test.check_read_exactly(first.lines + unread.lines + after.lines);
     CHECK(test.tailer->stats().truncations == 1);
     CHECK(test.tailer->stats().rotations == 0);
-    test.check_position_at_end(test.log());
 }
 
 TEST_CASE("tailer: truncate in place", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 5);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(5));
+    const Lines first = test.follow_written("first", 5);
 
     Lines again;
     SECTION("the new content is shorter than what was read") {
@@ -282,18 +286,13 @@ TEST_CASE("tailer: truncate in place", "[tail]") {
     }
     append(test.log(), again.text);
     REQUIRE(test.receive(5 + again.lines.size()));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == first.lines + again.lines + std::vector<std::string>{marker});
+    test.check_read_exactly(first.lines + again.lines);
     CHECK(test.tailer->stats().truncations == 1);
-    test.check_position_at_end(test.log());
 }
 
 TEST_CASE("tailer: delete and re-create", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 4);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(4));
+    const Lines first = test.follow_written("first", 4);
 
     fs::remove(test.log());
     const Lines second = numbered("second", 3);
@@ -308,10 +307,8 @@ TEST_CASE("tailer: delete and re-create", "[tail]") {
         append(test.log(), second.text);
     }
     REQUIRE(test.receive(7));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == first.lines + second.lines + std::vector<std::string>{marker});
+    test.check_read_exactly(first.lines + second.lines);
     CHECK(test.tailer->stats().rotations == 1);
-    test.check_position_at_end(test.log());
 }
 
 TEST_CASE("tailer: a log that does not exist at start", "[tail]") {
@@ -324,9 +321,7 @@ TEST_CASE("tailer: a log that does not exist at start", "[tail]") {
     const Lines lines = numbered("new", 3);
     append(test.log(), lines.text);
     REQUIRE(test.receive(3));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker});
-    test.check_position_at_end(test.log());
+    test.check_read_exactly(lines.lines);
 }
 
 TEST_CASE("tailer: a directory that appears later", "[tail]") {
@@ -341,9 +336,7 @@ TEST_CASE("tailer: a directory that appears later", "[tail]") {
     const Lines lines = numbered("new", 3);
     append(path, lines.text);
     REQUIRE(test.receive(3));
-    const std::string marker = test.settle(path);
-    CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker});
-    test.check_position_at_end(path);
+    const std::string marker = test.check_read_exactly(lines.lines, path);
 
     SECTION("and goes again, and comes back") {
         fs::remove_all(test.dir / "var");
@@ -352,19 +345,13 @@ TEST_CASE("tailer: a directory that appears later", "[tail]") {
         const Lines more = numbered("more", 2);
         append(path, more.text);
         REQUIRE(test.receive(6));
-        const std::string last = test.settle(path);
-        CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker} + more.lines +
-                                           std::vector<std::string>{last});
-        test.check_position_at_end(path);
+        test.check_read_exactly(lines.lines + std::vector<std::string>{marker} + more.lines, path);
     }
 }
 
 TEST_CASE("tailer: resume at a committed offset", "[tail]") {
     TailTest test;
-    const Lines lines = numbered("line", 6);
-    append(test.log(), lines.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(6));
+    const Lines lines = test.follow_written("line", 6);
     LogPosition committed = test.tailer->positions()[0];
     test.tailer.reset();
     test.sink = RecordingSink();
@@ -374,19 +361,13 @@ TEST_CASE("tailer: resume at a committed offset", "[tail]") {
     append(test.log(), more.text);
     test.start({test.log()}, {committed});
     REQUIRE(test.receive(5));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) ==
-          std::vector<std::string>(lines.lines.begin() + 3, lines.lines.end()) + more.lines +
-              std::vector<std::string>{marker});
-    test.check_position_at_end(test.log());
+    test.check_read_exactly(std::vector<std::string>(lines.lines.begin() + 3, lines.lines.end()) +
+                            more.lines);
 }
 
 TEST_CASE("tailer: the file replaced while the tailer was stopped", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 4);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(4));
+    const Lines first = test.follow_written("first", 4);
     const std::vector<LogPosition> committed = test.tailer->positions();
     test.tailer.reset();
     test.sink = RecordingSink();
@@ -422,18 +403,14 @@ TEST_CASE("tailer: the file replaced while the tailer was stopped", "[tail]") {
     test.start({test.log()}, committed);
     const auto expected = (deleted ? std::vector<std::string>{} : unread.lines) + second.lines;
     REQUIRE(test.receive(expected.size()));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == expected + std::vector<std::string>{marker});
+    test.check_read_exactly(expected);
     CHECK(test.tailer->stats().truncations == truncations);
     CHECK(test.tailer->stats().rotations == rotations);
-    test.check_position_at_end(test.log());
 }
 
 TEST_CASE("tailer: a file truncated while stopped is read from its start", "[tail]") {
     TailTest test;
-    append(test.log(), numbered("first", 4).text);
-    test.start({test.log()});
-    REQUIRE(test.receive(4));
+    test.follow_written("first", 4);
     const std::vector<LogPosition> committed = test.tailer->positions();
     test.tailer.reset();
     test.sink = RecordingSink();
@@ -443,10 +420,8 @@ TEST_CASE("tailer: a file truncated while stopped is read from its start", "[tai
     append(test.log(), second.text);
     test.start({test.log()}, committed);
     REQUIRE(test.receive(2));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == second.lines + std::vector<std::string>{marker});
+    test.check_read_exactly(second.lines);
     CHECK(test.tailer->stats().truncations == 1);
-    test.check_position_at_end(test.log());
 }
 
 TEST_CASE("tailer: a line over 16 KiB is cut once and its rest skipped", "[tail]") {
@@ -510,10 +485,7 @@ TEST_CASE("tailer: pause from inside on_line takes effect after that line", "[ta
     test.sink.after_line = nullptr;
     test.tailer->resume();
     REQUIRE(test.receive(expected.size() + 1));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) ==
-          expected + numbered("later", 1).lines + std::vector<std::string>{marker});
-    test.check_position_at_end(test.log());
+    test.check_read_exactly(expected + numbered("later", 1).lines);
 }
 
 TEST_CASE("tailer: a file that cannot be read is retried and then followed", "[tail]") {
@@ -537,17 +509,12 @@ TEST_CASE("tailer: a file that cannot be read is retried and then followed", "[t
         fs::permissions(test.log(), fs::perms::owner_read | fs::perms::owner_write);
     }
     REQUIRE(test.receive(3));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == lines.lines + std::vector<std::string>{marker});
-    test.check_position_at_end(test.log());
+    test.check_read_exactly(lines.lines);
 }
 
 TEST_CASE("tailer: lost events (queue overflow) make it look at every log", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 2);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(2));
+    const Lines first = test.follow_written("first", 2);
 
     // More events than the kernel queues (16384 by default), unread.
     fs::rename(test.log(), test.log("mainlog.1"));
@@ -556,16 +523,12 @@ TEST_CASE("tailer: lost events (queue overflow) make it look at every log", "[ta
     const Lines second = numbered("second", 2);
     append(test.log(), second.text);
     REQUIRE(test.receive(4));
-    const std::string marker = test.settle(test.log());
-    CHECK(test.sink.lines_of(0) == first.lines + second.lines + std::vector<std::string>{marker});
-    test.check_position_at_end(test.log());
+    test.check_read_exactly(first.lines + second.lines);
 }
 
 TEST_CASE("tailer: nothing is handed on after stop", "[tail]") {
     TailTest test;
-    append(test.log(), numbered("first", 2).text);
-    test.start({test.log()});
-    REQUIRE(test.receive(2));
+    test.follow_written("first", 2);
     test.tailer->stop();
     append(test.log(), numbered("second", 2).text);
     test.io.restart();
@@ -589,10 +552,7 @@ TEST_CASE("tailer: a position that names no file starts the path from 0", "[tail
 
 TEST_CASE("tailer: paused between bursts it holds new lines until resumed", "[tail]") {
     TailTest test;
-    const Lines first = numbered("first", 2);
-    append(test.log(), first.text);
-    test.start({test.log()});
-    REQUIRE(test.receive(2));
+    const Lines first = test.follow_written("first", 2);
     test.tailer->pause();
     const Lines second = numbered("second", 3);
     append(test.log(), second.text + "2024-05-01 10:00:01 unfinished");

@@ -1,4 +1,4 @@
-#include "tail/retry_backoff.hpp"
+#include "tail/tailer.hpp"
 #include "tail/watch_limit.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,6 +15,6 @@ TEST_CASE("an inotify limit names the sysctl to raise; other errors none", "[tai
 }
 
 TEST_CASE("a log past an inotify limit is polled sooner than any retry", "[tail]") {
-    CHECK(watch_limit_poll_interval < RetryBackoff::first);
+    CHECK(watch_limit_poll_interval < tail_first_retry);
     CHECK(watch_limit_poll_interval <= std::chrono::milliseconds(250));
 }
