@@ -4,9 +4,9 @@
 # corpus seeded from the project's own data. Every input that once crashed
 # a target (regressions/TARGET/) is run first. Fails on any crash, leak,
 # timeout or broken invariant; the input is kept in BUILD/fuzz-artifacts/.
-#   usage: test/fuzz/run-fuzzers [--seconds N] [--build-dir DIR] [TARGET...]
+#   usage: test/fuzz/run-fuzzers.sh [--seconds N] [--build-dir DIR] [TARGET...]
 # The test command runs each target 15 s; for a long run, e.g. an hour each:
-#   test/fuzz/run-fuzzers --seconds 3600
+#   test/fuzz/run-fuzzers.sh --seconds 3600
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

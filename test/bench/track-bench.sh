@@ -2,7 +2,7 @@
 # track-bench: 1M hits over 100k keys through the tracker and the SQLite
 # store (hits/s persisted, peak RSS, database size), then a flood of 2M
 # distinct addresses against the max_tracked_keys cap.
-#   usage: test/bench/track-bench [--build-dir DIR] [extra track_bench options]
+#   usage: test/bench/track-bench.sh [--build-dir DIR] [extra track_bench options]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build="$here/../../build"

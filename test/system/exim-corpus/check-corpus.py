@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check-corpus BANCTL DIR -- check exim-banctl's filters against a corpus.
+"""check-corpus.py BANCTL DIR -- check exim-banctl's filters against a corpus.
 
 DIR holds mainlog-A, mainlog-B and expect.json (written by run-corpus, or the
 committed copy in test/data/exim-corpus). For each log and each mode in

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""daemon-rotation-test BAND -- the real exim-band follows a log through
+"""daemon-rotation-test.py BAND -- the real exim-band follows a log through
 every kind of rotation and restart, and stores each hit exactly once.
 
 Each scenario writes Exim-shaped lines (a hit of a different address on

@@ -35,7 +35,7 @@ fi
 
 tmp=$(mktemp -d /tmp/nft-table-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-state() { "$here/nft-state" "$@"; }
+state() { "$here/nft-state.py" "$@"; }
 jails=(--jail exim:25,465,587:drop:64 --jail spam:all:reject:48)
 drv() { "$driver" "${jails[@]}" "$@"; }
 

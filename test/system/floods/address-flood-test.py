@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""address-flood-test BAND BANCTL MONITOR -- a flood of distinct addresses
+"""address-flood-test.py BAND BANCTL MONITOR -- a flood of distinct addresses
 against the real exim-band with the nftables backend, in a network
 namespace of its own (needs root, else exit 77).
 

@@ -62,11 +62,11 @@ ip -n "$cla" link set a0 up
 ip -n "$clb" link set b0 up
 set +e
 
-ip netns exec "$srv" "$here/tcp-probe" listen 587 2525 >/dev/null &
+ip netns exec "$srv" "$here/tcp-probe.py" listen 587 2525 >/dev/null &
 listener=$!
 
 probe() { # NS SRC DST [PORT]
-  ip netns exec "$1" "$here/tcp-probe" connect "$2" "$3" "${4:-587}"
+  ip netns exec "$1" "$here/tcp-probe.py" connect "$2" "$3" "${4:-587}"
 }
 srv_driver() { ip netns exec "$srv" "$driver" "$@"; }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""log-directory-test BAND -- the directory holding mainlog is removed
+"""log-directory-test.py BAND -- the directory holding mainlog is removed
 (rm -rf) and made again under the running exim-band, three times.
 
 Each round: attack lines (three failures per attacker, so each one is

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""daemon-reload-test BAND -- exim-band's start-up checks and SIGHUP reload.
+"""daemon-reload-test.py BAND -- exim-band's start-up checks and SIGHUP reload.
 
 - `--check` accepts a good config (exit 0) and names file:line of a bad one
   (exit 1); the daemon refuses to start on a bad config, saying so once.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""inotify-limits-test BAND -- exim-band (dry run) past inotify's per-user
+"""inotify-limits-test.py BAND -- exim-band (dry run) past inotify's per-user
 limits, in a user namespace of the test's own (`unshare -U -r`), whose
 /proc/sys/user/max_inotify_watches and max_inotify_instances its root may
 set (kernel/ucount.c); the host's limits are never touched.

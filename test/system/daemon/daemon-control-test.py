@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""daemon-control-test BAND BANCTL MONITOR -- the control socket of a real
+"""daemon-control-test.py BAND BANCTL MONITOR -- the control socket of a real
 exim-band with the nftables backend, in a network namespace of its own
 (the test re-runs itself under `unshare -n`; needs root, else exit 77).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""package-test SOURCE_DIR BUILD_DIR WORK_DIR -- the Debian package, built,
+"""package-test.py SOURCE_DIR BUILD_DIR WORK_DIR -- the Debian package, built,
 checked, installed, run under systemd, removed and purged.
 
 - Builds the .deb with dpkg-buildpackage -us -uc -b from a copy of the

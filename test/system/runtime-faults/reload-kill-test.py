@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""reload-kill-test BAND BANCTL [--kills N] [--seed S] -- exim-band killed
+"""reload-kill-test.py BAND BANCTL [--kills N] [--seed S] -- exim-band killed
 with SIGKILL while it reloads, N times, loses and double-counts nothing.
 
 Lines flow (attackers and benign lines, now and then a rotation, as in
-daemon-crash-test, whose log and offline scan this reuses from
+daemon-crash-test.py, whose log and offline scan this reuses from
 band_harness); each round the configuration may change (its ignoreip
 gains or loses an address no line holds), the daemon gets SIGHUP and, at
 a random moment 0-50 ms later, SIGKILL, and is started again. At the end

@@ -68,7 +68,7 @@ stop_ns_procs() {
   fi
 }
 
-# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus keeps it:
+# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus.sh keeps it:
 # Exim compares each line with the config path, so the marker comment is
 # inert; a file this script created is deleted once no other entry is left.
 # (the same marker as run-corpus's, so that either script may delete the file)

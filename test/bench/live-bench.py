@@ -68,8 +68,8 @@ def fmt_n(n):
 
 
 def load_scan_bench():
-    """scan-bench's generator, as a module (the file has no .py suffix)."""
-    path = os.path.join(HERE, "scan-bench")
+    """scan-bench.py's generator, as a module (its name is no module name)."""
+    path = os.path.join(HERE, "scan-bench.py")
     loader = SourceFileLoader("scan_bench", path)
     spec = importlib.util.spec_from_loader("scan_bench", loader)
     module = importlib.util.module_from_spec(spec)
@@ -95,7 +95,7 @@ def failure_line(address):
 
 # --- the log -----------------------------------------------------------------
 def generate_log(sb, path, args, lines, span, attack_share, jobs, attackers=0):
-    """scan-bench's mainlog with current timestamps: `lines` lines spread
+    """scan-bench.py's mainlog with current timestamps: `lines` lines spread
     evenly over the `span` seconds that end now (local time)."""
     end = local_now()
     midnight = end - end % 86400

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""control-clients-test BAND MONITOR -- 1,000 control clients at once
+"""control-clients-test.py BAND MONITOR -- 1,000 control clients at once
 against the real exim-band with the nftables backend, in a network
 namespace of its own (needs root, else exit 77).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""daemon-crash-test BAND BANCTL [--kills N] [--seed S] -- exim-band killed
+"""daemon-crash-test.py BAND BANCTL [--kills N] [--seed S] -- exim-band killed
 with SIGKILL at random points loses and double-counts nothing.
 
 A writer appends a known log (attackers and benign lines, rotated now and

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check-injection BANCTL [CORPUS_DIR] -- every line of the injection corpus
+"""check-injection.py BANCTL [CORPUS_DIR] -- every line of the injection corpus
 (test/data/injection, see its README.md; with CORPUS_DIR that one, and the
 corpus's minimum of 200 lines is not asserted) through `BANCTL test --json --bans`
 with a jail per shipped filter mode (exim normal, more, aggressive;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""firewall-faults-test BAND BANCTL SHIM -- nf_tables refuses while the real
+"""firewall-faults-test.py BAND BANCTL SHIM -- nf_tables refuses while the real
 exim-band (nftables backend, in a network namespace of the test's own)
 bans attackers from its log.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""store-faults-test BAND BANCTL disk-full|locked|corrupt -- the real
+"""store-faults-test.py BAND BANCTL disk-full|locked|corrupt -- the real
 exim-band (dry-run firewall) against faults of its real SQLite database,
 while attack lines keep coming. Each fault ends with the same exactness
 check: every hit line written is in the store exactly once, and the bans

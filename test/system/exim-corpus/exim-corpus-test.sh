@@ -31,12 +31,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 failed=()
-if "$here/run-corpus" "$tmp/corpus"; then
-  "$here/check-corpus" "$banctl" "$tmp/corpus" || failed+=("fresh corpus")
+if "$here/run-corpus.sh" "$tmp/corpus"; then
+  "$here/check-corpus.py" "$banctl" "$tmp/corpus" || failed+=("fresh corpus")
 else
-  failed+=("run-corpus")
+  failed+=("run-corpus.sh")
 fi
-"$here/check-corpus" "$banctl" "$committed" || failed+=("committed corpus $committed")
+"$here/check-corpus.py" "$banctl" "$committed" || failed+=("committed corpus $committed")
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "exim-corpus-test: FAIL: ${failed[*]}" >&2
