@@ -42,6 +42,9 @@ from importlib.machinery import SourceFileLoader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "test", "system", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
 
 # Targets from DESIGN.md, section Targets.
 TARGET_INGEST_LPS = 1_000_000
@@ -55,12 +58,7 @@ BAN_V6_BASE = 0x3FFF0000BA5E0000                           # 3fff::/20, document
 MAX_BANS = 30_000         # per phase: the addresses above stay distinct
 
 
-class ToolError(Exception):
-    pass
-
-
-def say(msg):
-    print(msg, file=sys.stderr, flush=True)
+say = sayer(None, sys.stderr)
 
 
 def fmt_n(n):
@@ -193,14 +191,14 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while " started: " not in self.log():
             if self.process.poll() is not None:
-                raise ToolError("exim-band exited with %d at start:\n%s" % (self.process.returncode, self.log()[-3000:]))
+                raise Failure("exim-band exited with %d at start:\n%s" % (self.process.returncode, self.log()[-3000:]))
             if time.monotonic() > deadline:
-                raise ToolError("exim-band did not log \"started:\" within %d s:\n%s" % (timeout, self.log()[-3000:]))
+                raise Failure("exim-band did not log \"started:\" within %d s:\n%s" % (timeout, self.log()[-3000:]))
             time.sleep(0.01)
 
     def alive(self):
         if self.process.poll() is not None:
-            raise ToolError("exim-band exited with %d:\n%s" % (self.process.returncode, self.log()[-3000:]))
+            raise Failure("exim-band exited with %d:\n%s" % (self.process.returncode, self.log()[-3000:]))
 
     def log(self):
         with open(self.stderr_path, errors="replace") as f:
@@ -248,7 +246,7 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-            raise ToolError("exim-band did not exit within %d s of SIGTERM" % timeout)
+            raise Failure("exim-band did not exit within %d s of SIGTERM" % timeout)
         finally:
             self.stderr.close()
 
@@ -278,7 +276,7 @@ def wait_until(what, condition, timeout, interval=0.005, daemon=None):
         if daemon is not None:
             daemon.alive()
         if time.monotonic() > deadline:
-            raise ToolError("timed out after %.0f s waiting for %s" % (timeout, what))
+            raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(interval)
 
 
@@ -289,7 +287,7 @@ def kernel_elements():
         p = subprocess.run(["nft", "-j", "list", "set", "inet", "exim_ban", s], capture_output=True, text=True,
                            timeout=120)
         if p.returncode != 0:
-            raise ToolError("nft list set inet exim_ban %s: %s" % (s, p.stderr.strip()))
+            raise Failure("nft list set inet exim_ban %s: %s" % (s, p.stderr.strip()))
         for item in json.loads(p.stdout)["nftables"]:
             if "set" in item:
                 total += len(item["set"].get("elem", []))
@@ -311,14 +309,14 @@ def run_banctl(args, log, work, runs):
             ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         if p.returncode != 0:
-            raise ToolError("exim-banctl test exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-2000:]))
+            raise Failure("exim-banctl test exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-2000:]))
         try:
             with open(out) as f:
                 j = json.load(f)
             results.append({"seconds": secs, "cpu_seconds": cpu, "lines": int(j["lines"]), "matched": int(j["matched"]),
                             "hosts": len(j.get("hosts") or {})})
         except (OSError, ValueError, KeyError, TypeError) as ex:
-            raise ToolError("exim-banctl test printed no usable JSON: %s" % ex)
+            raise Failure("exim-banctl test printed no usable JSON: %s" % ex)
     median = sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
     out = dict(median)
     out.update(runs=[round(r["seconds"], 3) for r in results],
@@ -376,7 +374,7 @@ def ingest(args, daemon, source, followed, expected_hits, lines):
             last, last_change = h, now
         daemon.alive()
         if now - last_change > args.stall_timeout or now > deadline:
-            raise ToolError("the store holds %s of %s hits %.0f s after the first write (no progress for %.0f s); "
+            raise Failure("the store holds %s of %s hits %.0f s after the first write (no progress for %.0f s); "
                             "see %s" % (fmt_n(h), fmt_n(expected_hits), now - t0, now - last_change,
                                         daemon.stderr_path))
         time.sleep(0.005)
@@ -385,7 +383,7 @@ def ingest(args, daemon, source, followed, expected_hits, lines):
     t_offset = time.monotonic()
     stored = daemon.hits()
     if stored != expected_hits:
-        raise ToolError("the store holds %s hits, exim-banctl test matched %s lines: lost or counted twice"
+        raise Failure("the store holds %s hits, exim-banctl test matched %s lines: lost or counted twice"
                         % (fmt_n(stored), fmt_n(expected_hits)))
     if perf:
         perf.send_signal(signal.SIGINT)
@@ -422,7 +420,7 @@ class Monitor:
             self.__init__(path, False)      # chrt refused: an ordinary process then
             return
         if first.strip() != "ready":
-            raise ToolError("live_bench_monitor did not start: %s %s" % (first, self.process.stderr.read()[-2000:]))
+            raise Failure("live_bench_monitor did not start: %s %s" % (first, self.process.stderr.read()[-2000:]))
         self.realtime = cmd[0] == "chrt"
         self.seen = {}
         self.overruns = 0
@@ -520,7 +518,7 @@ def latency_phase(args, daemon, monitor, log, phase, name):
     out["min_ms"] = round(min(lat), 3) if lat else None
     out["mean_ms"] = round(sum(lat) / len(lat), 3) if lat else None
     if not lat:
-        raise ToolError("%s: no ban of %d was seen in the kernel within %.1f s each; see %s"
+        raise Failure("%s: no ban of %d was seen in the kernel within %.1f s each; see %s"
                         % (name, args.bans, args.ban_timeout, daemon.stderr_path))
     return out
 
@@ -531,7 +529,7 @@ def start_background(args, log, bodies_path):
                          stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     if p.stdout.readline().strip() != "started":
         p.kill()
-        raise ToolError("the background writer did not start")
+        raise Failure("the background writer did not start")
     return p
 
 
@@ -541,11 +539,11 @@ def stop_background(p):
         out, _ = p.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         p.kill()
-        raise ToolError("the background writer did not stop")
+        raise Failure("the background writer did not stop")
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise ToolError("the background writer printed no figures (exit %s)" % p.returncode)
+        raise Failure("the background writer printed no figures (exit %s)" % p.returncode)
 
 
 # --- the run -----------------------------------------------------------------------
@@ -585,7 +583,7 @@ def run(args):
         sync_gen = time.monotonic() - t
         banctl = run_banctl(args, source, work, args.runs)
         if banctl["lines"] != args.lines:
-            raise ToolError("exim-banctl counted %d lines, the log has %d" % (banctl["lines"], args.lines))
+            raise Failure("exim-banctl counted %d lines, the log has %d" % (banctl["lines"], args.lines))
         banctl["lines_per_s"] = banctl["lines"] / banctl["seconds"]
 
         # 1. sustained ingest from an empty start.
@@ -666,7 +664,7 @@ def run(args):
         monitor = None
         result["exit_on_sigterm"] = daemon.stop()
         if result["exit_on_sigterm"] != 0:
-            raise ToolError("exim-band exited with %d on SIGTERM:\n%s" % (result["exit_on_sigterm"], daemon.log()[-3000:]))
+            raise Failure("exim-band exited with %d on SIGTERM:\n%s" % (result["exit_on_sigterm"], daemon.log()[-3000:]))
         daemon = None
     finally:
         if background is not None:
@@ -677,7 +675,7 @@ def run(args):
         if daemon is not None:
             try:
                 daemon.stop()
-            except ToolError:
+            except Failure:
                 pass
         if args.keep:
             say("live-bench: kept %s" % work)
@@ -861,7 +859,7 @@ def main():
 
     try:
         r = run(args)
-    except ToolError as ex:
+    except Failure as ex:
         say("live-bench: FAILED: %s" % ex)
         return 1
     except subprocess.TimeoutExpired as ex:

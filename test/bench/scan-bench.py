@@ -27,6 +27,9 @@ from heapq import heappop, heappush
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "test", "system", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
 
 # Targets from DESIGN.md, section Targets.
 TARGET_LPS = 4_000_000
@@ -1025,10 +1028,6 @@ def head_file(src, dst, n):
 
 
 # --- measuring -------------------------------------------------------------
-class ToolError(Exception):
-    pass
-
-
 GNU_TIME = "/usr/bin/time"
 
 
@@ -1045,13 +1044,13 @@ def run_measured(cmd, out_path, err_path):
             p = subprocess.run([GNU_TIME, "-q", "-f", "%M", "-o", rss_path] + cmd,
                                stdout=o, stderr=e, stdin=subprocess.DEVNULL)
         except OSError as ex:
-            raise ToolError("cannot run %s: %s" % (cmd[0], ex))
+            raise Failure("cannot run %s: %s" % (cmd[0], ex))
         secs = time.perf_counter() - t0
     try:
         with open(rss_path) as f:
             rss_kb = int(f.read().split()[-1])
     except (OSError, ValueError, IndexError):
-        raise ToolError("GNU time wrote no peak RSS for: %s\n%s" % (" ".join(cmd), tail(err_path)))
+        raise Failure("GNU time wrote no peak RSS for: %s\n%s" % (" ".join(cmd), tail(err_path)))
     return secs, rss_kb / 1024.0, p.returncode
 
 
@@ -1072,13 +1071,13 @@ def run_banctl(args, log, work, tag):
     cmd = pin(args) + [args.banctl, "test", log, args.filter, "--json"]
     secs, rss, rc = run_measured(cmd, out, err)
     if rc != 0:
-        raise ToolError("exim-banctl exited %d: %s\n%s" % (rc, " ".join(cmd), tail(err)))
+        raise Failure("exim-banctl exited %d: %s\n%s" % (rc, " ".join(cmd), tail(err)))
     try:
         with open(out, encoding="utf-8") as f:
             j = json.load(f)
         lines, matched = int(j["lines"]), int(j["matched"])
     except (OSError, ValueError, KeyError, TypeError) as ex:
-        raise ToolError("exim-banctl printed no usable JSON (%s): %s\n%s" % (ex, " ".join(cmd), tail(out, 5)))
+        raise Failure("exim-banctl printed no usable JSON (%s): %s\n%s" % (ex, " ".join(cmd), tail(out, 5)))
     return {"cmd": cmd, "seconds": secs, "rss_mb": rss, "lines": lines, "matched": matched,
             "missed": j.get("missed"), "ignored": j.get("ignored"), "own_seconds": j.get("seconds"),
             "hosts": len(j.get("hosts") or {}), "host_hits": j.get("hosts") or {}}
@@ -1095,7 +1094,7 @@ def run_fail2ban(args, log, work):
         text = f.read()
     m = F2B_LINES.search(text)
     if rc != 0 or not m:
-        raise ToolError("fail2ban-regex exited %d: %s\n%s%s" % (rc, " ".join(cmd), tail(out), tail(err)))
+        raise Failure("fail2ban-regex exited %d: %s\n%s%s" % (rc, " ".join(cmd), tail(out), tail(err)))
     return {"cmd": cmd, "seconds": secs, "rss_mb": rss, "lines": int(m.group(1)),
             "ignored": int(m.group(2)), "matched": int(m.group(3)), "missed": int(m.group(4))}
 
@@ -1163,20 +1162,18 @@ def main():
     if args.generate_only and not args.log:
         ap.error("--generate-only needs --log")
 
-    def say(msg):
-        print(msg, file=sys.stderr, flush=True)
-
+    say = sayer(None, sys.stderr)
     work = tempfile.mkdtemp(prefix="scan-bench.", dir=args.tmpdir)
     try:
         if not args.generate_only:    # before a long generation, not after
             if not (os.path.isfile(args.banctl) and os.access(args.banctl, os.X_OK)):
-                raise ToolError("exim-banctl not found at %s (build it, or give --banctl/--build-dir)" % args.banctl)
+                raise Failure("exim-banctl not found at %s (build it, or give --banctl/--build-dir)" % args.banctl)
             if args.cpu >= 0 and not shutil.which("taskset"):
-                raise ToolError("taskset not found (Debian package util-linux)")
+                raise Failure("taskset not found (Debian package util-linux)")
             if not os.access(GNU_TIME, os.X_OK):
-                raise ToolError("%s not found: it measures peak RSS (Debian package time)" % GNU_TIME)
+                raise Failure("%s not found: it measures peak RSS (Debian package time)" % GNU_TIME)
             if not args.no_fail2ban and not shutil.which(args.fail2ban_regex):
-                raise ToolError("%s not found (Debian package fail2ban)" % args.fail2ban_regex)
+                raise Failure("%s not found (Debian package fail2ban)" % args.fail2ban_regex)
 
         # 1. the log
         manifest = None
@@ -1222,7 +1219,7 @@ def main():
             runs.append(run_banctl(args, log, work, str(r)))
         for r in runs:
             if r["lines"] != args.lines:
-                raise ToolError("exim-banctl counted %d lines, the file has %d" % (r["lines"], args.lines))
+                raise Failure("exim-banctl counted %d lines, the file has %d" % (r["lines"], args.lines))
         secs = median([r["seconds"] for r in runs])
         banctl = dict(runs[0])
         banctl.update(seconds=secs, rss_mb=max(r["rss_mb"] for r in runs),
@@ -1240,7 +1237,7 @@ def main():
                 say("scan-bench: exim-banctl on the first %s lines" % fmt_n(args.fail2ban_lines))
                 prefix = run_banctl(args, f2b_log, work, "head")
                 if prefix["lines"] != args.fail2ban_lines:
-                    raise ToolError("exim-banctl counted %d lines, the file has %d" % (
+                    raise Failure("exim-banctl counted %d lines, the file has %d" % (
                         prefix["lines"], args.fail2ban_lines))
             say("scan-bench: fail2ban-regex on %s lines (slow: up to a minute or more per million lines)"
                 % fmt_n(min(args.lines, args.fail2ban_lines or args.lines)))
@@ -1249,7 +1246,7 @@ def main():
             f2b["whole_file"] = f2b_log == log
             if prefix is None:
                 prefix = banctl
-    except ToolError as ex:
+    except Failure as ex:
         say("scan-bench: FAILED: %s" % ex)
         return 1
     finally:

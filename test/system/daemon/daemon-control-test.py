@@ -33,9 +33,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from band_harness import Band, Failure, failure_line, wait_for  # noqa: E402
+from failure import Failure, check, checks_held  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, failure_line, wait_for  # noqa: E402
 from control_clients import read_line, read_reply  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 from process_info import allow_open_files, memory_kb  # noqa: E402
@@ -50,18 +51,7 @@ MAX_LATENCY_MS = 100         # generous for a loaded CI machine; the figures are
 MAX_RSS_GROWTH_KB = 32 * 1024
 MAX_CLIENTS = 1024           # ControlServerOptions::max_clients
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise Failure(what)
-    checks += 1
-
-
-def say(text):
-    print("daemon-control: " + text, flush=True)
+say = sayer("daemon-control")
 
 
 class Test:
@@ -557,7 +547,7 @@ def main():
             return 1
         finally:
             test.close()
-    say("PASS: %d checks in %.0f s" % (checks, time.monotonic() - started))
+    say("PASS: %d checks in %.0f s" % (checks_held(), time.monotonic() - started))
     return 0
 
 

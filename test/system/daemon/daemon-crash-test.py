@@ -18,8 +18,9 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from band_harness import (Band, Failure, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
                           offline_bans, wait_for)
 
 

@@ -17,17 +17,9 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from band_harness import Band, Failure, failure_line, wait_for  # noqa: E402
-
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise Failure(what)
-    checks += 1
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure, check, checks_held  # noqa: E402
+from band_harness import Band, failure_line, wait_for  # noqa: E402
 
 
 def main():
@@ -104,7 +96,7 @@ def main():
         check([b[1] for b in band.bans()] == ["192.0.2.50"], "the ban: %r" % (band.bans(),))
         check(band.stop() == 0, "SIGTERM exits 0")
         expect("STOPPING=1")
-    print("daemon-reload-test: PASS (%d checks)" % checks)
+    print("daemon-reload-test: PASS (%d checks)" % checks_held())
     return 0
 
 

@@ -14,8 +14,9 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from band_harness import Band, Failure, benign_line, compare_hits, distinct_address, failure_line, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from band_harness import Band, benign_line, compare_hits, distinct_address, failure_line, wait_for  # noqa: E402
 
 
 class Writer:

@@ -46,7 +46,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "exim-corpus"))
 sys.dont_write_bytecode = True   # no __pycache__ in the corpus test's directory
 import corpus  # noqa: E402  -- the corpus test's raw SMTP client and reference classifier
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from failure import Failure  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded, rt_allowed  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test, stop_process  # noqa: E402
 
 MAXRETRY = 3
@@ -328,15 +330,10 @@ def main_probe(specs):
 # e2e.py run      (server namespace)
 # =============================================================================
 
-class Failure(Exception):
-    pass
-
-
 T0 = time.monotonic()
 
 
-def say(msg):
-    print("exim-e2e: %s" % msg, flush=True)
+say = sayer("exim-e2e")
 
 
 def step(msg):

@@ -38,9 +38,11 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from failure import Failure  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test  # noqa: E402
-from packaged_band import BandFailure, PackagedBand  # noqa: E402
+from packaged_band import PackagedBand  # noqa: E402
 from smtp_client import Netns, auth_unadvertised, greet  # noqa: E402
 
 THRESHOLD = 4                   # the ACL refuses a count over this (docs: 50)
@@ -76,12 +78,7 @@ HOSTS = [
 ]
 
 
-def say(msg):
-    print("exim-sqlite-acl: %s" % msg, flush=True)
-
-
-class Failure(Exception):
-    pass
+say = sayer("exim-sqlite-acl")
 
 
 # =============================================================================
@@ -499,7 +496,7 @@ class Test:
         if self.band is not None and self.band.process is not None:
             try:
                 self.band.stop()
-            except BandFailure as e:
+            except Failure as e:
                 say("while stopping: %s" % e)
         if self.monitor is not None:
             self.monitor.stop()
@@ -510,7 +507,7 @@ def main_run(argv):
     if len(args) != 5:
         print("usage: acl.py run WORK BAND BANCTL MONITOR NS_CLIENTS", file=sys.stderr)
         return 2
-    return run_test(Test(args), (Failure, BandFailure, MonitorEnded), say)
+    return run_test(Test(args), (Failure, MonitorEnded), say)
 
 
 def main():

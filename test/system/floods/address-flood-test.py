@@ -34,9 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 import own_netns  # noqa: E402
-from band_harness import Band, Failure, failure_line, wait_for  # noqa: E402
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, failure_line, wait_for  # noqa: E402
 from flood_lines import SHAPES, FloodPlan  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 from process_info import cpu_seconds, memory_kb  # noqa: E402
@@ -66,8 +67,7 @@ def element_of(address):
     return address if ip.version == 4 else str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
 
 
-def say(text):
-    print("address-flood: " + text, flush=True)
+say = sayer("address-flood")
 
 
 def percentile(values, p):

@@ -22,9 +22,10 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 import own_netns  # noqa: E402
-from band_harness import Band, Failure, failure_line  # noqa: E402
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, failure_line  # noqa: E402
 from control_clients import Crowd, connect, read_reply  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 from process_info import allow_open_files, memory_kb, open_files_limit  # noqa: E402
@@ -41,8 +42,7 @@ BAN_BOUND_MS = 250           # a ban may wait behind a round of ~1,000 answers o
 RSS_GROWTH_BOUND_KB = 32 * 1024
 
 
-def say(text):
-    print("control-clients: " + text, flush=True)
+say = sayer("control-clients")
 
 
 def percentile(values, p):

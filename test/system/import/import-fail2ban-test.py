@@ -34,8 +34,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from band_harness import Band, Failure  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from failure import Failure, check  # noqa: E402
+from band_harness import Band  # noqa: E402
 
 FIXTURE = os.path.normpath(os.path.join(HERE, "..", "..", "data", "fail2ban-db"))
 
@@ -52,11 +53,6 @@ ROWS = {  # every row per key: the current ban and the earlier ones
 }
 SUMMARY = ("imported 5 current bans (3 IPv4, 2 IPv6 /64), 3 history rows, "
            "skipped 4 (1 expired, 1 ignored, 1 loopback, 1 same /64)")
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
 
 
 def run(argv, want=0):

@@ -30,11 +30,12 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 sys.path.insert(0, HERE)
 import band_harness  # noqa: E402
+from failure import Failure  # noqa: E402
 import injection_corpus as corpus  # noqa: E402
 from smtp_client import Conversation, Netns  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test  # noqa: E402
 
 SERVER = {4: "192.0.2.1", 6: "2001:db8:5e::1"}
@@ -249,10 +250,6 @@ def main_drive(work, client_ns):
 # check
 # =============================================================================
 
-class Failure(Exception):
-    pass
-
-
 class Check:
     def __init__(self, work, band, banctl):
         self.work, self.banctl = work, banctl
@@ -348,8 +345,7 @@ def main():
     if sys.argv[1:2] == ["drive"] and len(sys.argv) == 4:
         return main_drive(sys.argv[2], sys.argv[3])
     if sys.argv[1:2] == ["check"] and len(sys.argv) == 5:
-        say = lambda m: print("exim-injection: %s" % m, flush=True)  # noqa: E731
-        return run_test(Check(*sys.argv[2:5]), (Failure, band_harness.Failure), say)
+        return run_test(Check(*sys.argv[2:5]), Failure, sayer("exim-injection"))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -38,8 +38,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from band_harness import Failure, failure_line, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from failure import Failure, check, checks_held  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import failure_line, wait_for  # noqa: E402
 
 MAX_EXPOSURE = 2.0
 BUILD_TIMEOUT = 900
@@ -49,18 +51,7 @@ DEBIAN_ONLY = ("/usr/share/doc/", "/usr/share/lintian/overrides/")
 TOOLS = ("git", "dpkg-buildpackage", "dh", "lintian", "cmake", "unshare", "systemd-nspawn", "nsenter",
          "pgrep", "systemd-analyze", "nft", "man")
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise Failure(what)
-    checks += 1
-
-
-def say(text):
-    print("package-test: " + text, flush=True)
+say = sayer("package-test")
 
 
 def run(*command, timeout=120, check_code=True, **options):
@@ -404,7 +395,7 @@ def inside(work, deb):
             cgroup.remove()
         except OSError as error:
             say("cannot remove the test's cgroup: %s" % error)
-    say("scratch machine: %d checks passed" % checks)
+    say("scratch machine: %d checks passed" % checks_held())
     return 0
 
 
@@ -442,7 +433,7 @@ def main():
         print("package-test: FAIL: %s (the build's files are in %s)" % (error, work), flush=True)
         return 1
     shutil.rmtree(work)
-    say("PASS: %d checks, and the scratch machine's, in %.0f s" % (checks, time.monotonic() - started))
+    say("PASS: %d checks, and the scratch machine's, in %.0f s" % (checks_held(), time.monotonic() - started))
     return 0
 
 

@@ -28,8 +28,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from band_harness import Band, Failure, benign_line, failure_line, key_of, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, benign_line, failure_line, key_of, wait_for  # noqa: E402
 
 # daemon/pipeline/ban_pipeline.cpp: longest_reconcile_wait, the longest
 # wait between two reconciles while the firewall fails; the rest is room for
@@ -41,8 +43,7 @@ AUDIT_EVERY_S = 30
 AUDIT_REPAIR = "firewall: the kernel's sets were changed outside exim-band"
 
 
-def say(text):
-    print("firewall-faults-test: " + text, flush=True)
+say = sayer("firewall-faults-test")
 
 
 def nft(*args):

@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from band_harness import Band, Failure, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
 
 # tail/watch_limit.hpp: watch_limit_poll_interval.
 POLL_MS = 250
@@ -34,8 +36,7 @@ BAN_BOUND_S = POLL_MS / 1000 + 1.5
 SYSCTL = "/proc/sys/user/max_inotify_%s"
 
 
-def say(text):
-    print("inotify-limits-test: " + text, flush=True)
+say = sayer("inotify-limits-test")
 
 
 def in_user_namespace(limit, value):

@@ -16,15 +16,16 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from band_harness import Band, Failure, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
 
 ROUNDS = 3
 ATTACKERS_PER_ROUND = 20
 
 
-def say(text):
-    print("log-directory-test: " + text, flush=True)
+say = sayer("log-directory-test")
 
 
 def round_text(round_number, written):

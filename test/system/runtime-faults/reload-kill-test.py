@@ -19,16 +19,17 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from band_harness import (Band, Failure, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
                           offline_bans, wait_for)
 
 IGNORE = "ignoreip = 127.0.0.0/8 ::1"
 IGNORE_MORE = IGNORE + " 192.0.2.255"
 
 
-def say(text):
-    print("reload-kill-test: " + text, flush=True)
+say = sayer("reload-kill-test")
 
 
 def flip_config(band):

@@ -34,8 +34,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from band_harness import (Band, Failure, GroundTruthLog, compare_bans, compare_hits, offline_bans,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from failure import Failure, check  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits, offline_bans,  # noqa: E402
                           wait_for)
 
 STALL = "store: cannot commit"
@@ -47,8 +49,7 @@ WAL_FRAME = 24 + PAGE  # SQLite's WAL: a 24-byte header before each page
 CHECKPOINT_PAGES = 1000  # SqliteStore::wal_checkpoint_pages
 
 
-def say(message):
-    print("store-faults-test: " + message, flush=True)
+say = sayer("store-faults-test")
 
 
 class Run:
@@ -125,11 +126,6 @@ class Run:
             self.band.process = None
         self.attack.handle.close()
         self.attack.truth.close()
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
 
 
 def count_in_log(band, text):

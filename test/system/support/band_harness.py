@@ -15,12 +15,10 @@ import struct
 import subprocess
 import time
 
+from failure import Failure
+
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 FILTERS = os.path.join(SOURCE, "filters")
-
-
-class Failure(Exception):
-    pass
 
 
 def wait_for(what, condition, timeout=20.0, interval=0.01):
