@@ -44,50 +44,9 @@ band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -
 
 tag=ednsbl$$
 ns_a=${tag}a ns_b=${tag}b ns_d=${tag}d ns_x=${tag}x
-work=""
-trusted_added=0
-status_shown=0
-
-show_tails() {
-  [ "$status_shown" -eq 0 ] && [ -n "$work" ] || return 0
-  status_shown=1
-  local f
-  for f in exim-band.log A/log/mainlog rbldnsd.log B/log/mainlog; do
-    echo "----- tail of $work/$f -----"
-    tail -n 30 "$work/$f" 2>/dev/null || echo "(none)"
-  done
-  for f in A/log/paniclog B/log/paniclog; do
-    [ -s "$work/$f" ] && { echo "----- $f -----"; tail -n 20 "$work/$f"; }
-  done
-  echo "-----"
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && show_tails
-  local ns
-  for ns in "$ns_a" "$ns_b" "$ns_d" "$ns_x"; do stop_ns_procs "$ns"; done
-  # the namespaces go, and with A's its table inet exim_ban
-  for ns in "$ns_a" "$ns_b" "$ns_d" "$ns_x"; do ip netns del "$ns" 2>/dev/null; done
-  netns_etc_clean "$ns_a"
-  netns_etc_clean "$ns_b"
-  if [ -n "$work" ]; then
-    [ "$trusted_added" -eq 1 ] && trusted_edit remove "$work/A/exim.conf" "$work/B/exim.conf"
-    if [ -n "${DNSBL_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
-  fi
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
-  exit $rc
-}
-trap cleanup EXIT
-trap 'say "FAIL: interrupted"; exit 130' INT
-trap 'say "FAIL: terminated"; exit 143' TERM
-
-fail() { say "FAIL: $*"; exit 1; }
-
-work=$(mktemp -d /tmp/dnsbl.XXXXXX)
-chmod 755 "$work"   # Exim's user, exim-band's and rbldnsd's reach their files
+work_dir dnsbl   # Exim's user, exim-band's and rbldnsd's reach their files
+for f in exim-band.log A/log/mainlog rbldnsd.log B/log/mainlog; do tail_on_failure "$work/$f" 30; done
+for f in A/log/paniclog B/log/paniclog; do tail_if_written "$work/$f" 20; done
 
 # --- the two Exims' files (A's log as Debian has it: exim-band reads it
 # through group adm) ----------------------------------------------------------------
@@ -102,7 +61,6 @@ done
 printf 'alice: alice-dnsbl-Secret-1\n' >"$work/passwd"
 chmod 644 "$work/passwd"
 
-trusted_added=1
 trusted_edit add "$work/A/exim.conf" "$work/B/exim.conf"
 for h in A B; do
   exim -C "$work/$h/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/$h/exim.conf"; }
@@ -111,11 +69,7 @@ done
 # --- network: one bridge (in the test's namespace, with the bot on it) ------------
 #   A 10.96.0.1 fd00:96::1 | B 10.96.0.2 fd00:96::2 | DNS 10.96.0.53 fd00:96::53
 #   bot 10.96.1.10, fd00:96:1::a and fd00:96:1::b (its own /64), all on fd00:96::/32
-for ns in "$ns_a" "$ns_b" "$ns_d" "$ns_x"; do
-  ip netns add "$ns"
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  ip -n "$ns" link set lo up
-done
+netns_add "$ns_a" "$ns_b" "$ns_d" "$ns_x"
 # A: the package's user exim-ban, and Debian-exim in adm; B: its resolver
 netns_package_users "$ns_a"
 printf 'nameserver 10.96.0.53\noptions timeout:1 attempts:2\n' >"$(netns_etc "$ns_b" resolv.conf)"

@@ -12,34 +12,33 @@ set -uo pipefail
 banctl=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 committed=$(cd "$here/../../data/exim-corpus" && pwd)
+say() { printf 'exim-corpus-test: %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
+. "$here/../support/netns-lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "exim-corpus-test: SKIP: needs root (network namespaces, Exim daemons)"
+  say "SKIP: needs root (network namespaces, Exim daemons)"
   exit 77
 fi
 for tool in exim swaks; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "exim-corpus-test: SKIP: $tool is not installed (packaging/install-deps installs it)"
+    say "SKIP: $tool is not installed (packaging/install-deps installs it)"
     exit 77
   fi
 done
-[ -x "$banctl" ] || { echo "exim-corpus-test: FAIL: $banctl is not an executable" >&2; exit 1; }
+[ -x "$banctl" ] || fail "$banctl is not an executable"
 
-tmp=$(mktemp -d /tmp/exim-corpus-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+work_dir exim-corpus-test
 
 failed=()
-if "$here/run-corpus.sh" "$tmp/corpus"; then
-  "$here/check-corpus.py" "$banctl" "$tmp/corpus" || failed+=("fresh corpus")
+if "$here/run-corpus.sh" "$work/corpus"; then
+  "$here/check-corpus.py" "$banctl" "$work/corpus" || failed+=("fresh corpus")
 else
   failed+=("run-corpus.sh")
 fi
 "$here/check-corpus.py" "$banctl" "$committed" || failed+=("committed corpus $committed")
 
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "exim-corpus-test: FAIL: ${failed[*]}" >&2
-  exit 1
+  fail "${failed[*]}"
 fi
-echo "exim-corpus-test: PASS (fresh corpus and committed corpus)"
+say "PASS (fresh corpus and committed corpus)"

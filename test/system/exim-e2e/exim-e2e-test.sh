@@ -21,6 +21,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 driver=$here/e2e.py
 
 say() { printf 'exim-e2e: %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
+. "$here/../support/netns-lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   say "SKIP: needs root (network namespaces, nftables, Exim daemons)"; exit 77
@@ -36,108 +38,13 @@ for f in "$band" "$banctl" "$monitor"; do
 done
 band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -f "$monitor")
 
-trusted=/etc/exim4/trusted_configs
 tag=ee2e$$
 ns_s=${tag}s ns_b=${tag}b ns_u=${tag}u
-work=""
-trusted_added=0
-status_shown=0
 
-# poll CMD... until it succeeds, at most $1 seconds
-wait_for() {
-  local limit=$1; shift
-  local deadline=$((SECONDS + limit))
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.05
-  done
-}
-
-ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
-ns_empty() { [ -z "$(ns_pids "$1")" ]; }
-
-# End every process in namespace $1 (all of them were started by this
-# script there): TERM, wait up to 5 s, then KILL.
-stop_ns_procs() {
-  local ns=$1 pid
-  ip netns list 2>/dev/null | grep -qw "$ns" || return 0
-  for pid in $(ns_pids "$ns"); do kill -TERM "$pid" 2>/dev/null || true; done
-  if ! wait_for 5 ns_empty "$ns"; then
-    for pid in $(ns_pids "$ns"); do kill -KILL "$pid" 2>/dev/null || true; done
-    wait_for 5 ns_empty "$ns" || say "warning: processes left in $ns"
-  fi
-}
-
-# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus.sh keeps it:
-# Exim compares each line with the config path, so the marker comment is
-# inert; a file this script created is deleted once no other entry is left.
-# (the same marker as run-corpus's, so that either script may delete the file)
-trusted_mark="# created by exim-ban's test/system/exim-corpus/run-corpus; deleted when no other entry is left"
-trusted_edit() {  # trusted_edit add|remove PATH...
-  local op=$1; shift
-  (
-    flock -w 10 9 || { say "cannot lock /etc/exim4"; exit 1; }
-    if [ "$op" = add ]; then
-      if [ ! -e "$trusted" ]; then
-        install -m 644 /dev/null "$trusted"
-        printf '%s\n' "$trusted_mark" >>"$trusted"
-      fi
-      printf '%s\n' "$@" >>"$trusted"
-    else
-      [ -f "$trusted" ] || exit 0
-      local tmp p
-      tmp=$(mktemp "$trusted.XXXXXX")
-      cp "$trusted" "$tmp"
-      for p in "$@"; do grep -vxF -- "$p" "$tmp" >"$tmp.n" || true; mv "$tmp.n" "$tmp"; done
-      if [ "$(grep -cvxF -- "$trusted_mark" "$tmp")" = 0 ] && grep -qxF -- "$trusted_mark" "$tmp"; then
-        rm -f "$tmp" "$trusted"
-      else
-        chmod --reference="$trusted" "$tmp"; mv "$tmp" "$trusted"
-      fi
-    fi
-  ) 9</etc/exim4
-}
-
-show_tails() {
-  [ "$status_shown" -eq 0 ] && [ -n "$work" ] || return 0
-  status_shown=1
-  echo "----- tail of exim-band's log ($work/band/exim-band.log) -----"
-  tail -n 40 "$work/band/exim-band.log" 2>/dev/null || echo "(none)"
-  echo "----- tail of Exim's mainlog ($work/log/mainlog) -----"
-  tail -n 40 "$work/log/mainlog" 2>/dev/null || echo "(none)"
-  if [ -s "$work/log/paniclog" ]; then
-    echo "----- Exim's paniclog -----"; tail -n 20 "$work/log/paniclog"
-  fi
-  echo "-----"
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && show_tails
-  stop_ns_procs "$ns_s"
-  stop_ns_procs "$ns_b"
-  stop_ns_procs "$ns_u"
-  # the namespaces go, and with the server's its table inet exim_ban
-  ip netns del "$ns_s" 2>/dev/null
-  ip netns del "$ns_b" 2>/dev/null
-  ip netns del "$ns_u" 2>/dev/null
-  if [ -n "$work" ]; then
-    [ "$trusted_added" -eq 1 ] && trusted_edit remove "$work/exim.conf"
-    if [ -n "${EXIM_E2E_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
-  fi
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
-  exit $rc
-}
-trap cleanup EXIT
-trap 'say "FAIL: interrupted"; exit 130' INT
-trap 'say "FAIL: terminated"; exit 143' TERM
-
-fail() { say "FAIL: $*"; exit 1; }
-
-work=$(mktemp -d /tmp/exim-e2e.XXXXXX)
-chmod 755 "$work"   # the Exim user must reach spool, logs, TLS files and lists
+work_dir exim-e2e   # the Exim user must reach spool, logs, TLS files and lists
+tail_on_failure "$work/band/exim-band.log"
+tail_on_failure "$work/log/mainlog"
+tail_if_written "$work/log/paniclog" 20
 
 # --- Exim's files -------------------------------------------------------------
 mkdir -p "$work/spool" "$work/log" "$work/mail" "$work/tls"
@@ -153,7 +60,6 @@ chmod 644 "$work/tls/key.pem" "$work/tls/cert.pem"
 python3 "$driver" files "$work" >"$work/bot-addresses"   # passwd, allow files
 chmod -R a+rX "$work/passwd" "$work/submission-hosts" "$work/auth-hosts"
 
-trusted_added=1
 trusted_edit add "$work/exim.conf"
 exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
 
@@ -161,11 +67,7 @@ exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail
 #   server 10.98.1.1  fd00:98:1::1/64 | bot 10.98.1.2 fd00:98:1::2 (home), and
 #          the attack addresses 10.98.1.N and fd00:98:1:N::a, ::b (one /64 each)
 #   server 10.98.2.1  fd00:98:2::1/64 | user 10.98.2.2 fd00:98:2::2
-for ns in "$ns_s" "$ns_b" "$ns_u"; do
-  ip netns add "$ns"
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  ip -n "$ns" link set lo up
-done
+netns_add "$ns_s" "$ns_b" "$ns_u"
 ip link add "${tag}sb" netns "$ns_s" type veth peer name "${tag}bs" netns "$ns_b"
 ip link add "${tag}su" netns "$ns_s" type veth peer name "${tag}us" netns "$ns_u"
 {
@@ -194,15 +96,9 @@ ip link add "${tag}su" netns "$ns_s" type veth peer name "${tag}us" netns "$ns_u
 } | ip -n "$ns_u" -batch -
 
 # --- Exim ------------------------------------------------------------------------
-listening() {
-  local have want
-  have=$(ip netns exec "$ns_s" ss -ltnH 2>/dev/null | awk '{print $4}')
-  for want in 0.0.0.0:25 0.0.0.0:465 0.0.0.0:587 '[::]:25' '[::]:465' '[::]:587'; do
-    grep -qxF -- "$want" <<<"$have" || return 1
-  done
-}
 ip netns exec "$ns_s" exim -C "$work/exim.conf" -bd -q30m
-wait_for 10 listening || fail "Exim did not listen on 25, 465 and 587 (v4 and v6) within 10 s"
+wait_for 10 exim_listening "$ns_s" 0.0.0.0:25 0.0.0.0:465 0.0.0.0:587 '[::]:25' '[::]:465' '[::]:587' \
+  || fail "Exim did not listen on 25, 465 and 587 (v4 and v6) within 10 s"
 wait_for 10 test -s "$work/exim.pid" || fail "Exim wrote no pid file within 10 s"
 say "Exim $(exim -bV 2>/dev/null | sed -n '1s/^Exim version \([^ ]*\).*/\1/p') (pid $(cat "$work/exim.pid")) listening on 25, 465, 587 in namespace $ns_s"
 

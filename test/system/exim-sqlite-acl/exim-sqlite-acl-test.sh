@@ -46,49 +46,10 @@ band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -
 
 tag=esql$$
 ns_s=${tag}s ns_c=${tag}c
-work=""
-trusted_added=0
-status_shown=0
-
-show_tails() {
-  [ "$status_shown" -eq 0 ] && [ -n "$work" ] || return 0
-  status_shown=1
-  echo "----- tail of exim-band's log ($work/exim-band.log) -----"
-  tail -n 40 "$work/exim-band.log" 2>/dev/null || echo "(none)"
-  echo "----- tail of Exim's mainlog ($work/log/mainlog) -----"
-  tail -n 40 "$work/log/mainlog" 2>/dev/null || echo "(none)"
-  if [ -s "$work/log/paniclog" ]; then
-    echo "----- Exim's paniclog -----"; tail -n 20 "$work/log/paniclog"
-  fi
-  echo "-----"
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && show_tails
-  stop_ns_procs "$ns_s"
-  stop_ns_procs "$ns_c"
-  # the namespaces go, and with the server's its table inet exim_ban
-  ip netns del "$ns_s" 2>/dev/null
-  ip netns del "$ns_c" 2>/dev/null
-  netns_etc_clean "$ns_s"
-  if [ -n "$work" ]; then
-    [ "$trusted_added" -eq 1 ] && trusted_edit remove "$work/exim.conf"
-    if [ -n "${EXIM_SQLITE_ACL_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
-  fi
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
-  exit $rc
-}
-trap cleanup EXIT
-trap 'say "FAIL: interrupted"; exit 130' INT
-trap 'say "FAIL: terminated"; exit 143' TERM
-
-fail() { say "FAIL: $*"; exit 1; }
-
-work=$(mktemp -d /tmp/exim-sqlite-acl.XXXXXX)
-chmod 755 "$work"   # Exim's user reaches spool and logs; exim-band its dirs
+work_dir exim-sqlite-acl   # Exim's user reaches spool and logs; exim-band its dirs
+tail_on_failure "$work/exim-band.log"
+tail_on_failure "$work/log/mainlog"
+tail_if_written "$work/log/paniclog" 20
 
 # --- Exim's files: the log directory as Debian has it (Debian-exim:adm 2750,
 # mainlog 0640), which exim-band reads through group adm -----------------------
@@ -101,18 +62,13 @@ chown Debian-exim:adm "$work/log"; chmod 2750 "$work/log"
 # the connect ACL, from the docs (paths and threshold changed)
 python3 "$driver" acl "$work" "$docs" || fail "cannot take the connect ACL from $docs"
 
-trusted_added=1
 trusted_edit add "$work/exim.conf"
 exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
 
 # --- network: clients <-veth-> server ----------------------------------------------
 #   server 10.97.0.1/24  fd00:97::1/64 (+ fd00:97::/32 on the link)
 #   clients 10.97.0.11-.14, fd00:97:5::a ::b, fd00:97:6::a ::b, fd00:97:7::a
-for ns in "$ns_s" "$ns_c"; do
-  ip netns add "$ns"
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  ip -n "$ns" link set lo up
-done
+netns_add "$ns_s" "$ns_c"
 # the server namespace's users and groups: exim-ban, and Debian-exim in adm
 netns_package_users "$ns_s"
 ip link add "${tag}sc" netns "$ns_s" type veth peer name "${tag}cs" netns "$ns_c"

@@ -15,7 +15,7 @@
 #
 # Exits 0 on pass, 77 (skip) when not root or exim or nft is missing, 1 on
 # failure. Everything it makes is removed on every exit path (set
-# EXIM_INJECTION_KEEP=1 to keep the work directory: mainlog, sessions.json,
+# EXIM_BAN_KEEP_WORK=1 to keep the work directory: mainlog, sessions.json,
 # exim-band's log).
 set -euo pipefail
 
@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 driver=$here/exim_injection.py
 say() { printf 'exim-injection: %s\n' "$*"; }
-# shellcheck source=../support/netns-lib.sh
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then say "SKIP: needs root (network namespaces, nftables, Exim)"; exit 77; fi
@@ -34,50 +34,21 @@ band=$(readlink -f "$1") banctl=$(readlink -f "$2")
 
 tag=einj$$
 ns_s=${tag}s ns_c=${tag}c
-work="" trusted_added=0
 started=$SECONDS
 
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$work" ]; then
-    echo "----- tail of Exim's mainlog -----"; tail -n 30 "$work/log/mainlog" 2>/dev/null
-    echo "----- tail of exim-band's log -----"; tail -n 20 "$work/band/exim-band.log" 2>/dev/null
-  fi
-  stop_ns_procs "$ns_s"
-  stop_ns_procs "$ns_c"
-  ip netns del "$ns_s" 2>/dev/null
-  ip netns del "$ns_c" 2>/dev/null
-  if [ -n "$work" ]; then
-    [ "$trusted_added" -eq 1 ] && trusted_edit remove "$work/exim.conf"
-    if [ -n "${EXIM_INJECTION_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
-  fi
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
-  exit $rc
-}
-trap cleanup EXIT
-trap 'say "FAIL: interrupted"; exit 130' INT
-trap 'say "FAIL: terminated"; exit 143' TERM
-fail() { say "FAIL: $*"; exit 1; }
-
-work=$(mktemp -d /tmp/exim-injection.XXXXXX)
-chmod 755 "$work"
+work_dir exim-injection
+tail_on_failure "$work/log/mainlog" 30
+tail_on_failure "$work/band/exim-band.log" 20
 mkdir -p "$work/spool" "$work/log" "$work/mail"
 sed "s|@WORK@|$work|" "$here/exim-injection.conf" >"$work/exim.conf"
 printf 'alice: alice-Secret-1\n' >"$work/passwd"
 chmod 644 "$work/exim.conf" "$work/passwd"
 chown -R Debian-exim:Debian-exim "$work/spool" "$work/log" "$work/mail"
-trusted_added=1
 trusted_edit add "$work/exim.conf"
 exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
 
 # server 192.0.2.1, 2001:db8:5e::1 <-veth-> client: one address per session
-for ns in "$ns_s" "$ns_c"; do
-  ip netns add "$ns"
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  ip -n "$ns" link set lo up
-done
+netns_add "$ns_s" "$ns_c"
 ip link add "${tag}s" netns "$ns_s" type veth peer name "${tag}c" netns "$ns_c"
 {
   echo "addr add 192.0.2.1/24 dev ${tag}s"

@@ -13,38 +13,31 @@ set -uo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 DRIVER" >&2; exit 2; }
 driver=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+say() { printf 'nft-packet-test: %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
+. "$here/../support/netns-lib.sh"
+
 if [ "$(id -u)" -ne 0 ]; then
-  echo "nft-packet-test: SKIP: needs root (network namespaces, nf_tables)"
+  say "SKIP: needs root (network namespaces, nf_tables)"
   exit 77
 fi
 for tool in ip nft python3; do
   command -v "$tool" >/dev/null 2>&1 || {
-    echo "nft-packet-test: SKIP: $tool is not installed (packaging/install-deps installs it)"
+    say "SKIP: $tool is not installed (packaging/install-deps installs it)"
     exit 77
   }
 done
-[ -x "$driver" ] || { echo "nft-packet-test: FAIL: $driver is not an executable" >&2; exit 1; }
+[ -x "$driver" ] || fail "$driver is not an executable"
 
 srv=eb-srv-$$
 cla=eb-cla-$$
 clb=eb-clb-$$
-listener=""
-cleanup() {
-  [ -n "$listener" ] && kill "$listener" 2>/dev/null && wait "$listener" 2>/dev/null
-  for ns in "$srv" "$cla" "$clb"; do ip netns del "$ns" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 set -e
-for ns in "$srv" "$cla" "$clb"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # No duplicate address detection: addresses (link-local ones too) are
-  # usable at once, so neighbour discovery cannot stall the first probes.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
+# No duplicate address detection (netns_add): addresses (link-local ones
+# too) are usable at once, so neighbour discovery cannot stall the first
+# probes. On exit the listener goes with the server's namespace.
+netns_add "$srv" "$cla" "$clb"
 ip link add eb-a-$$ netns "$srv" type veth peer name a0 netns "$cla"
 ip link add eb-b-$$ netns "$srv" type veth peer name b0 netns "$clb"
 ip -n "$srv" addr add 10.98.1.1/24 dev eb-a-$$
@@ -63,7 +56,6 @@ ip -n "$clb" link set b0 up
 set +e
 
 ip netns exec "$srv" "$here/tcp-probe.py" listen 587 2525 >/dev/null &
-listener=$!
 
 probe() { # NS SRC DST [PORT]
   ip netns exec "$1" "$here/tcp-probe.py" connect "$2" "$3" "${4:-587}"
@@ -122,5 +114,5 @@ srv_driver "${reject[@]}" ban exim 10.98.1.2 600000 >/dev/null
 expect "with reject, a banned client is refused, not left waiting" \
   "refused ok ok ok ok" "$(everyone)"
 
-echo "nft-packet-test: $passed passed, $failed failed"
+say "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,15 +10,18 @@ set -uo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 DRIVER" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+say() { printf 'nft-table-test: %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
+. "$here/../support/netns-lib.sh"
 
 if [ "${1}" != "--inside" ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "nft-table-test: SKIP: needs root (network namespaces, nf_tables)"
+    say "SKIP: needs root (network namespaces, nf_tables)"
     exit 77
   fi
   for tool in nft unshare python3 setpriv; do
     command -v "$tool" >/dev/null 2>&1 || {
-      echo "nft-table-test: SKIP: $tool is not installed (packaging/install-deps installs it)"
+      say "SKIP: $tool is not installed (packaging/install-deps installs it)"
       exit 77
     }
   done
@@ -26,15 +29,14 @@ if [ "${1}" != "--inside" ]; then
 fi
 outer=$2
 driver=$3
-[ -x "$driver" ] || { echo "nft-table-test: FAIL: $driver is not an executable" >&2; exit 1; }
+[ -x "$driver" ] || fail "$driver is not an executable"
 inner=$(readlink /proc/self/ns/net)
 if [ -z "$outer" ] || [ -z "$inner" ] || [ "$inner" = "$outer" ]; then
-  echo "nft-table-test: FAIL: not in a network namespace of its own; refusing to touch the host" >&2
-  exit 1
+  fail "not in a network namespace of its own; refusing to touch the host"
 fi
 
-tmp=$(mktemp -d /tmp/nft-table-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+work_dir nft-table-test
+tmp=$work
 state() { "$here/nft-state.py" "$@"; }
 jails=(--jail exim:25,465,587:drop:64 --jail spam:all:reject:48)
 drv() { "$driver" "${jails[@]}" "$@"; }
@@ -42,19 +44,19 @@ drv() { "$driver" "${jails[@]}" "$@"; }
 passed=0
 failed=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+fail_check() { echo "FAIL: $1"; failed=$((failed + 1)); }
 # expect NAME EXPECTED ACTUAL: equal texts, or a diff.
 expect() {
   if [ "$2" = "$3" ]; then
     pass "$1"
   else
-    fail "$1"
+    fail_check "$1"
     diff <(echo "$2") <(echo "$3") | sed 's/^/    /'
   fi
 }
 # contains NAME TEXT PATTERN
 contains() {
-  if grep -qF -- "$3" <<<"$2"; then pass "$1"; else fail "$1 (no '$3' in: $2)"; fi
+  if grep -qF -- "$3" <<<"$2"; then pass "$1"; else fail_check "$1 (no '$3' in: $2)"; fi
 }
 
 structure='chain input filter input -10 accept
@@ -72,7 +74,7 @@ with() { printf '%s\n%s\n' "$structure" "$1" | sed '/^$/d' | sort; }
 
 # Two tables that are not exim-ban's, one of them named like ours in
 # another family: no operation may change them.
-nft -f - <<'NFT' || { echo "nft-table-test: FAIL: cannot make the other tables" >&2; exit 1; }
+nft -f - <<'NFT' || fail "cannot make the other tables"
 table inet other {
   set keep { type ipv4_addr; elements = { 10.98.50.1, 10.98.50.2 }; }
   chain input { type filter hook input priority 0; policy accept; ip saddr @keep counter accept; }
@@ -83,7 +85,7 @@ table ip exim_ban {
 }
 NFT
 others() { nft -j list table inet other && nft -j list table ip exim_ban; }
-others_before=$(others) || { echo "nft-table-test: FAIL: cannot list the other tables" >&2; exit 1; }
+others_before=$(others) || fail "cannot list the other tables"
 
 # --- setup and one batch
 out=$(drv setup)
@@ -134,7 +136,7 @@ done
 if [ "$present" = 1 ] && [ -n "$gone_after" ]; then
   pass "an element with a 1.5 s timeout expires by itself (gone ${gone_after} ms after the first check)"
 else
-  fail "an element with a 1.5 s timeout expires by itself (present=$present, gone_after=${gone_after:-never})"
+  fail_check "an element with a 1.5 s timeout expires by itself (present=$present, gone_after=${gone_after:-never})"
 fi
 
 # --- renewal, unban
@@ -224,5 +226,5 @@ expect "nft-flush without a table has nothing to do" "no table inet exim_ban: no
 
 expect "the other tables were untouched by every operation" "$others_before" "$(others)"
 
-echo "nft-table-test: $passed passed, $failed failed"
+say "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

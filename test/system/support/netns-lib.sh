@@ -1,17 +1,37 @@
 # shellcheck shell=bash
-# netns-lib.sh -- shell helpers for the system tests that run Exim, exim-band
-# and other daemons in network namespaces of their own (sourced, not run).
-# The same helpers as exim-e2e-test's and run-corpus's, shared:
+# netns-lib.sh -- what every shell driver of the system tests does the same
+# way (sourced, not run): network namespaces of its own, a work directory,
+# and a clean-up trap that removes all of it on every exit path (also on
+# TERM/INT) after printing the tails of the logs on failure.
 #
+# Environment:
+#   EXIM_BAN_KEEP_WORK=1   keep the work directory (its path is printed)
+#                          instead of removing it: the logs, configs and
+#                          files of a run, to read after it.
+#
+# Sourcing it installs the EXIT/INT/TERM traps; until the driver registers
+# something they only normalise the exit status: 0 (pass), 77 (skip) or 1.
+#   work_dir PREFIX              $work := a new /tmp/PREFIX.XXXXXX, mode 755,
+#                                removed on exit (unless EXIM_BAN_KEEP_WORK)
+#   netns_add NS...              new namespaces, loopback up, no duplicate
+#                                address detection; on exit every process in
+#                                them is stopped, then they are deleted (with
+#                                their /etc/netns files, see netns_etc)
+#   tail_on_failure FILE [N]     on a failing exit, the last N (40) lines of
+#                                FILE ("(none)" when it does not exist)
+#   tail_if_written FILE [N]     the same, only when FILE is not empty
+#   fail MESSAGE...              say FAIL: MESSAGE, exit 1
+# and the helpers:
 #   wait_for LIMIT CMD...        poll CMD until it succeeds, at most LIMIT s
 #   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
-#   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (same
-#                                marker and lock as run-corpus and exim-e2e)
+#   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (the
+#                                added ones are removed again on exit)
 #   netns_etc NS FILE            print the path of /etc/netns/NS/FILE, which
 #                                `ip netns exec NS` bind-mounts over /etc/FILE
-#                                (resolv.conf, passwd, group); netns_etc_clean
-#                                NS removes that directory again
+#                                (resolv.conf, passwd, group)
 #   exim_listening NS ADDR:PORT... every ADDR:PORT is a listening TCP socket
+#   netns_package_users NS       exim-ban and Debian-exim in NS as the package
+#                                and the docs set them up
 #
 # The caller sets `say` (its message function) before sourcing, or gets a
 # plain one.
@@ -43,15 +63,17 @@ stop_ns_procs() {
   fi
 }
 
-# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus.sh keeps it:
-# Exim compares each line with the config path, so the marker comment is
-# inert; a file one of these scripts created is deleted once no other entry
-# is left. (The same marker as run-corpus's, so that any of them may delete
-# the file.)
+# /etc/exim4/trusted_configs: Exim compares each line with the config
+# path, so the marker comment is inert; a file one of these scripts created
+# is deleted once no other entry is left. (The marker names run-corpus, as
+# it always has: a file an older run left behind is still recognised.)
 trusted=/etc/exim4/trusted_configs
 trusted_mark="# created by exim-ban's test/system/exim-corpus/run-corpus; deleted when no other entry is left"
+trusted_added=()
 trusted_edit() {  # trusted_edit add|remove PATH...
   local op=$1; shift
+  # registered before the edit, so that a half-done add is undone too
+  [ "$op" = add ] && trusted_added+=("$@")
   (
     flock -w 10 9 || { say "cannot lock /etc/exim4"; exit 1; }
     if [ "$op" = add ]; then
@@ -122,3 +144,65 @@ netns_package_users() {
   fi
   chmod 644 "$passwd" "$group"
 }
+
+# --- the work directory, the namespaces and the clean-up trap ----------------
+
+work=""
+netns_made=()
+failure_tails=()    # "LINES:IF_WRITTEN:FILE"
+
+work_dir() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$work"    # Exim's user, exim-band's and rbldnsd's reach their files
+}
+
+netns_add() {
+  local ns
+  for ns in "$@"; do
+    netns_made+=("$ns")
+    ip netns add "$ns"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$ns" link set lo up
+  done
+}
+
+tail_on_failure() { failure_tails+=("${2:-40}:0:$1"); }
+tail_if_written() { failure_tails+=("${2:-40}:1:$1"); }
+
+fail() { say "FAIL: $*"; exit 1; }
+
+show_failure_tails() {
+  local entry lines written file
+  [ ${#failure_tails[@]} -gt 0 ] || return 0
+  for entry in "${failure_tails[@]}"; do
+    IFS=: read -r lines written file <<<"$entry"
+    if [ "$written" -eq 1 ]; then
+      [ -s "$file" ] || continue
+    fi
+    echo "----- tail of $file -----"
+    tail -n "$lines" "$file" 2>/dev/null || echo "(none)"
+  done
+  echo "-----"
+}
+
+netns_cleanup() {
+  local rc=$? ns
+  set +e
+  trap - EXIT INT TERM
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && show_failure_tails
+  for ns in "${netns_made[@]}"; do stop_ns_procs "$ns"; done
+  # the namespaces go, and with them any table inet exim_ban in them
+  for ns in "${netns_made[@]}"; do
+    ip netns del "$ns" 2>/dev/null
+    netns_etc_clean "$ns"
+  done
+  [ ${#trusted_added[@]} -gt 0 ] && trusted_edit remove "${trusted_added[@]}"
+  if [ -n "$work" ]; then
+    if [ -n "${EXIM_BAN_KEEP_WORK:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
+  fi
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
+  exit "$rc"
+}
+trap netns_cleanup EXIT
+trap 'say "FAIL: interrupted"; exit 130' INT
+trap 'say "FAIL: terminated"; exit 143' TERM
