@@ -28,7 +28,6 @@ import ipaddress
 import json
 import os
 import re
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -37,7 +36,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from smtp_client import Conversation  # noqa: E402
+
 TIMEOUT = 10  # seconds, every socket read and every swaks run is bounded
+TLS_NAME = "mx.lab.example"   # the SNI of the raw sessions' TLS
 
 SERVER = {"A": {4: "10.99.0.1", 6: "fd00:99::1"}, "B": {4: "10.99.0.2", 6: "fd00:99::2"}}
 PASSWD = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3"}
@@ -150,67 +153,22 @@ class SmtpError(Exception):
     pass
 
 
-class Session:
-    """A raw SMTP client session from the client's own address."""
+class Session(Conversation):
+    """A raw SMTP session of client `c` from its own address to instance
+    `inst`, its greeting read (banner); every command and its reply's code
+    go to the client's log."""
 
     def __init__(self, c, inst, port, tls_on_connect=False, early=None):
         self.c = c
         self.inst = inst
-        self.buf = b""
-        dst = SERVER[inst][fam(c.addr)]
-        af = socket.AF_INET6 if fam(c.addr) == 6 else socket.AF_INET
-        self.sock = socket.socket(af, socket.SOCK_STREAM)
-        self.sock.settimeout(TIMEOUT)
-        self.sock.bind((c.addr, 0))
-        self.sock.connect((dst, port))
-        self.closed = False
-        if early is not None:
-            self.sock.sendall(early)
-        if tls_on_connect:
-            self._wrap()
-        self.banner = self.reply()
+        super().__init__(None, c.addr, SERVER[inst][fam(c.addr)], port, TIMEOUT,
+                         TLS_NAME if tls_on_connect else None, early)
+        self.banner = self.read_reply()
         c.log.append(f"{inst}:{port} banner {self.banner[0]}")
-
-    def _wrap(self):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.sock = ctx.wrap_socket(self.sock, server_hostname="mx.lab.example")
-
-    def _recv(self):
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            data = b""
-        if not data:
-            self.closed = True
-        self.buf += data
-        return bool(data)
-
-    def reply(self):
-        """(code, text) of the next reply; (None, text) if the server closed."""
-        lines = []
-        while True:
-            while b"\n" not in self.buf:
-                if self.closed or not self._recv():
-                    return (None, "\n".join(lines))
-            line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("latin-1")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                try:
-                    return (int(line[:3]), "\n".join(lines))
-                except ValueError:
-                    return (None, "\n".join(lines))
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
 
     def cmd(self, line, want=None):
         self.send(line + "\r\n")
-        r = self.reply()
+        r = self.read_reply()
         self.c.log.append(f"{self.inst} > {line!r} < {r[0]}")
         if want is not None and r[0] != want:
             raise SmtpError(f"{self.c.addr} {self.inst}: {line!r} -> {r!r}, wanted {want}")
@@ -218,7 +176,7 @@ class Session:
 
     def starttls(self):
         self.cmd("STARTTLS", 220)
-        self._wrap()
+        self.start_tls(TLS_NAME)
 
     def auth_login(self, user, pw, want=535):
         r = self.cmd("AUTH LOGIN")
@@ -238,16 +196,9 @@ class Session:
             self.cmd(f"RCPT TO:<{r}>", 250)
         self.cmd("DATA", 354)
         self.send(body + ".\r\n")
-        r = self.reply()
+        r = self.read_reply()
         if r[0] != 250:
             raise SmtpError(f"{self.c.addr}: DATA end -> {r!r}")
-
-    def wait_closed(self):
-        """read until the server closes (bounded by the socket timeout)"""
-        deadline = time.monotonic() + TIMEOUT
-        while not self.closed and time.monotonic() < deadline:
-            self._recv()
-        self.sock.close()
 
     def quit(self):
         if not self.closed:
@@ -351,7 +302,7 @@ def blast(inst, data, kinds, first=None):
     def run(c):
         s = Session(c, inst, 25, early=data)
         codes = [s.banner[0]]
-        while not s.closed and s.reply()[0] is not None:
+        while not s.closed and s.read_reply()[0] is not None:
             pass
         s.wait_closed()
         c.log.append(f"early input: first reply {codes}")
@@ -462,7 +413,7 @@ def define():
         for _ in range(4):
             s.cmd("AUTH LOGIN", 503)
             c.expect("A", "not_advertised")
-        r = s.reply()
+        r = s.read_reply()
         c.log.append(f"after 4 errors: {r}")
         s.wait_closed()
         c.expect("A", "dropped", "no_mail")
@@ -609,7 +560,7 @@ def define_more():
             s = Session(c, inst, 25)
             s.cmd("HELO pipeliner.example", 250)
             s.send("MAIL FROM:<>\r\nRCPT TO:<alice@lab.example>\r\n")
-            while s.reply()[0] is not None:
+            while s.read_reply()[0] is not None:
                 pass
             s.wait_closed()
             # the MAIL was refused before it counted: "no MAIL ... C=HELO"
@@ -644,7 +595,7 @@ def define_more():
                 s.cmd(line, 500)
                 if inst == "B":  # +smtp_syntax_error logs each one
                     c.expect(inst, "syntax")
-            c.log.append(f"after 4 unknown: {s.reply()}")
+            c.log.append(f"after 4 unknown: {s.read_reply()}")
             s.wait_closed()
             c.expect(inst, "dropped", "no_mail")
         return run
@@ -836,7 +787,7 @@ def define_more():
         s.cmd("HELO mail.example", 250)
         s.send(f'RSET" H=[{victim(6)}]:1111 I=[10.99.0.2]:25 next input="a\r\n'
                f'b" H=[{victim(7)}]:2222 I=[10.99.0.2]:25 next input="c\r\n')
-        while s.reply()[0] is not None:
+        while s.read_reply()[0] is not None:
             pass
         s.wait_closed()
         c.expect("B", "no_mail")
@@ -883,15 +834,10 @@ def define_more():
               ["sync"], first=554))
 
     def sni_injection(c):
-        s = Session.__new__(Session)
-        s.c, s.inst, s.buf, s.closed = c, "A", b"", False
-        s.sock = socket.create_connection((SERVER["A"][4], 465), timeout=TIMEOUT, source_address=(c.addr, 0))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        s = Conversation(None, c.addr, SERVER["A"][4], 465, TIMEOUT)
         try:
-            s.sock = ctx.wrap_socket(s.sock, server_hostname=f"x] H=[{victim(14)}] rejected")
-            c.log.append(f"sni banner {s.reply()}")
+            s.start_tls(f"x] H=[{victim(14)}] rejected")
+            c.log.append(f"sni banner {s.read_reply()}")
         except Exception as e:
             c.log.append(f"sni: {e!r}")
         s.wait_closed()

@@ -208,14 +208,14 @@ def run_session(netns, identd, s):
     try:
         steps = list(s.steps)
         if steps and isinstance(steps[0], tuple) and steps[0][0] == "early":
-            c.sock.sendall(fill(steps.pop(0)[1]).encode("latin-1") + b"\r\n")
+            c.send(fill(steps.pop(0)[1]) + "\r\n")
         replies.append(c.reply().code)
         for step in steps:
             if isinstance(step, tuple) and step[0] == "b64":
                 text = base64.b64encode(fill(step[2]).encode("latin-1")).decode()
                 replies.append(c.command(step[1] + text).code)
             elif isinstance(step, tuple):   # ("burst", TEXT)
-                c.sock.sendall(fill(step[1]).encode("latin-1") + b"\r\n")
+                c.send(fill(step[1]) + "\r\n")
                 replies.append(c.reply().code)
             else:
                 replies.append(c.command(fill(step)).code)
