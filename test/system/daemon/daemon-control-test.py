@@ -34,6 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from command_line import start  # noqa: E402
 from failure import Failure, check, checks_held  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line, wait_for  # noqa: E402
@@ -516,21 +517,9 @@ def nft_elements(set_name):
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("SKIP: needs root for a network namespace and nftables")
-        return 77
-    if os.environ.get("EXIM_BAN_CONTROL_NETNS") != "1":
-        os.environ["EXIM_BAN_CONTROL_NETNS"] = "1"
-        try:
-            os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
-                                  *sys.argv[1:]])
-        except OSError as error:
-            print("SKIP: cannot run unshare --net: %s" % error)
-            return 77
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
+    status = start(4, __doc__, netns=True)   # with the loopback up
+    if status is not None:
+        return status
     for address in (KNOCKER, QUIET):
         subprocess.run(["ip", "addr", "add", address + "/32", "dev", "lo"], check=True, timeout=10)
 

@@ -26,20 +26,12 @@ say() { printf 'dnsbl: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  say "SKIP: needs root (network namespaces, nftables, Exim daemons)"; exit 77
-fi
-for tool in exim swaks nft setpriv; do
-  command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
-done
+needs_root "network namespaces, nftables, Exim daemons"
+needs_tools exim swaks nft setpriv
 command -v rbldnsd >/dev/null 2>&1 || { say "SKIP: rbldnsd is not installed (apt-get install rbldnsd)"; exit 77; }
 getent passwd rbldns >/dev/null || { say "SKIP: no user rbldns (Debian's rbldnsd package makes it)"; exit 77; }
-for tool in ip python3 flock awk; do
-  command -v "$tool" >/dev/null 2>&1 || { say "FAIL: $tool not found"; exit 1; }
-done
-for f in "$band" "$banctl" "$monitor"; do
-  [ -x "$f" ] || { say "FAIL: $f is not an executable"; exit 1; }
-done
+have_tools ip python3 flock awk
+executables "$band" "$banctl" "$monitor"
 band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -f "$monitor")
 
 tag=ednsbl$$

@@ -35,6 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from command_line import run_subcommand  # noqa: E402
 from failure import Failure  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 from say import sayer  # noqa: E402
@@ -373,7 +374,4 @@ def main_run(argv):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        sys.exit(main_run(sys.argv[2:]))
-    print(__doc__, file=sys.stderr)
-    sys.exit(2)
+    sys.exit(run_subcommand({"run": (main_run, None)}, __doc__))

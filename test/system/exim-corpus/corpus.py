@@ -37,6 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import run_subcommand  # noqa: E402
 from smtp_client import Conversation  # noqa: E402
 
 TIMEOUT = 10  # seconds, every socket read and every swaks run is bounded
@@ -1075,19 +1076,6 @@ def main_classify(d):
             print(f"{inst} {'-':16} {'-':15} {ln}")
 
 
-def main():
-    if len(sys.argv) >= 3 and sys.argv[1] == "setup":
-        main_setup(sys.argv[2])
-    elif len(sys.argv) >= 3 and sys.argv[1] == "drive":
-        main_drive(sys.argv[2])
-    elif len(sys.argv) == 4 and sys.argv[1] == "expect":
-        main_expect(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 3 and sys.argv[1] == "classify":
-        main_classify(sys.argv[2])
-    else:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(run_subcommand({"setup": (main_setup, 1), "drive": (main_drive, 1), "expect": (main_expect, 2),
+                             "classify": (main_classify, 1)}, __doc__))

@@ -16,17 +16,9 @@ say() { printf 'exim-corpus-test: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  say "SKIP: needs root (network namespaces, Exim daemons)"
-  exit 77
-fi
-for tool in exim swaks; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "SKIP: $tool is not installed (packaging/install-deps installs it)"
-    exit 77
-  fi
-done
-[ -x "$banctl" ] || fail "$banctl is not an executable"
+needs_root "network namespaces, Exim daemons"
+needs_tools exim swaks
+executables "$banctl"
 
 work_dir exim-corpus-test
 

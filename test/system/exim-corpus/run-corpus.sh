@@ -26,10 +26,8 @@ say() { printf 'run-corpus: %s\n' "$*" >&2; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { say "needs root (network namespaces, Exim daemons)"; exit 77; }
-for tool in exim swaks openssl ip python3; do
-  command -v "$tool" >/dev/null 2>&1 || { say "$tool not found"; exit 77; }
-done
+needs_root "network namespaces, Exim daemons"
+needs_tools exim swaks openssl ip python3
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -79,12 +77,7 @@ ip link add "${tag}vs" netns "$ns_s" type veth peer name "${tag}vc" netns "$ns_c
 {
   echo "addr add 10.99.0.9/16 dev ${tag}vc"
   echo "addr add fd00:99::9/32 dev ${tag}vc nodad"
-  while read -r a; do
-    case $a in
-      *:*) echo "addr add $a/32 dev ${tag}vc nodad" ;;
-      *) echo "addr add $a/16 dev ${tag}vc" ;;
-    esac
-  done <"$work/clients"
+  addr_lines "${tag}vc" 16 32 <"$work/clients"
   echo "link set ${tag}vc up"
 } | ip -n "$ns_c" -batch -
 

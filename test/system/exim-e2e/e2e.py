@@ -30,7 +30,9 @@ import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ beside the drivers
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from bot_session import main_client  # noqa: E402
+from command_line import run_subcommand  # noqa: E402
 from follower import main_follow  # noqa: E402
 from plan import main_files  # noqa: E402
 from probe import main_probe  # noqa: E402
@@ -38,19 +40,9 @@ from run import main_run  # noqa: E402
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "files":
-        return main_files(sys.argv[2])
-    if len(sys.argv) == 3 and sys.argv[1] == "follow":
-        return main_follow(sys.argv[2])
-    if len(sys.argv) == 5 and sys.argv[1] == "client":
-        return main_client(*sys.argv[2:])
-    if len(sys.argv) >= 3 and sys.argv[1] == "probe":
-        return main_probe(sys.argv[2:])
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        return main_run(sys.argv[2:])
-    print(__doc__, file=sys.stderr)
-    return 2
+    return run_subcommand({"files": (main_files, 1), "follow": (main_follow, 1), "client": (main_client, 3),
+                           "probe": (main_probe, None), "run": (main_run, None)}, __doc__)
 
 
 if __name__ == "__main__":
-    sys.exit(main() or 0)
+    sys.exit(main())

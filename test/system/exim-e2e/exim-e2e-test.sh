@@ -24,18 +24,10 @@ say() { printf 'exim-e2e: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  say "SKIP: needs root (network namespaces, nftables, Exim daemons)"; exit 77
-fi
-for tool in exim swaks nft; do
-  command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
-done
-for tool in ip openssl python3 flock; do
-  command -v "$tool" >/dev/null 2>&1 || { say "FAIL: $tool not found"; exit 1; }
-done
-for f in "$band" "$banctl" "$monitor"; do
-  [ -x "$f" ] || { say "FAIL: $f is not an executable"; exit 1; }
-done
+needs_root "network namespaces, nftables, Exim daemons"
+needs_tools exim swaks nft
+have_tools ip openssl python3 flock
+executables "$band" "$banctl" "$monitor"
 band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -f "$monitor")
 
 tag=ee2e$$
@@ -81,12 +73,7 @@ ip link add "${tag}su" netns "$ns_s" type veth peer name "${tag}us" netns "$ns_u
   echo "route add fd00:98:1::/48 dev ${tag}sb"
 } | ip -n "$ns_s" -batch -
 {
-  while read -r a; do
-    case $a in
-      *:*) echo "addr add $a dev ${tag}bs nodad" ;;
-      *) echo "addr add $a dev ${tag}bs" ;;
-    esac
-  done <"$work/bot-addresses"
+  addr_lines "${tag}bs" "" "" <"$work/bot-addresses"
   echo "link set ${tag}bs up"
 } | ip -n "$ns_b" -batch -
 {

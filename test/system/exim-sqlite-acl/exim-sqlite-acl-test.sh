@@ -26,22 +26,14 @@ say() { printf 'exim-sqlite-acl: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  say "SKIP: needs root (network namespaces, nftables, Exim daemons)"; exit 77
-fi
-for tool in exim nft setpriv; do
-  command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
-done
+needs_root "network namespaces, nftables, Exim daemons"
+needs_tools exim nft setpriv
 bV=$(exim -bV 2>/dev/null || true)
 if ! grep -q '^Lookups.*\bsqlite\b' <<<"$bV"; then
   say "SKIP: this Exim has no sqlite lookup (exim4-daemon-heavy has it)"; exit 77
 fi
-for tool in ip python3 flock awk; do
-  command -v "$tool" >/dev/null 2>&1 || { say "FAIL: $tool not found"; exit 1; }
-done
-for f in "$band" "$banctl" "$monitor"; do
-  [ -x "$f" ] || { say "FAIL: $f is not an executable"; exit 1; }
-done
+have_tools ip python3 flock awk
+executables "$band" "$banctl" "$monitor"
 band=$(readlink -f "$band") banctl=$(readlink -f "$banctl") monitor=$(readlink -f "$monitor")
 
 tag=esql$$
@@ -79,12 +71,7 @@ ip link add "${tag}sc" netns "$ns_s" type veth peer name "${tag}cs" netns "$ns_c
   echo "route add fd00:97::/32 dev ${tag}sc"
 } | ip -n "$ns_s" -batch -
 {
-  python3 "$driver" addresses | while read -r a; do
-    case $a in
-      *:*) echo "addr add $a/64 dev ${tag}cs nodad" ;;
-      *) echo "addr add $a/24 dev ${tag}cs" ;;
-    esac
-  done
+  python3 "$driver" addresses | addr_lines "${tag}cs" 24 64
   echo "link set ${tag}cs up"
   echo "route add fd00:97::/32 dev ${tag}cs"
 } | ip -n "$ns_c" -batch -

@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-import own_netns  # noqa: E402
+from command_line import start  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line, wait_for  # noqa: E402
@@ -285,12 +285,9 @@ class Test:
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    skip = own_netns.enter()
-    if skip is not None:
-        return skip
+    status = start(4, __doc__, netns=True)
+    if status is not None:
+        return status
     band_binary, banctl, monitor = (os.path.abspath(a) for a in sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="exim-band-flood-") as tmp:
         return run_test(Test(band_binary, banctl, monitor, tmp), (Failure, MonitorEnded), say)

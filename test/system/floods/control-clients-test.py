@@ -22,7 +22,7 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-import own_netns  # noqa: E402
+from command_line import start  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line  # noqa: E402
@@ -184,12 +184,9 @@ class Test:
 
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    skip = own_netns.enter()
-    if skip is not None:
-        return skip
+    status = start(3, __doc__, netns=True)
+    if status is not None:
+        return status
     band_binary, monitor = (os.path.abspath(a) for a in sys.argv[1:])
     # The crowd's thread and the ban timer's share the interpreter: switch
     # often, so that a write() is not held up behind the crowd's loop.

@@ -26,10 +26,8 @@ say() { printf 'exim-injection: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then say "SKIP: needs root (network namespaces, nftables, Exim)"; exit 77; fi
-for tool in exim nft; do
-  command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
-done
+needs_root "network namespaces, nftables, Exim"
+needs_tools exim nft
 band=$(readlink -f "$1") banctl=$(readlink -f "$2")
 
 tag=einj$$
@@ -58,12 +56,7 @@ ip link add "${tag}s" netns "$ns_s" type veth peer name "${tag}c" netns "$ns_c"
   echo "route add 2001:db8:bad::/48 dev ${tag}s"
 } | ip -n "$ns_s" -batch -
 {
-  python3 "$driver" addresses | while read -r a; do
-    case $a in
-      *:*) echo "addr add $a/128 dev ${tag}c nodad" ;;
-      *) echo "addr add $a/32 dev ${tag}c" ;;
-    esac
-  done
+  python3 "$driver" addresses | addr_lines "${tag}c" 32 128
   echo "link set ${tag}c up"
   echo "route add 192.0.2.0/24 dev ${tag}c"
   echo "route add 2001:db8:5e::/64 dev ${tag}c"

@@ -32,6 +32,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, HERE)
 import band_harness  # noqa: E402
+from command_line import run_subcommand  # noqa: E402
 from failure import Failure  # noqa: E402
 import injection_corpus as corpus  # noqa: E402
 from smtp_client import Conversation, Netns  # noqa: E402
@@ -337,18 +338,15 @@ class Check:
             self.band.kill()
 
 
-def main():
-    if sys.argv[1:2] == ["addresses"]:
-        for s in sessions():
-            print(s.client)
-        return 0
-    if sys.argv[1:2] == ["drive"] and len(sys.argv) == 4:
-        return main_drive(sys.argv[2], sys.argv[3])
-    if sys.argv[1:2] == ["check"] and len(sys.argv) == 5:
-        return run_test(Check(*sys.argv[2:5]), Failure, sayer("exim-injection"))
-    print(__doc__, file=sys.stderr)
-    return 2
+def main_addresses():
+    for s in sessions():
+        print(s.client)
+
+
+def main_check(work, band, banctl):
+    return run_test(Check(work, band, banctl), Failure, sayer("exim-injection"))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_subcommand({"addresses": (main_addresses, 0), "drive": (main_drive, 2),
+                             "check": (main_check, 3)}, __doc__))

@@ -17,17 +17,9 @@ say() { printf 'nft-packet-test: %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
 . "$here/../support/netns-lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  say "SKIP: needs root (network namespaces, nf_tables)"
-  exit 77
-fi
-for tool in ip nft python3; do
-  command -v "$tool" >/dev/null 2>&1 || {
-    say "SKIP: $tool is not installed (packaging/install-deps installs it)"
-    exit 77
-  }
-done
-[ -x "$driver" ] || fail "$driver is not an executable"
+needs_root "network namespaces, nf_tables"
+needs_tools ip nft python3
+executables "$driver"
 
 srv=eb-srv-$$
 cla=eb-cla-$$

@@ -15,21 +15,13 @@ say() { printf 'nft-table-test: %s\n' "$*"; }
 . "$here/../support/netns-lib.sh"
 
 if [ "${1}" != "--inside" ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    say "SKIP: needs root (network namespaces, nf_tables)"
-    exit 77
-  fi
-  for tool in nft unshare python3 setpriv; do
-    command -v "$tool" >/dev/null 2>&1 || {
-      say "SKIP: $tool is not installed (packaging/install-deps installs it)"
-      exit 77
-    }
-  done
+  needs_root "network namespaces, nf_tables"
+  needs_tools nft unshare python3 setpriv
   exec unshare --net -- "$0" --inside "$(readlink /proc/self/ns/net)" "$@"
 fi
 outer=$2
 driver=$3
-[ -x "$driver" ] || fail "$driver is not an executable"
+executables "$driver"
 inner=$(readlink /proc/self/ns/net)
 if [ -z "$outer" ] || [ -z "$inner" ] || [ "$inner" = "$outer" ]; then
   fail "not in a network namespace of its own; refusing to touch the host"

@@ -39,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from command_line import start  # noqa: E402
 from failure import Failure, check, checks_held  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import failure_line, wait_for  # noqa: E402
@@ -406,12 +407,9 @@ def main():
         except Failure as error:
             print("package-test: FAIL: %s" % error, flush=True)
             return 1
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        say("SKIP: needs root (namespaces, mounts, nftables)")
-        return 77
+    status = start(4, __doc__, say, root_for="(namespaces, mounts, nftables)")
+    if status is not None:
+        return status
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         say("SKIP: %s not installed (packaging/install-deps installs them)" % " ".join(missing))

@@ -22,13 +22,13 @@ The test re-runs itself under `unshare -n`; needs root and nft, else 77."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import start  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, benign_line, failure_line, key_of, wait_for  # noqa: E402
@@ -202,23 +202,10 @@ class Test:
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        say("SKIP: needs root for a network namespace and nftables")
-        return 77
-    if shutil.which("nft") is None:
-        say("SKIP: needs nft (the nftables package) to change and read the table")
-        return 77
-    if os.environ.get("EXIM_BAN_FAULTS_NETNS") != "1":
-        os.environ["EXIM_BAN_FAULTS_NETNS"] = "1"
-        try:
-            os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
-                                  *sys.argv[1:]])
-        except OSError as error:
-            say("SKIP: cannot run unshare --net: %s" % error)
-            return 77
+    # nft (the nftables package) changes and reads the table
+    status = start(4, __doc__, say, tools=("nft",), netns=True)
+    if status is not None:
+        return status
     band_binary, banctl, shim = (os.path.abspath(a) for a in sys.argv[1:])
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="exim-band-fwfault-") as tmp:

@@ -17,13 +17,13 @@ set (kernel/ucount.c); the host's limits are never touched.
 Needs root (for the user namespace and nsenter), else exit 77."""
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import start  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
@@ -175,15 +175,9 @@ def instance_limit(band_binary, tmp):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        say("SKIP: needs root for a user namespace and nsenter")
-        return 77
-    if shutil.which("nsenter") is None:
-        say("SKIP: needs nsenter (util-linux)")
-        return 77
+    status = start(2, __doc__, say, root_for="for a user namespace and nsenter", tools=("nsenter",))
+    if status is not None:
+        return status
     probe = subprocess.run(in_user_namespace("watches", 1) + ["true"], capture_output=True, timeout=10)
     if probe.returncode != 0:
         say("SKIP: cannot set inotify limits in a user namespace: %s" % probe.stderr.decode().strip())

@@ -17,6 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import start  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, benign_line, compare_hits, failure_line, key_of, wait_for  # noqa: E402
@@ -43,9 +44,9 @@ def round_text(round_number, written):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
+    status = start(2, __doc__)
+    if status is not None:
+        return status
     with tempfile.TemporaryDirectory(prefix="exim-band-logdir-") as tmp:
         logdir = os.path.join(tmp, "log")
         mainlog = os.path.join(logdir, "mainlog")

@@ -21,6 +21,14 @@
 #                                FILE ("(none)" when it does not exist)
 #   tail_if_written FILE [N]     the same, only when FILE is not empty
 #   fail MESSAGE...              say FAIL: MESSAGE, exit 1
+#   needs_root WHAT              SKIP (77) unless root, "needs root (WHAT)"
+#   needs_tools TOOL...          SKIP (77) unless each is installed
+#   have_tools TOOL...           FAIL unless each is installed
+#   executables PATH...          FAIL unless each is an executable file
+#   addr_lines DEV V4LEN V6LEN   the `ip -batch` lines that put each address
+#                                read from stdin on DEV (IPv6 without duplicate
+#                                address detection); an empty LEN: the
+#                                address as read, with its own /LEN
 # and the helpers:
 #   wait_for LIMIT CMD...        poll CMD until it succeeds, at most LIMIT s
 #   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
@@ -170,6 +178,38 @@ tail_on_failure() { failure_tails+=("${2:-40}:0:$1"); }
 tail_if_written() { failure_tails+=("${2:-40}:1:$1"); }
 
 fail() { say "FAIL: $*"; exit 1; }
+
+needs_root() {
+  [ "$(id -u)" -eq 0 ] || { say "SKIP: needs root ($1)"; exit 77; }
+}
+needs_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
+  done
+}
+have_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+  done
+}
+executables() {
+  local f
+  for f in "$@"; do
+    [ -x "$f" ] || fail "$f is not an executable"
+  done
+}
+
+addr_lines() {
+  local dev=$1 v4=$2 v6=$3 a
+  while read -r a; do
+    case $a in
+      *:*) echo "addr add $a${v6:+/$v6} dev $dev nodad" ;;
+      *) echo "addr add $a${v4:+/$v4} dev $dev" ;;
+    esac
+  done
+}
 
 show_failure_tails() {
   local entry lines written file
