@@ -41,10 +41,11 @@ import time
 from importlib.machinery import SourceFileLoader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "test", "system", "support"))
+sys.path.insert(0, os.path.join(HERE, "..", "system", "support"))
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
+
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 # Targets from DESIGN.md, section Targets.
 TARGET_INGEST_LPS = 1_000_000

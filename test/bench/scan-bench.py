@@ -470,18 +470,21 @@ def gen_chunk(idx, pool_sessions=0):
     def pick(seq_):
         return seq_[int(rand() * len(seq_))]
 
+    def stamp_text(sec):
+        """The timestamp text of second `sec`, made once (stamps)."""
+        v = stamps.get(sec)
+        if v is None:
+            d, r = divmod(sec, 86400)
+            v = stamps[sec] = T.day(d) + HMS[r]
+        return v
+
     def emit(group, t, host=None):
         """Writes one line of `group` at time t; host: the attacker, for an attack line."""
         k, fns, cum = tpl[group]
         f = fns[0] if len(fns) == 1 else fns[min(bisect_right(cum, rand() * cum[-1]), len(fns) - 1)]
         if t > t_end:
             t = t_end
-        s = int(t)
-        v = stamps.get(s)
-        if v is None:
-            d, r = divmod(s, 86400)
-            v = stamps[s] = T.day(d) + HMS[r]
-        S["ts"] = v
+        S["ts"] = stamp_text(int(t))
         line = f(S)
         if capture[0] is not None:
             capture[0].append((t, k, S["pfx"], S["mid"], line))
@@ -872,10 +875,7 @@ def gen_chunk(idx, pool_sessions=0):
             if tl > t_end:
                 tl = t_end
             sec = int(tl)
-            v = stamps.get(sec)
-            if v is None:
-                d, r = divmod(sec, 86400)
-                v = stamps[sec] = T.day(d) + HMS[r]
+            v = stamp_text(sec)
             if pi >= 0:
                 v += pfxs[pi]
             elif pi == -2:

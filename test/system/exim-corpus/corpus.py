@@ -210,6 +210,20 @@ class Session(Conversation):
         self.wait_closed()
 
 
+
+def session(c, inst, port=25, tls=None, helo="client.example"):
+    """A Session past its greeting (220) and EHLO HELO, with TLS when `tls`
+    is "onconnect" or "starttls" (then EHLO again)."""
+    s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
+    if s.banner[0] != 220:
+        raise SmtpError(f"{c.addr}: banner {s.banner}")
+    s.cmd(f"EHLO {helo}", 250)
+    if tls == "starttls":
+        s.starttls()
+        s.cmd(f"EHLO {helo}", 250)
+    return s
+
+
 SWAKS_SUPPORT = None
 
 
@@ -276,13 +290,7 @@ def submit(c, inst, port, tls, user, pw, mech="LOGIN", helo="client.example", ma
         if mail and not re.search(r"^<[-~] *250 .*[Aa]ccepted|^<[-~] *250 OK id=", p.stdout, re.M):
             raise SmtpError(f"{c.addr} swaks: message not accepted\n{p.stdout}")
         return code
-    s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
-    if s.banner[0] != 220:
-        raise SmtpError(f"{c.addr}: banner {s.banner}")
-    s.cmd(f"EHLO {helo}", 250)
-    if tls == "starttls":
-        s.starttls()
-        s.cmd(f"EHLO {helo}", 250)
+    s = session(c, inst, port, tls, helo)
     if mech == "LOGIN":
         r = s.auth_login(user, pw, want)
     else:
@@ -543,16 +551,6 @@ def define():
 def define_more():
     """shapes counted only in mode more, and injection attempts"""
 
-    def session(c, inst, port=25, tls=None, helo="client.example"):
-        s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
-        if s.banner[0] != 220:
-            raise SmtpError(f"{c.addr}: banner {s.banner}")
-        s.cmd(f"EHLO {helo}", 250)
-        if tls == "starttls":
-            s.starttls()
-            s.cmd(f"EHLO {helo}", 250)
-        return s
-
     # ---- synchronization errors ------------------------------------------------
     def sync_after_helo(inst):
         # after HELO (not EHLO) pipelining is not advertised: MAIL and RCPT in
@@ -744,21 +742,18 @@ def define_more():
                     f"a\n2026-01-01 00:00:00 [1] login_server authenticator failed for (x) [{victim(11)}]:1 "
                     f"I=[10.99.0.2]:587: 535 Incorrect authentication data (set_id=b"))
 
-    def quoted_cmd(c):
-        s = session(c, "A", 25, helo="roxzgj")
-        s.cmd(f'aUtH lOgIn" H=(test) [{victim(3)}]', 503)
-        s.quit()
-        c.expect("A", "not_advertised", "no_mail")
+    def quoted_cmd(inst, command, kinds):
+        def run(c):
+            s = session(c, inst, 25, helo="roxzgj")
+            s.cmd(command, 503)
+            s.quit()
+            c.expect(inst, *kinds)
+        return run
 
-    add(v4(73), "attacker", "A 25 AUTH command with a quoted fake host", quoted_cmd)
-
-    def quoted_cmd_b(c):
-        s = session(c, "B", 25, helo="roxzgj")
-        s.cmd(f'AUTH LOGIN" H=(x) [{victim(3, 6)}]:25 I=[fd00:99::2]:25', 503)
-        s.quit()
-        c.expect("B", "tls_required", "no_mail")
-
-    add(v6(73), "attacker", "B 25 AUTH without TLS, command with a fake host", quoted_cmd_b)
+    add(v4(73), "attacker", "A 25 AUTH command with a quoted fake host",
+        quoted_cmd("A", f'aUtH lOgIn" H=(test) [{victim(3)}]', ["not_advertised", "no_mail"]))
+    add(v6(73), "attacker", "B 25 AUTH without TLS, command with a fake host",
+        quoted_cmd("B", f'AUTH LOGIN" H=(x) [{victim(3, 6)}]:25 I=[fd00:99::2]:25', ["tls_required", "no_mail"]))
 
     def sender_injection(c):
         s = session(c, "A", 25, helo="mail.example")
