@@ -44,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "system", "support"))
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
+from test_run import terminate  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 
@@ -241,13 +242,8 @@ class Daemon:
             self.db = None
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else None
-        self.process.send_signal(signal.SIGTERM)
         try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise Failure("exim-band did not exit within %d s of SIGTERM" % timeout)
+            return terminate(self.process, timeout)
         finally:
             self.stderr.close()
 

@@ -9,9 +9,7 @@ at least N times, restarting it each time. At the end the store's hits equal
 the ground truth exactly (0 lost, 0 double-counted) and its bans equal what
 `exim-banctl test --bans` computes offline on the whole log, in order."""
 
-import argparse
 import os
-import random
 import signal
 import sys
 import tempfile
@@ -19,20 +17,15 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from failure import Failure  # noqa: E402
-from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
-                          offline_bans, wait_for)
+from band_harness import Band, GroundTruthLog, against_offline_scan, wait_for  # noqa: E402
+from command_line import exit_with, kill_test_arguments  # noqa: E402
+from say import sayer  # noqa: E402
+
+say = sayer("daemon-crash-test")
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("band")
-    parser.add_argument("banctl")
-    parser.add_argument("--kills", type=int, default=25)
-    parser.add_argument("--seed", type=int, default=int(time.time()))
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    print("daemon-crash-test: seed %d (rerun with --seed %d)" % (args.seed, args.seed))
+    args, rng = kill_test_arguments(25, say)
 
     with tempfile.TemporaryDirectory(prefix="exim-band-crash-") as tmp:
         logdir = os.path.join(tmp, "log")
@@ -47,11 +40,7 @@ def main():
             step += 1
             log.write(rng, step, rng.randrange(50, 4000))
             if rng.random() < 0.3:
-                # Rotations come far apart on a real host: let the daemon
-                # see the file it reads now before the next one goes.
-                wait_for("the daemon to catch up before a rotation",
-                         lambda: band.hit_count() >= len(log.written))
-                log.rotate()
+                log.rotate_when_read(band)
             if rng.random() < 0.6:
                 # Kill at a random moment of whatever the daemon is doing:
                 # reading a backlog, committing, following a rotation.
@@ -66,31 +55,23 @@ def main():
         band.stop()
         elapsed = time.monotonic() - started
 
-        stored = band.hits()
-        problems = compare_hits(log.written, stored)
-        want_bans = offline_bans(args.banctl, band.config, log.history)
-        got_bans = band.bans()
-        problems += compare_bans(want_bans, got_bans)
-        print("daemon-crash-test: %d lines, %d hits, %d rotations, %d SIGKILLs in %.1f s; "
+        stored, want_bans, got_bans, problems = against_offline_scan(band, log, args.banctl)
+        say("%d lines, %d hits, %d rotations, %d SIGKILLs in %.1f s; "
               "hits stored %d (lost %d, double-counted %d); bans %d, offline %d"
               % (log.lines, len(log.written), log.rotations, kills, elapsed, len(stored),
                  max(0, len(log.written) - len(stored)), max(0, len(stored) - len(log.written)),
                  len(got_bans), len(want_bans)))
         if problems:
             for problem in problems:
-                print("daemon-crash-test: FAIL: " + problem)
+                say("FAIL: " + problem)
             print(band.log()[-4000:])
             return 1
         if not want_bans:
-            print("daemon-crash-test: FAIL: the log made no ban; the test proves nothing")
+            say("FAIL: the log made no ban; the test proves nothing")
             return 1
-        print("daemon-crash-test: PASS")
+        say("PASS")
         return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Failure as error:
-        print("daemon-crash-test: FAIL: %s" % error)
-        sys.exit(1)
+    exit_with(main, say)

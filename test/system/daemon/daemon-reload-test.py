@@ -18,7 +18,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import exit_with  # noqa: E402
 from failure import Failure, check, checks_held  # noqa: E402
+from say import sayer  # noqa: E402
 from band_harness import Band, failure_line, wait_for  # noqa: E402
 
 
@@ -101,8 +103,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Failure as error:
-        print("daemon-reload-test: FAIL: %s" % error)
-        sys.exit(1)
+    exit_with(main, sayer("daemon-reload-test"))

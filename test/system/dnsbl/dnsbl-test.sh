@@ -42,21 +42,11 @@ for f in A/log/paniclog B/log/paniclog; do tail_if_written "$work/$f" 20; done
 
 # --- the two Exims' files (A's log as Debian has it: exim-band reads it
 # through group adm) ----------------------------------------------------------------
-for h in A B; do
-  mkdir -p "$work/$h/spool" "$work/$h/log"
-  sed "s|@WORK@|$work|" "$here/exim-dnsbl-$h.conf" >"$work/$h/exim.conf"
-  chmod 644 "$work/$h/exim.conf"
-  install -o Debian-exim -g adm -m 640 /dev/null "$work/$h/log/mainlog"
-  chown Debian-exim:Debian-exim "$work/$h/spool"
-  chown Debian-exim:adm "$work/$h/log"; chmod 2750 "$work/$h/log"
-done
+for h in A B; do exim_debian_dirs "$work/$h" "$here/exim-dnsbl-$h.conf"; done
 printf 'alice: alice-dnsbl-Secret-1\n' >"$work/passwd"
 chmod 644 "$work/passwd"
 
-trusted_edit add "$work/A/exim.conf" "$work/B/exim.conf"
-for h in A B; do
-  exim -C "$work/$h/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/$h/exim.conf"; }
-done
+exim_trusted "$work/A/exim.conf" "$work/B/exim.conf"
 
 # --- network: one bridge (in the test's namespace, with the bot on it) ------------
 #   A 10.96.0.1 fd00:96::1 | B 10.96.0.2 fd00:96::2 | DNS 10.96.0.53 fd00:96::53

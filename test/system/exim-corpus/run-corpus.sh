@@ -57,12 +57,7 @@ chmod 644 "$work/tls/key.pem" "$work/tls/cert.pem"
 python3 "$driver" setup "$work" >"$work/clients"
 chmod -R a+rX "$work"
 
-trusted_edit add "$work/A/exim.conf" "$work/B/exim.conf"
-
-for inst in A B; do
-  exim -C "$work/$inst/exim.conf" -bV >"$work/$inst/bV.out" 2>&1 || {
-    cat "$work/$inst/bV.out" >&2; say "exim rejects config $inst"; exit 1; }
-done
+exim_trusted "$work/A/exim.conf" "$work/B/exim.conf"
 
 # --- network: server namespace <-veth-> client namespace -----------------------
 netns_add "$ns_s" "$ns_c"

@@ -1,7 +1,6 @@
 """exim-band as the run starts, stops and reads it."""
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +10,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 from failure import Failure  # noqa: E402
+from test_run import terminate  # noqa: E402
 from plan import BANTIME, MAXRETRY  # noqa: E402
 
 
@@ -65,13 +65,8 @@ class Daemon:
     def stop(self):
         """SIGTERM; must exit 0 within 20 s."""
         self.close_db()
-        self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise Failure("exim-band did not exit within 20 s of SIGTERM")
+            code = terminate(self.process, 20)
         finally:
             self.out.close()
             self.process = None

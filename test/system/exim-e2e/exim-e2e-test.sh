@@ -52,8 +52,7 @@ chmod 644 "$work/tls/key.pem" "$work/tls/cert.pem"
 python3 "$driver" files "$work" >"$work/bot-addresses"   # passwd, allow files
 chmod -R a+rX "$work/passwd" "$work/submission-hosts" "$work/auth-hosts"
 
-trusted_edit add "$work/exim.conf"
-exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
+exim_trusted "$work/exim.conf"
 
 # --- network: bot <-veth-> server <-veth-> user ---------------------------------
 #   server 10.98.1.1  fd00:98:1::1/64 | bot 10.98.1.2 fd00:98:1::2 (home), and

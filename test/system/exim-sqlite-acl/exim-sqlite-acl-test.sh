@@ -45,17 +45,11 @@ tail_if_written "$work/log/paniclog" 20
 
 # --- Exim's files: the log directory as Debian has it (Debian-exim:adm 2750,
 # mainlog 0640), which exim-band reads through group adm -----------------------
-mkdir -p "$work/spool" "$work/log"
-sed "s|@WORK@|$work|" "$here/exim-sqlite-acl.conf" >"$work/exim.conf"
-chmod 644 "$work/exim.conf"
-install -o Debian-exim -g adm -m 640 /dev/null "$work/log/mainlog"
-chown Debian-exim:Debian-exim "$work/spool"
-chown Debian-exim:adm "$work/log"; chmod 2750 "$work/log"
+exim_debian_dirs "$work" "$here/exim-sqlite-acl.conf"
 # the connect ACL, from the docs (paths and threshold changed)
 python3 "$driver" acl "$work" "$docs" || fail "cannot take the connect ACL from $docs"
 
-trusted_edit add "$work/exim.conf"
-exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
+exim_trusted "$work/exim.conf"
 
 # --- network: clients <-veth-> server ----------------------------------------------
 #   server 10.97.0.1/24  fd00:97::1/64 (+ fd00:97::/32 on the link)

@@ -42,8 +42,7 @@ sed "s|@WORK@|$work|" "$here/exim-injection.conf" >"$work/exim.conf"
 printf 'alice: alice-Secret-1\n' >"$work/passwd"
 chmod 644 "$work/exim.conf" "$work/passwd"
 chown -R Debian-exim:Debian-exim "$work/spool" "$work/log" "$work/mail"
-trusted_edit add "$work/exim.conf"
-exim -C "$work/exim.conf" -bV >"$work/bV.out" 2>&1 || { cat "$work/bV.out"; fail "exim rejects $work/exim.conf"; }
+exim_trusted "$work/exim.conf"
 
 # server 192.0.2.1, 2001:db8:5e::1 <-veth-> client: one address per session
 netns_add "$ns_s" "$ns_c"

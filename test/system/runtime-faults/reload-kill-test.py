@@ -10,9 +10,7 @@ a random moment 0-50 ms later, SIGKILL, and is started again. At the end
 the store holds every hit exactly once and its bans equal what `exim-banctl
 test --bans` computes offline on the whole log."""
 
-import argparse
 import os
-import random
 import signal
 import sys
 import tempfile
@@ -20,10 +18,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from failure import Failure  # noqa: E402
+from band_harness import Band, GroundTruthLog, against_offline_scan, wait_for  # noqa: E402
+from command_line import exit_with, kill_test_arguments  # noqa: E402
 from say import sayer  # noqa: E402
-from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits,  # noqa: E402
-                          offline_bans, wait_for)
 
 IGNORE = "ignoreip = 127.0.0.0/8 ::1"
 IGNORE_MORE = IGNORE + " 192.0.2.255"
@@ -44,14 +41,7 @@ def flip_config(band):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("band")
-    parser.add_argument("banctl")
-    parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=int(time.time()))
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    say("seed %d (rerun with --seed %d)" % (args.seed, args.seed))
+    args, rng = kill_test_arguments(20, say)
 
     with tempfile.TemporaryDirectory(prefix="exim-band-reload-kill-") as tmp:
         logdir = os.path.join(tmp, "log")
@@ -65,10 +55,7 @@ def main():
             for step in range(1, args.kills + 1):
                 log.write(rng, step, rng.randrange(50, 3000))
                 if rng.random() < 0.2:
-                    # As in daemon-crash-test: rotations come far apart.
-                    wait_for("the daemon to catch up before a rotation",
-                             lambda: band.hit_count() >= len(log.written))
-                    log.rotate()
+                    log.rotate_when_read(band)
                 if rng.random() < 0.5:
                     flip_config(band)
                 band.process.send_signal(signal.SIGHUP)
@@ -90,11 +77,7 @@ def main():
         daemon_log = band.log()
         reloads_begun = daemon_log.count("reload: reading")
         reloads_done = daemon_log.count("reload: done")
-        stored = band.hits()
-        problems = compare_hits(log.written, stored)
-        want_bans = offline_bans(args.banctl, band.config, log.history)
-        got_bans = band.bans()
-        problems += compare_bans(want_bans, got_bans)
+        stored, want_bans, got_bans, problems = against_offline_scan(band, log, args.banctl)
         if "reload refused" in daemon_log:
             problems.append("a reload was refused")
         if reloads_begun < args.kills // 2:
@@ -117,8 +100,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Failure as error:
-        say("FAIL: %s" % error)
-        sys.exit(1)
+    exit_with(main, say)

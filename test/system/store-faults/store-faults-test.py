@@ -37,8 +37,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from failure import Failure, check  # noqa: E402
 from say import sayer  # noqa: E402
-from band_harness import (Band, GroundTruthLog, compare_bans, compare_hits, offline_bans,  # noqa: E402
-                          wait_for)
+from band_harness import Band, GroundTruthLog, against_offline_scan, wait_for  # noqa: E402
 
 STALL = "store: cannot commit"
 RESUMED = "store: the batch is committed after"
@@ -98,11 +97,7 @@ class Run:
     def check_exact(self):
         """Stops nothing; returns the figures. Raises Failure on a hit lost
         or doubled, or bans other than the offline scan's."""
-        stored = self.band.hits()
-        problems = compare_hits(self.attack.written, stored)
-        want_bans = offline_bans(self.banctl, self.band.config, self.attack.history)
-        got_bans = self.band.bans()
-        problems += compare_bans(want_bans, got_bans)
+        stored, want_bans, got_bans, problems = against_offline_scan(self.band, self.attack, self.banctl)
         if not want_bans:
             problems.append("the log made no ban: the test proves nothing")
         if problems:

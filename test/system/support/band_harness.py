@@ -209,6 +209,13 @@ class GroundTruthLog:
         self.handle.flush()
         self.truth.flush()
 
+    def rotate_when_read(self, band):
+        """rotate() once `band` has stored every hit written so far:
+        rotations come far apart on a real host, so the daemon sees the file
+        it reads now before the next one goes."""
+        wait_for("the daemon to catch up before a rotation", lambda: band.hit_count() >= len(self.written))
+        self.rotate()
+
     def rotate(self):
         """mainlog.01 -> mainlog.02, mainlog -> mainlog.01, a new mainlog."""
         if os.path.exists(self.path + ".01"):
@@ -241,3 +248,16 @@ def compare_bans(want, got):
     extra = sorted(set(got) - set(want))
     return ["bans differ from the offline scan: %d missing (e.g. %s), %d extra (e.g. %s)"
             % (len(missing), missing[:3], len(extra), extra[:3])]
+
+
+Outcome = collections.namedtuple("Outcome", "stored want_bans got_bans problems")
+
+
+def against_offline_scan(band, log, banctl):
+    """The store of `band` against what it read, `log` (a GroundTruthLog):
+    Outcome(the stored hits, the offline scan's bans, the stored bans, the
+    problems: a hit lost or doubled, bans other than the offline scan's)."""
+    stored = band.hits()
+    want_bans = offline_bans(banctl, band.config, log.history)
+    got_bans = band.bans()
+    return Outcome(stored, want_bans, got_bans, compare_hits(log.written, stored) + compare_bans(want_bans, got_bans))

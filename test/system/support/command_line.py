@@ -1,11 +1,15 @@
 """A driver's command line: the checks a test driver starts with, and the
 subcommand a multi-part driver's first argument names."""
 
+import argparse
 import os
+import random
 import shutil
 import sys
+import time
 
 import own_netns
+from failure import Failure
 
 
 def start(count, doc, say=print, root_for=None, tools=(), netns=False):
@@ -42,3 +46,28 @@ def run_subcommand(commands, doc):
             return function(*args) or 0
     print(doc, file=sys.stderr)
     return 2
+
+
+def kill_test_arguments(kills, say):
+    """BAND BANCTL [--kills N] [--seed S] of a test that kills exim-band at
+    random moments (`kills` times unless told): (the arguments, a
+    random.Random of the seed); the seed is said, so that a run can be
+    repeated."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("band")
+    parser.add_argument("banctl")
+    parser.add_argument("--kills", type=int, default=kills)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    args = parser.parse_args()
+    say("seed %d (rerun with --seed %d)" % (args.seed, args.seed))
+    return args, random.Random(args.seed)
+
+
+def exit_with(main, say):
+    """Exits with main()'s status; a Failure that escapes it is said as FAIL
+    and exits 1."""
+    try:
+        sys.exit(main())
+    except Failure as error:
+        say("FAIL: %s" % error)
+        sys.exit(1)

@@ -34,6 +34,12 @@
 #   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
 #   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (the
 #                                added ones are removed again on exit)
+#   exim_trusted CONF...         each CONF a trusted config (trusted_edit),
+#                                then checked with exim -bV (FAIL if refused)
+#   exim_debian_dirs DIR CONF    DIR/spool, DIR/log and DIR/exim.conf (CONF
+#                                with @WORK@ replaced by $work), the log as
+#                                Debian has it: Debian-exim:adm 2750, mainlog
+#                                0640, which exim-band reads through group adm
 #   netns_etc NS FILE            print the path of /etc/netns/NS/FILE, which
 #                                `ip netns exec NS` bind-mounts over /etc/FILE
 #                                (resolv.conf, passwd, group)
@@ -103,6 +109,24 @@ trusted_edit() {  # trusted_edit add|remove PATH...
       fi
     fi
   ) 9</etc/exim4
+}
+
+exim_trusted() {
+  local conf
+  trusted_edit add "$@"
+  for conf in "$@"; do
+    exim -C "$conf" -bV >"$conf.bV" 2>&1 || { cat "$conf.bV"; fail "exim rejects $conf"; }
+  done
+}
+
+exim_debian_dirs() {
+  local dir=$1 conf=$2
+  mkdir -p "$dir/spool" "$dir/log"
+  sed "s|@WORK@|$work|" "$conf" >"$dir/exim.conf"
+  chmod 644 "$dir/exim.conf"
+  install -o Debian-exim -g adm -m 640 /dev/null "$dir/log/mainlog"
+  chown Debian-exim:Debian-exim "$dir/spool"
+  chown Debian-exim:adm "$dir/log"; chmod 2750 "$dir/log"
 }
 
 # `ip netns exec NS` bind-mounts each file of /etc/netns/NS over the file of

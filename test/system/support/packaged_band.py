@@ -15,12 +15,12 @@ import grp
 import json
 import os
 import pwd
-import signal
 import sqlite3
 import subprocess
 import time
 
 from failure import Failure
+from test_run import terminate
 
 SOURCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 FILTERS = os.path.join(SOURCE, "filters")
@@ -117,13 +117,8 @@ class PackagedBand:
         """SIGTERM; it must exit 0."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise Failure("exim-band did not exit within %d s of SIGTERM" % timeout)
+            code = terminate(self.process, timeout)
         finally:
             self.out.close()
             self.process = None
