@@ -28,9 +28,7 @@ def main():
     args, rng = kill_test_arguments(25, say)
 
     with tempfile.TemporaryDirectory(prefix="exim-band-crash-") as tmp:
-        logdir = os.path.join(tmp, "log")
-        os.mkdir(logdir)
-        log = GroundTruthLog(logdir)
+        log = GroundTruthLog(os.path.join(tmp, "log"))
         band = Band(args.band, tmp, [log.path], jail_extra="bantime.increment = true\n")
         band.start()
         kills = 0

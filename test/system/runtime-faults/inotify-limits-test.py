@@ -109,6 +109,16 @@ class Run:
         if problems:
             raise Failure("%s: %s" % (self.name, "; ".join(problems)))
 
+    def back_on_inotify(self, limit, value, what, attacks):
+        """The inotify `limit` raised to `value` under the running daemon: it
+        must say that it watches the log again (`what`); then `attacks`
+        attacks, their ban times returned, and every hit counted."""
+        set_limit(self.band.process.pid, limit, value)
+        expect_in_log(self, "watched with inotify again; polling stopped", what)
+        watched = [self.attack() for _ in range(attacks)]
+        self.check_counts()
+        return watched
+
     def close(self):
         if self.fd is not None:
             os.close(self.fd)
@@ -138,10 +148,7 @@ def watch_limit(band_binary, tmp):
         if max(polled) > BAN_BOUND_S:
             raise Failure("a ban took %.2f s while polled (bound %.2f s)" % (max(polled), BAN_BOUND_S))
 
-        set_limit(run.band.process.pid, "watches", 8192)
-        expect_in_log(run, "watched with inotify again; polling stopped", "back on inotify")
-        watched = [run.attack() for _ in range(8)]
-        run.check_counts()
+        watched = run.back_on_inotify("watches", 8192, "back on inotify", 8)
         return ("watch limit: %d hits, %d bans polled (max %.0f ms, bound %.0f ms), %d with inotify again "
                 "(max %.0f ms), lost 0"
                 % (len(run.written), len(polled), max(polled) * 1000, BAN_BOUND_S * 1000, len(watched),
@@ -161,10 +168,7 @@ def instance_limit(band_binary, tmp):
         polled = [run.attack() for _ in range(5)]
         if max(polled) > BAN_BOUND_S:
             raise Failure("a ban took %.2f s without inotify (bound %.2f s)" % (max(polled), BAN_BOUND_S))
-        set_limit(run.band.process.pid, "instances", 128)
-        expect_in_log(run, "watched with inotify again; polling stopped", "an instance at last")
-        watched = [run.attack() for _ in range(5)]
-        run.check_counts()
+        watched = run.back_on_inotify("instances", 128, "an instance at last", 5)
         return ("instance limit: started, %d hits, %d bans polled (max %.0f ms), %d with inotify (max %.0f ms)"
                 % (len(run.written), len(polled), max(polled) * 1000, len(watched), max(watched) * 1000))
     except Failure:

@@ -44,9 +44,7 @@ def main():
     args, rng = kill_test_arguments(20, say)
 
     with tempfile.TemporaryDirectory(prefix="exim-band-reload-kill-") as tmp:
-        logdir = os.path.join(tmp, "log")
-        os.mkdir(logdir)
-        log = GroundTruthLog(logdir)
+        log = GroundTruthLog(os.path.join(tmp, "log"))
         band = Band(os.path.abspath(args.band), tmp, [log.path], extra=IGNORE + "\n",
                     jail_extra="bantime.increment = true\n")
         try:

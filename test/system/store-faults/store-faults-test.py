@@ -60,7 +60,6 @@ class Run:
         say("seed %d" % seed)
         self.rng = random.Random(seed)
         self.step = 0
-        os.mkdir(os.path.join(workdir, "log"))
         self.attack = GroundTruthLog(os.path.join(workdir, "log"))
         self.band = Band(band_binary, workdir, [self.attack.path])
         if database:

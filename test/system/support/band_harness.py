@@ -182,11 +182,13 @@ def moving_attacker(rng, step):
 
 
 class GroundTruthLog:
-    """A mainlog written chunk by chunk (attackers and benign lines, rotated
-    as exicyclog does), and every line also to a history file in the same
-    order, for the offline scan to read what the daemon read."""
+    """A mainlog in `directory` (made if need be) written chunk by chunk
+    (attackers and benign lines, rotated as exicyclog does), and every line
+    also to a history file in the same order, for the offline scan to read
+    what the daemon read."""
 
     def __init__(self, directory):
+        os.makedirs(directory, exist_ok=True)
         self.path = os.path.join(directory, "mainlog")
         self.handle = open(self.path, "a", buffering=1)
         self.history = os.path.join(directory, "..", "ground-truth.log")
