@@ -66,7 +66,6 @@ def main():
     except corpus.CorpusError as e:
         print("check-injection: corpus: %s" % e, file=sys.stderr)
         return 2
-    by_host = {e.host: e for e in entries}
     failures = []
     # technique -> counters
     table = collections.defaultdict(collections.Counter)
