@@ -59,19 +59,11 @@ ip -n "$ns_x" link add br0 type bridge
 ip -n "$ns_x" link set br0 up
 for pair in "a:$ns_a:10.96.0.1:fd00:96::1" "b:$ns_b:10.96.0.2:fd00:96::2" "d:$ns_d:10.96.0.53:fd00:96::53"; do
   IFS=: read -r h ns v4 v6 <<<"$pair"    # v6: the rest, colons and all
-  ip link add "${tag}x$h" netns "$ns_x" type veth peer name "${tag}$h" netns "$ns"
+  veth "$ns_x" "${tag}x$h" "$ns" "${tag}$h"
   ip -n "$ns_x" link set "${tag}x$h" master br0 up
-  {
-    echo "addr add $v4/16 dev ${tag}$h"
-    echo "addr add $v6/32 dev ${tag}$h nodad"
-    echo "link set ${tag}$h up"
-  } | ip -n "$ns" -batch -
+  link_up "$ns" "${tag}$h" "$v4/16" "$v6/32"
 done
-{
-  echo "addr add 10.96.1.10/16 dev br0"
-  echo "addr add fd00:96:1::a/32 dev br0 nodad"
-  echo "addr add fd00:96:1::b/32 dev br0 nodad"
-} | ip -n "$ns_x" -batch -
+link_up "$ns_x" br0 10.96.1.10/16 fd00:96:1::a/32 fd00:96:1::b/32
 
 # --- the two Exims ------------------------------------------------------------------
 ip netns exec "$ns_a" exim -C "$work/A/exim.conf" -bd -q30m

@@ -61,20 +61,9 @@ exim_trusted "$work/A/exim.conf" "$work/B/exim.conf"
 
 # --- network: server namespace <-veth-> client namespace -----------------------
 netns_add "$ns_s" "$ns_c"
-ip link add "${tag}vs" netns "$ns_s" type veth peer name "${tag}vc" netns "$ns_c"
-{
-  echo "addr add 10.99.0.1/16 dev ${tag}vs"
-  echo "addr add 10.99.0.2/16 dev ${tag}vs"
-  echo "addr add fd00:99::1/32 dev ${tag}vs nodad"
-  echo "addr add fd00:99::2/32 dev ${tag}vs nodad"
-  echo "link set ${tag}vs up"
-} | ip -n "$ns_s" -batch -
-{
-  echo "addr add 10.99.0.9/16 dev ${tag}vc"
-  echo "addr add fd00:99::9/32 dev ${tag}vc nodad"
-  addr_lines "${tag}vc" 16 32 <"$work/clients"
-  echo "link set ${tag}vc up"
-} | ip -n "$ns_c" -batch -
+veth "$ns_s" "${tag}vs" "$ns_c" "${tag}vc"
+link_up "$ns_s" "${tag}vs" 10.99.0.1/16 10.99.0.2/16 fd00:99::1/32 fd00:99::2/32
+with_prefix 16 32 <"$work/clients" | link_up "$ns_c" "${tag}vc" 10.99.0.9/16 fd00:99::9/32 -
 
 # --- the two Exim daemons ---------------------------------------------------------
 ip netns exec "$ns_s" exim -C "$work/A/exim.conf" -bd -q30m

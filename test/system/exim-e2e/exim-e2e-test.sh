@@ -59,27 +59,14 @@ exim_trusted "$work/exim.conf"
 #          the attack addresses 10.98.1.N and fd00:98:1:N::a, ::b (one /64 each)
 #   server 10.98.2.1  fd00:98:2::1/64 | user 10.98.2.2 fd00:98:2::2
 netns_add "$ns_s" "$ns_b" "$ns_u"
-ip link add "${tag}sb" netns "$ns_s" type veth peer name "${tag}bs" netns "$ns_b"
-ip link add "${tag}su" netns "$ns_s" type veth peer name "${tag}us" netns "$ns_u"
-{
-  echo "addr add 10.98.1.1/24 dev ${tag}sb"
-  echo "addr add fd00:98:1::1/64 dev ${tag}sb nodad"
-  echo "addr add 10.98.2.1/24 dev ${tag}su"
-  echo "addr add fd00:98:2::1/64 dev ${tag}su nodad"
-  echo "link set ${tag}sb up"
-  echo "link set ${tag}su up"
-  # the bot's /64s are on its link
-  echo "route add fd00:98:1::/48 dev ${tag}sb"
-} | ip -n "$ns_s" -batch -
-{
-  addr_lines "${tag}bs" "" "" <"$work/bot-addresses"
-  echo "link set ${tag}bs up"
-} | ip -n "$ns_b" -batch -
-{
-  echo "addr add 10.98.2.2/24 dev ${tag}us"
-  echo "addr add fd00:98:2::2/64 dev ${tag}us nodad"
-  echo "link set ${tag}us up"
-} | ip -n "$ns_u" -batch -
+veth "$ns_s" "${tag}sb" "$ns_b" "${tag}bs"
+veth "$ns_s" "${tag}su" "$ns_u" "${tag}us"
+link_up "$ns_s" "${tag}sb" 10.98.1.1/24 fd00:98:1::1/64
+link_up "$ns_s" "${tag}su" 10.98.2.1/24 fd00:98:2::1/64
+# the bot's /64s are on its link
+ip -n "$ns_s" route add fd00:98:1::/48 dev "${tag}sb"
+link_up "$ns_b" "${tag}bs" - <"$work/bot-addresses"
+link_up "$ns_u" "${tag}us" 10.98.2.2/24 fd00:98:2::2/64
 
 # --- Exim ------------------------------------------------------------------------
 ip netns exec "$ns_s" exim -C "$work/exim.conf" -bd -q30m

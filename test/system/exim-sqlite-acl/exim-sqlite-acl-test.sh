@@ -57,18 +57,11 @@ exim_trusted "$work/exim.conf"
 netns_add "$ns_s" "$ns_c"
 # the server namespace's users and groups: exim-ban, and Debian-exim in adm
 netns_package_users "$ns_s"
-ip link add "${tag}sc" netns "$ns_s" type veth peer name "${tag}cs" netns "$ns_c"
-{
-  echo "addr add 10.97.0.1/24 dev ${tag}sc"
-  echo "addr add fd00:97::1/64 dev ${tag}sc nodad"
-  echo "link set ${tag}sc up"
-  echo "route add fd00:97::/32 dev ${tag}sc"
-} | ip -n "$ns_s" -batch -
-{
-  python3 "$driver" addresses | addr_lines "${tag}cs" 24 64
-  echo "link set ${tag}cs up"
-  echo "route add fd00:97::/32 dev ${tag}cs"
-} | ip -n "$ns_c" -batch -
+veth "$ns_s" "${tag}sc" "$ns_c" "${tag}cs"
+link_up "$ns_s" "${tag}sc" 10.97.0.1/24 fd00:97::1/64
+ip -n "$ns_s" route add fd00:97::/32 dev "${tag}sc"
+python3 "$driver" addresses | with_prefix 24 64 | link_up "$ns_c" "${tag}cs" -
+ip -n "$ns_c" route add fd00:97::/32 dev "${tag}cs"
 
 # --- Exim (its receiving processes run as Debian-exim, with the groups the
 # namespace's /etc/group gives it) ---------------------------------------------------

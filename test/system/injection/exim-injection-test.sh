@@ -46,20 +46,13 @@ exim_trusted "$work/exim.conf"
 
 # server 192.0.2.1, 2001:db8:5e::1 <-veth-> client: one address per session
 netns_add "$ns_s" "$ns_c"
-ip link add "${tag}s" netns "$ns_s" type veth peer name "${tag}c" netns "$ns_c"
-{
-  echo "addr add 192.0.2.1/24 dev ${tag}s"
-  echo "addr add 2001:db8:5e::1/64 dev ${tag}s nodad"
-  echo "link set ${tag}s up"
-  echo "route add 203.0.113.0/24 dev ${tag}s"
-  echo "route add 2001:db8:bad::/48 dev ${tag}s"
-} | ip -n "$ns_s" -batch -
-{
-  python3 "$driver" addresses | addr_lines "${tag}c" 32 128
-  echo "link set ${tag}c up"
-  echo "route add 192.0.2.0/24 dev ${tag}c"
-  echo "route add 2001:db8:5e::/64 dev ${tag}c"
-} | ip -n "$ns_c" -batch -
+veth "$ns_s" "${tag}s" "$ns_c" "${tag}c"
+link_up "$ns_s" "${tag}s" 192.0.2.1/24 2001:db8:5e::1/64
+ip -n "$ns_s" route add 203.0.113.0/24 dev "${tag}s"
+ip -n "$ns_s" route add 2001:db8:bad::/48 dev "${tag}s"
+python3 "$driver" addresses | with_prefix 32 128 | link_up "$ns_c" "${tag}c" -
+ip -n "$ns_c" route add 192.0.2.0/24 dev "${tag}c"
+ip -n "$ns_c" route add 2001:db8:5e::/64 dev "${tag}c"
 
 ip netns exec "$ns_s" exim -C "$work/exim.conf" -bd -q30m
 wait_for 10 exim_listening "$ns_s" 0.0.0.0:25 0.0.0.0:587 0.0.0.0:2525 0.0.0.0:2587 '[::]:25' \

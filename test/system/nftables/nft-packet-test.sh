@@ -30,21 +30,12 @@ set -e
 # too) are usable at once, so neighbour discovery cannot stall the first
 # probes. On exit the listener goes with the server's namespace.
 netns_add "$srv" "$cla" "$clb"
-ip link add eb-a-$$ netns "$srv" type veth peer name a0 netns "$cla"
-ip link add eb-b-$$ netns "$srv" type veth peer name b0 netns "$clb"
-ip -n "$srv" addr add 10.98.1.1/24 dev eb-a-$$
-ip -n "$srv" addr add fd00:98:1::1/64 dev eb-a-$$ nodad
-ip -n "$srv" addr add 10.98.2.1/24 dev eb-b-$$
-ip -n "$srv" addr add fd00:98:2::1/64 dev eb-b-$$ nodad
-ip -n "$cla" addr add 10.98.1.2/24 dev a0
-ip -n "$cla" addr add fd00:98:1::2/64 dev a0 nodad
-ip -n "$cla" addr add fd00:98:1::3/64 dev a0 nodad
-ip -n "$clb" addr add 10.98.2.2/24 dev b0
-ip -n "$clb" addr add fd00:98:2::2/64 dev b0 nodad
-ip -n "$srv" link set eb-a-$$ up
-ip -n "$srv" link set eb-b-$$ up
-ip -n "$cla" link set a0 up
-ip -n "$clb" link set b0 up
+veth "$srv" eb-a-$$ "$cla" a0
+veth "$srv" eb-b-$$ "$clb" b0
+link_up "$srv" eb-a-$$ 10.98.1.1/24 fd00:98:1::1/64
+link_up "$srv" eb-b-$$ 10.98.2.1/24 fd00:98:2::1/64
+link_up "$cla" a0 10.98.1.2/24 fd00:98:1::2/64 fd00:98:1::3/64
+link_up "$clb" b0 10.98.2.2/24 fd00:98:2::2/64
 set +e
 
 ip netns exec "$srv" "$here/tcp-probe.py" listen 587 2525 >/dev/null &

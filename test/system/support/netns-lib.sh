@@ -25,10 +25,11 @@
 #   needs_tools TOOL...          SKIP (77) unless each is installed
 #   have_tools TOOL...           FAIL unless each is installed
 #   executables PATH...          FAIL unless each is an executable file
-#   addr_lines DEV V4LEN V6LEN   the `ip -batch` lines that put each address
-#                                read from stdin on DEV (IPv6 without duplicate
-#                                address detection); an empty LEN: the
-#                                address as read, with its own /LEN
+#   veth NS_A DEV_A NS_B DEV_B   a veth pair: DEV_A in NS_A, DEV_B in NS_B
+#   link_up NS DEV ADDR/LEN...   DEV in NS up with those addresses (IPv6
+#                                without duplicate address detection); "-"
+#                                stands for the ADDR/LEN lines read from stdin
+#   with_prefix V4LEN V6LEN      each address read from stdin as ADDR/LEN
 # and the helpers:
 #   wait_for LIMIT CMD...        poll CMD until it succeeds, at most LIMIT s
 #   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
@@ -225,12 +226,29 @@ executables() {
   done
 }
 
-addr_lines() {
-  local dev=$1 v4=$2 v6=$3 a
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+
+link_up() {
+  local ns=$1 dev=$2 a; shift 2
+  {
+    for a in "$@"; do
+      if [ "$a" = - ]; then cat; else printf '%s\n' "$a"; fi
+    done | while read -r a; do
+      case $a in
+        *:*) echo "addr add $a dev $dev nodad" ;;
+        *) echo "addr add $a dev $dev" ;;
+      esac
+    done
+    echo "link set $dev up"
+  } | ip -n "$ns" -batch -
+}
+
+with_prefix() {
+  local a
   while read -r a; do
     case $a in
-      *:*) echo "addr add $a${v6:+/$v6} dev $dev nodad" ;;
-      *) echo "addr add $a${v4:+/$v4} dev $dev" ;;
+      *:*) echo "$a/$2" ;;
+      *) echo "$a/$1" ;;
     esac
   done
 }
