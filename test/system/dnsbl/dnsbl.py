@@ -35,9 +35,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from command_line import run_subcommand  # noqa: E402
+from failure import Failure  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test, stop_process  # noqa: E402
-from packaged_band import BandFailure, PackagedBand, mode_line  # noqa: E402
+from packaged_band import PackagedBand, mode_line  # noqa: E402
 from smtp_client import Netns, greet  # noqa: E402
 
 ZONE = "bl.exim-ban.test"
@@ -53,12 +56,7 @@ PROBE_PAUSE = 0.02           # s between two of the bot's connections to B
 SWAKS_TIMEOUT = 5
 
 
-def say(msg):
-    print("dnsbl: %s" % msg, flush=True)
-
-
-class Failure(Exception):
-    pass
+say = sayer("dnsbl")
 
 
 def monitor_key(address):
@@ -360,7 +358,7 @@ class Test:
         if self.band is not None and self.band.process is not None:
             try:
                 self.band.stop()
-            except BandFailure as e:
+            except Failure as e:
                 say("while stopping: %s" % e)
         for thing in (self.rbldnsd, self.monitor):
             if thing is not None:
@@ -372,11 +370,8 @@ def main_run(argv):
     if len(args) != 7:
         print("usage: dnsbl.py run WORK BAND BANCTL MONITOR NS_B NS_DNS NS_BOT", file=sys.stderr)
         return 2
-    return run_test(Test(args), (Failure, BandFailure, MonitorEnded), say)
+    return run_test(Test(args), (Failure, MonitorEnded), say)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        sys.exit(main_run(sys.argv[2:]))
-    print(__doc__, file=sys.stderr)
-    sys.exit(2)
+    sys.exit(run_subcommand({"run": (main_run, None)}, __doc__))

@@ -28,7 +28,6 @@ import ipaddress
 import json
 import os
 import re
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -37,7 +36,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from command_line import run_subcommand  # noqa: E402
+from smtp_client import Conversation  # noqa: E402
+
 TIMEOUT = 10  # seconds, every socket read and every swaks run is bounded
+TLS_NAME = "mx.lab.example"   # the SNI of the raw sessions' TLS
 
 SERVER = {"A": {4: "10.99.0.1", 6: "fd00:99::1"}, "B": {4: "10.99.0.2", 6: "fd00:99::2"}}
 PASSWD = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3"}
@@ -150,67 +154,22 @@ class SmtpError(Exception):
     pass
 
 
-class Session:
-    """A raw SMTP client session from the client's own address."""
+class Session(Conversation):
+    """A raw SMTP session of client `c` from its own address to instance
+    `inst`, its greeting read (banner); every command and its reply's code
+    go to the client's log."""
 
     def __init__(self, c, inst, port, tls_on_connect=False, early=None):
         self.c = c
         self.inst = inst
-        self.buf = b""
-        dst = SERVER[inst][fam(c.addr)]
-        af = socket.AF_INET6 if fam(c.addr) == 6 else socket.AF_INET
-        self.sock = socket.socket(af, socket.SOCK_STREAM)
-        self.sock.settimeout(TIMEOUT)
-        self.sock.bind((c.addr, 0))
-        self.sock.connect((dst, port))
-        self.closed = False
-        if early is not None:
-            self.sock.sendall(early)
-        if tls_on_connect:
-            self._wrap()
-        self.banner = self.reply()
+        super().__init__(None, c.addr, SERVER[inst][fam(c.addr)], port, TIMEOUT,
+                         TLS_NAME if tls_on_connect else None, early)
+        self.banner = self.read_reply()
         c.log.append(f"{inst}:{port} banner {self.banner[0]}")
-
-    def _wrap(self):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.sock = ctx.wrap_socket(self.sock, server_hostname="mx.lab.example")
-
-    def _recv(self):
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            data = b""
-        if not data:
-            self.closed = True
-        self.buf += data
-        return bool(data)
-
-    def reply(self):
-        """(code, text) of the next reply; (None, text) if the server closed."""
-        lines = []
-        while True:
-            while b"\n" not in self.buf:
-                if self.closed or not self._recv():
-                    return (None, "\n".join(lines))
-            line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("latin-1")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                try:
-                    return (int(line[:3]), "\n".join(lines))
-                except ValueError:
-                    return (None, "\n".join(lines))
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
 
     def cmd(self, line, want=None):
         self.send(line + "\r\n")
-        r = self.reply()
+        r = self.read_reply()
         self.c.log.append(f"{self.inst} > {line!r} < {r[0]}")
         if want is not None and r[0] != want:
             raise SmtpError(f"{self.c.addr} {self.inst}: {line!r} -> {r!r}, wanted {want}")
@@ -218,7 +177,7 @@ class Session:
 
     def starttls(self):
         self.cmd("STARTTLS", 220)
-        self._wrap()
+        self.start_tls(TLS_NAME)
 
     def auth_login(self, user, pw, want=535):
         r = self.cmd("AUTH LOGIN")
@@ -238,16 +197,9 @@ class Session:
             self.cmd(f"RCPT TO:<{r}>", 250)
         self.cmd("DATA", 354)
         self.send(body + ".\r\n")
-        r = self.reply()
+        r = self.read_reply()
         if r[0] != 250:
             raise SmtpError(f"{self.c.addr}: DATA end -> {r!r}")
-
-    def wait_closed(self):
-        """read until the server closes (bounded by the socket timeout)"""
-        deadline = time.monotonic() + TIMEOUT
-        while not self.closed and time.monotonic() < deadline:
-            self._recv()
-        self.sock.close()
 
     def quit(self):
         if not self.closed:
@@ -256,6 +208,20 @@ class Session:
             except OSError:
                 pass
         self.wait_closed()
+
+
+
+def session(c, inst, port=25, tls=None, helo="client.example"):
+    """A Session past its greeting (220) and EHLO HELO, with TLS when `tls`
+    is "onconnect" or "starttls" (then EHLO again)."""
+    s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
+    if s.banner[0] != 220:
+        raise SmtpError(f"{c.addr}: banner {s.banner}")
+    s.cmd(f"EHLO {helo}", 250)
+    if tls == "starttls":
+        s.starttls()
+        s.cmd(f"EHLO {helo}", 250)
+    return s
 
 
 SWAKS_SUPPORT = None
@@ -324,13 +290,7 @@ def submit(c, inst, port, tls, user, pw, mech="LOGIN", helo="client.example", ma
         if mail and not re.search(r"^<[-~] *250 .*[Aa]ccepted|^<[-~] *250 OK id=", p.stdout, re.M):
             raise SmtpError(f"{c.addr} swaks: message not accepted\n{p.stdout}")
         return code
-    s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
-    if s.banner[0] != 220:
-        raise SmtpError(f"{c.addr}: banner {s.banner}")
-    s.cmd(f"EHLO {helo}", 250)
-    if tls == "starttls":
-        s.starttls()
-        s.cmd(f"EHLO {helo}", 250)
+    s = session(c, inst, port, tls, helo)
     if mech == "LOGIN":
         r = s.auth_login(user, pw, want)
     else:
@@ -351,7 +311,7 @@ def blast(inst, data, kinds, first=None):
     def run(c):
         s = Session(c, inst, 25, early=data)
         codes = [s.banner[0]]
-        while not s.closed and s.reply()[0] is not None:
+        while not s.closed and s.read_reply()[0] is not None:
             pass
         s.wait_closed()
         c.log.append(f"early input: first reply {codes}")
@@ -462,7 +422,7 @@ def define():
         for _ in range(4):
             s.cmd("AUTH LOGIN", 503)
             c.expect("A", "not_advertised")
-        r = s.reply()
+        r = s.read_reply()
         c.log.append(f"after 4 errors: {r}")
         s.wait_closed()
         c.expect("A", "dropped", "no_mail")
@@ -591,16 +551,6 @@ def define():
 def define_more():
     """shapes counted only in mode more, and injection attempts"""
 
-    def session(c, inst, port=25, tls=None, helo="client.example"):
-        s = Session(c, inst, port, tls_on_connect=(tls == "onconnect"))
-        if s.banner[0] != 220:
-            raise SmtpError(f"{c.addr}: banner {s.banner}")
-        s.cmd(f"EHLO {helo}", 250)
-        if tls == "starttls":
-            s.starttls()
-            s.cmd(f"EHLO {helo}", 250)
-        return s
-
     # ---- synchronization errors ------------------------------------------------
     def sync_after_helo(inst):
         # after HELO (not EHLO) pipelining is not advertised: MAIL and RCPT in
@@ -609,7 +559,7 @@ def define_more():
             s = Session(c, inst, 25)
             s.cmd("HELO pipeliner.example", 250)
             s.send("MAIL FROM:<>\r\nRCPT TO:<alice@lab.example>\r\n")
-            while s.reply()[0] is not None:
+            while s.read_reply()[0] is not None:
                 pass
             s.wait_closed()
             # the MAIL was refused before it counted: "no MAIL ... C=HELO"
@@ -644,7 +594,7 @@ def define_more():
                 s.cmd(line, 500)
                 if inst == "B":  # +smtp_syntax_error logs each one
                     c.expect(inst, "syntax")
-            c.log.append(f"after 4 unknown: {s.reply()}")
+            c.log.append(f"after 4 unknown: {s.read_reply()}")
             s.wait_closed()
             c.expect(inst, "dropped", "no_mail")
         return run
@@ -792,21 +742,18 @@ def define_more():
                     f"a\n2026-01-01 00:00:00 [1] login_server authenticator failed for (x) [{victim(11)}]:1 "
                     f"I=[10.99.0.2]:587: 535 Incorrect authentication data (set_id=b"))
 
-    def quoted_cmd(c):
-        s = session(c, "A", 25, helo="roxzgj")
-        s.cmd(f'aUtH lOgIn" H=(test) [{victim(3)}]', 503)
-        s.quit()
-        c.expect("A", "not_advertised", "no_mail")
+    def quoted_cmd(inst, command, kinds):
+        def run(c):
+            s = session(c, inst, 25, helo="roxzgj")
+            s.cmd(command, 503)
+            s.quit()
+            c.expect(inst, *kinds)
+        return run
 
-    add(v4(73), "attacker", "A 25 AUTH command with a quoted fake host", quoted_cmd)
-
-    def quoted_cmd_b(c):
-        s = session(c, "B", 25, helo="roxzgj")
-        s.cmd(f'AUTH LOGIN" H=(x) [{victim(3, 6)}]:25 I=[fd00:99::2]:25', 503)
-        s.quit()
-        c.expect("B", "tls_required", "no_mail")
-
-    add(v6(73), "attacker", "B 25 AUTH without TLS, command with a fake host", quoted_cmd_b)
+    add(v4(73), "attacker", "A 25 AUTH command with a quoted fake host",
+        quoted_cmd("A", f'aUtH lOgIn" H=(test) [{victim(3)}]', ["not_advertised", "no_mail"]))
+    add(v6(73), "attacker", "B 25 AUTH without TLS, command with a fake host",
+        quoted_cmd("B", f'AUTH LOGIN" H=(x) [{victim(3, 6)}]:25 I=[fd00:99::2]:25', ["tls_required", "no_mail"]))
 
     def sender_injection(c):
         s = session(c, "A", 25, helo="mail.example")
@@ -836,7 +783,7 @@ def define_more():
         s.cmd("HELO mail.example", 250)
         s.send(f'RSET" H=[{victim(6)}]:1111 I=[10.99.0.2]:25 next input="a\r\n'
                f'b" H=[{victim(7)}]:2222 I=[10.99.0.2]:25 next input="c\r\n')
-        while s.reply()[0] is not None:
+        while s.read_reply()[0] is not None:
             pass
         s.wait_closed()
         c.expect("B", "no_mail")
@@ -883,15 +830,10 @@ def define_more():
               ["sync"], first=554))
 
     def sni_injection(c):
-        s = Session.__new__(Session)
-        s.c, s.inst, s.buf, s.closed = c, "A", b"", False
-        s.sock = socket.create_connection((SERVER["A"][4], 465), timeout=TIMEOUT, source_address=(c.addr, 0))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        s = Conversation(None, c.addr, SERVER["A"][4], 465, TIMEOUT)
         try:
-            s.sock = ctx.wrap_socket(s.sock, server_hostname=f"x] H=[{victim(14)}] rejected")
-            c.log.append(f"sni banner {s.reply()}")
+            s.start_tls(f"x] H=[{victim(14)}] rejected")
+            c.log.append(f"sni banner {s.read_reply()}")
         except Exception as e:
             c.log.append(f"sni: {e!r}")
         s.wait_closed()
@@ -1129,19 +1071,6 @@ def main_classify(d):
             print(f"{inst} {'-':16} {'-':15} {ln}")
 
 
-def main():
-    if len(sys.argv) >= 3 and sys.argv[1] == "setup":
-        main_setup(sys.argv[2])
-    elif len(sys.argv) >= 3 and sys.argv[1] == "drive":
-        main_drive(sys.argv[2])
-    elif len(sys.argv) == 4 and sys.argv[1] == "expect":
-        main_expect(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 3 and sys.argv[1] == "classify":
-        main_classify(sys.argv[2])
-    else:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(run_subcommand({"setup": (main_setup, 1), "drive": (main_drive, 1), "expect": (main_expect, 2),
+                             "classify": (main_classify, 1)}, __doc__))

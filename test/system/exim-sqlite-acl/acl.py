@@ -26,7 +26,6 @@ umask 0027, nftables) as the package and the docs set them up:
 """
 
 import ipaddress
-import json
 import os
 import re
 import subprocess
@@ -38,9 +37,12 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from command_line import run_subcommand  # noqa: E402
+from failure import Failure  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test  # noqa: E402
-from packaged_band import BandFailure, PackagedBand  # noqa: E402
+from packaged_band import PackagedBand  # noqa: E402
 from smtp_client import Netns, auth_unadvertised, greet  # noqa: E402
 
 THRESHOLD = 4                   # the ACL refuses a count over this (docs: 50)
@@ -76,12 +78,7 @@ HOSTS = [
 ]
 
 
-def say(msg):
-    print("exim-sqlite-acl: %s" % msg, flush=True)
-
-
-class Failure(Exception):
-    pass
+say = sayer("exim-sqlite-acl")
 
 
 # =============================================================================
@@ -499,7 +496,7 @@ class Test:
         if self.band is not None and self.band.process is not None:
             try:
                 self.band.stop()
-            except BandFailure as e:
+            except Failure as e:
                 say("while stopping: %s" % e)
         if self.monitor is not None:
             self.monitor.stop()
@@ -510,23 +507,17 @@ def main_run(argv):
     if len(args) != 5:
         print("usage: acl.py run WORK BAND BANCTL MONITOR NS_CLIENTS", file=sys.stderr)
         return 2
-    return run_test(Test(args), (Failure, BandFailure, MonitorEnded), say)
+    return run_test(Test(args), (Failure, MonitorEnded), say)
 
 
 def main():
     try:
-        if len(sys.argv) == 4 and sys.argv[1] == "acl":
-            return main_acl(sys.argv[2], sys.argv[3])
-        if len(sys.argv) == 2 and sys.argv[1] == "addresses":
-            return main_addresses()
+        return run_subcommand({"acl": (main_acl, 2), "addresses": (main_addresses, 0), "run": (main_run, None)},
+                              __doc__)
     except Failure as e:
         say("FAIL: %s" % e)
         return 1
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        return main_run(sys.argv[2:])
-    print(__doc__, file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main() or 0)
+    sys.exit(main())

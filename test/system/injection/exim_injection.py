@@ -30,11 +30,13 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 sys.path.insert(0, HERE)
 import band_harness  # noqa: E402
+from command_line import run_subcommand  # noqa: E402
+from failure import Failure  # noqa: E402
 import injection_corpus as corpus  # noqa: E402
 from smtp_client import Conversation, Netns  # noqa: E402
+from say import sayer  # noqa: E402
 from test_run import run_test  # noqa: E402
 
 SERVER = {4: "192.0.2.1", 6: "2001:db8:5e::1"}
@@ -207,14 +209,14 @@ def run_session(netns, identd, s):
     try:
         steps = list(s.steps)
         if steps and isinstance(steps[0], tuple) and steps[0][0] == "early":
-            c.sock.sendall(fill(steps.pop(0)[1]).encode("latin-1") + b"\r\n")
+            c.send(fill(steps.pop(0)[1]) + "\r\n")
         replies.append(c.reply().code)
         for step in steps:
             if isinstance(step, tuple) and step[0] == "b64":
                 text = base64.b64encode(fill(step[2]).encode("latin-1")).decode()
                 replies.append(c.command(step[1] + text).code)
             elif isinstance(step, tuple):   # ("burst", TEXT)
-                c.sock.sendall(fill(step[1]).encode("latin-1") + b"\r\n")
+                c.send(fill(step[1]) + "\r\n")
                 replies.append(c.reply().code)
             else:
                 replies.append(c.command(fill(step)).code)
@@ -248,10 +250,6 @@ def main_drive(work, client_ns):
 # =============================================================================
 # check
 # =============================================================================
-
-class Failure(Exception):
-    pass
-
 
 class Check:
     def __init__(self, work, band, banctl):
@@ -340,19 +338,15 @@ class Check:
             self.band.kill()
 
 
-def main():
-    if sys.argv[1:2] == ["addresses"]:
-        for s in sessions():
-            print(s.client)
-        return 0
-    if sys.argv[1:2] == ["drive"] and len(sys.argv) == 4:
-        return main_drive(sys.argv[2], sys.argv[3])
-    if sys.argv[1:2] == ["check"] and len(sys.argv) == 5:
-        say = lambda m: print("exim-injection: %s" % m, flush=True)  # noqa: E731
-        return run_test(Check(*sys.argv[2:5]), (Failure, band_harness.Failure), say)
-    print(__doc__, file=sys.stderr)
-    return 2
+def main_addresses():
+    for s in sessions():
+        print(s.client)
+
+
+def main_check(work, band, banctl):
+    return run_test(Check(work, band, banctl), Failure, sayer("exim-injection"))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_subcommand({"addresses": (main_addresses, 0), "drive": (main_drive, 2),
+                             "check": (main_check, 3)}, __doc__))

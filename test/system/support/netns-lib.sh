@@ -1,17 +1,52 @@
 # shellcheck shell=bash
-# netns-lib.sh -- shell helpers for the system tests that run Exim, exim-band
-# and other daemons in network namespaces of their own (sourced, not run).
-# The same helpers as exim-e2e-test's and run-corpus's, shared:
+# netns-lib.sh -- what every shell driver of the system tests does the same
+# way (sourced, not run): network namespaces of its own, a work directory,
+# and a clean-up trap that removes all of it on every exit path (also on
+# TERM/INT) after printing the tails of the logs on failure.
 #
+# Environment:
+#   EXIM_BAN_KEEP_WORK=1   keep the work directory (its path is printed)
+#                          instead of removing it: the logs, configs and
+#                          files of a run, to read after it.
+#
+# Sourcing it installs the EXIT/INT/TERM traps; until the driver registers
+# something they only normalise the exit status: 0 (pass), 77 (skip) or 1.
+#   work_dir PREFIX              $work := a new /tmp/PREFIX.XXXXXX, mode 755,
+#                                removed on exit (unless EXIM_BAN_KEEP_WORK)
+#   netns_add NS...              new namespaces, loopback up, no duplicate
+#                                address detection; on exit every process in
+#                                them is stopped, then they are deleted (with
+#                                their /etc/netns files, see netns_etc)
+#   tail_on_failure FILE [N]     on a failing exit, the last N (40) lines of
+#                                FILE ("(none)" when it does not exist)
+#   tail_if_written FILE [N]     the same, only when FILE is not empty
+#   fail MESSAGE...              say FAIL: MESSAGE, exit 1
+#   needs_root WHAT              SKIP (77) unless root, "needs root (WHAT)"
+#   needs_tools TOOL...          SKIP (77) unless each is installed
+#   have_tools TOOL...           FAIL unless each is installed
+#   executables PATH...          FAIL unless each is an executable file
+#   veth NS_A DEV_A NS_B DEV_B   a veth pair: DEV_A in NS_A, DEV_B in NS_B
+#   link_up NS DEV ADDR/LEN...   DEV in NS up with those addresses (IPv6
+#                                without duplicate address detection); "-"
+#                                stands for the ADDR/LEN lines read from stdin
+#   with_prefix V4LEN V6LEN      each address read from stdin as ADDR/LEN
+# and the helpers:
 #   wait_for LIMIT CMD...        poll CMD until it succeeds, at most LIMIT s
 #   stop_ns_procs NS             TERM every process in NS, then KILL after 5 s
-#   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (same
-#                                marker and lock as run-corpus and exim-e2e)
+#   trusted_edit add|remove P... /etc/exim4/trusted_configs entries (the
+#                                added ones are removed again on exit)
+#   exim_trusted CONF...         each CONF a trusted config (trusted_edit),
+#                                then checked with exim -bV (FAIL if refused)
+#   exim_debian_dirs DIR CONF    DIR/spool, DIR/log and DIR/exim.conf (CONF
+#                                with @WORK@ replaced by $work), the log as
+#                                Debian has it: Debian-exim:adm 2750, mainlog
+#                                0640, which exim-band reads through group adm
 #   netns_etc NS FILE            print the path of /etc/netns/NS/FILE, which
 #                                `ip netns exec NS` bind-mounts over /etc/FILE
-#                                (resolv.conf, passwd, group); netns_etc_clean
-#                                NS removes that directory again
+#                                (resolv.conf, passwd, group)
 #   exim_listening NS ADDR:PORT... every ADDR:PORT is a listening TCP socket
+#   netns_package_users NS       exim-ban and Debian-exim in NS as the package
+#                                and the docs set them up
 #
 # The caller sets `say` (its message function) before sourcing, or gets a
 # plain one.
@@ -43,15 +78,17 @@ stop_ns_procs() {
   fi
 }
 
-# /etc/exim4/trusted_configs, as test/system/exim-corpus/run-corpus keeps it:
-# Exim compares each line with the config path, so the marker comment is
-# inert; a file one of these scripts created is deleted once no other entry
-# is left. (The same marker as run-corpus's, so that any of them may delete
-# the file.)
+# /etc/exim4/trusted_configs: Exim compares each line with the config
+# path, so the marker comment is inert; a file one of these scripts created
+# is deleted once no other entry is left. (The marker names run-corpus, as
+# it always has: a file an older run left behind is still recognised.)
 trusted=/etc/exim4/trusted_configs
 trusted_mark="# created by exim-ban's test/system/exim-corpus/run-corpus; deleted when no other entry is left"
+trusted_added=()
 trusted_edit() {  # trusted_edit add|remove PATH...
   local op=$1; shift
+  # registered before the edit, so that a half-done add is undone too
+  [ "$op" = add ] && trusted_added+=("$@")
   (
     flock -w 10 9 || { say "cannot lock /etc/exim4"; exit 1; }
     if [ "$op" = add ]; then
@@ -73,6 +110,24 @@ trusted_edit() {  # trusted_edit add|remove PATH...
       fi
     fi
   ) 9</etc/exim4
+}
+
+exim_trusted() {
+  local conf
+  trusted_edit add "$@"
+  for conf in "$@"; do
+    exim -C "$conf" -bV >"$conf.bV" 2>&1 || { cat "$conf.bV"; fail "exim rejects $conf"; }
+  done
+}
+
+exim_debian_dirs() {
+  local dir=$1 conf=$2
+  mkdir -p "$dir/spool" "$dir/log"
+  sed "s|@WORK@|$work|" "$conf" >"$dir/exim.conf"
+  chmod 644 "$dir/exim.conf"
+  install -o Debian-exim -g adm -m 640 /dev/null "$dir/log/mainlog"
+  chown Debian-exim:Debian-exim "$dir/spool"
+  chown Debian-exim:adm "$dir/log"; chmod 2750 "$dir/log"
 }
 
 # `ip netns exec NS` bind-mounts each file of /etc/netns/NS over the file of
@@ -122,3 +177,114 @@ netns_package_users() {
   fi
   chmod 644 "$passwd" "$group"
 }
+
+# --- the work directory, the namespaces and the clean-up trap ----------------
+
+work=""
+netns_made=()
+failure_tails=()    # "LINES:IF_WRITTEN:FILE"
+
+work_dir() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$work"    # Exim's user, exim-band's and rbldnsd's reach their files
+}
+
+netns_add() {
+  local ns
+  for ns in "$@"; do
+    netns_made+=("$ns")
+    ip netns add "$ns"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$ns" link set lo up
+  done
+}
+
+tail_on_failure() { failure_tails+=("${2:-40}:0:$1"); }
+tail_if_written() { failure_tails+=("${2:-40}:1:$1"); }
+
+fail() { say "FAIL: $*"; exit 1; }
+
+needs_root() {
+  [ "$(id -u)" -eq 0 ] || { say "SKIP: needs root ($1)"; exit 77; }
+}
+needs_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || { say "SKIP: $tool is not installed (packaging/install-deps installs it)"; exit 77; }
+  done
+}
+have_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+  done
+}
+executables() {
+  local f
+  for f in "$@"; do
+    [ -x "$f" ] || fail "$f is not an executable"
+  done
+}
+
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+
+link_up() {
+  local ns=$1 dev=$2 a; shift 2
+  {
+    for a in "$@"; do
+      if [ "$a" = - ]; then cat; else printf '%s\n' "$a"; fi
+    done | while read -r a; do
+      case $a in
+        *:*) echo "addr add $a dev $dev nodad" ;;
+        *) echo "addr add $a dev $dev" ;;
+      esac
+    done
+    echo "link set $dev up"
+  } | ip -n "$ns" -batch -
+}
+
+with_prefix() {
+  local a
+  while read -r a; do
+    case $a in
+      *:*) echo "$a/$2" ;;
+      *) echo "$a/$1" ;;
+    esac
+  done
+}
+
+show_failure_tails() {
+  local entry lines written file
+  [ ${#failure_tails[@]} -gt 0 ] || return 0
+  for entry in "${failure_tails[@]}"; do
+    IFS=: read -r lines written file <<<"$entry"
+    if [ "$written" -eq 1 ]; then
+      [ -s "$file" ] || continue
+    fi
+    echo "----- tail of $file -----"
+    tail -n "$lines" "$file" 2>/dev/null || echo "(none)"
+  done
+  echo "-----"
+}
+
+netns_cleanup() {
+  local rc=$? ns
+  set +e
+  trap - EXIT INT TERM
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && show_failure_tails
+  for ns in "${netns_made[@]}"; do stop_ns_procs "$ns"; done
+  # the namespaces go, and with them any table inet exim_ban in them
+  for ns in "${netns_made[@]}"; do
+    ip netns del "$ns" 2>/dev/null
+    netns_etc_clean "$ns"
+  done
+  [ ${#trusted_added[@]} -gt 0 ] && trusted_edit remove "${trusted_added[@]}"
+  if [ -n "$work" ]; then
+    if [ -n "${EXIM_BAN_KEEP_WORK:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
+  fi
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && rc=1
+  exit "$rc"
+}
+trap netns_cleanup EXIT
+trap 'say "FAIL: interrupted"; exit 130' INT
+trap 'say "FAIL: terminated"; exit 143' TERM

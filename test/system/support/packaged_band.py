@@ -15,18 +15,16 @@ import grp
 import json
 import os
 import pwd
-import signal
 import sqlite3
 import subprocess
 import time
 
+from failure import Failure
+from test_run import terminate
+
 SOURCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 FILTERS = os.path.join(SOURCE, "filters")
 USER, GROUP, UMASK = "exim-ban", "adm", 0o027
-
-
-class BandFailure(Exception):
-    pass
 
 
 def mode_line(path):
@@ -105,32 +103,27 @@ class PackagedBand:
                 code = self.process.returncode
                 self.out.close()
                 self.process = None
-                raise BandFailure("exim-band exited with %d at start:\n%s" % (code, self.log()[-3000:]))
+                raise Failure("exim-band exited with %d at start:\n%s" % (code, self.log()[-3000:]))
             if time.monotonic() > deadline:
-                raise BandFailure("exim-band did not log \"started:\" within %d s" % timeout)
+                raise Failure("exim-band did not log \"started:\" within %d s" % timeout)
             time.sleep(0.01)
 
     def alive(self):
         if self.process is None or self.process.poll() is not None:
-            raise BandFailure("exim-band is not running (exit code %s):\n%s"
+            raise Failure("exim-band is not running (exit code %s):\n%s"
                               % (self.process and self.process.returncode, self.log()[-3000:]))
 
     def stop(self, timeout=20):
         """SIGTERM; it must exit 0."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise BandFailure("exim-band did not exit within %d s of SIGTERM" % timeout)
+            code = terminate(self.process, timeout)
         finally:
             self.out.close()
             self.process = None
         if code != 0:
-            raise BandFailure("exim-band exited with %d on SIGTERM:\n%s" % (code, self.log()[-3000:]))
+            raise Failure("exim-band exited with %d on SIGTERM:\n%s" % (code, self.log()[-3000:]))
 
     def log(self):
         try:
@@ -145,7 +138,7 @@ class PackagedBand:
         argv = [self.banctl_path, *args] + (["--config", self.config] if config else [])
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         if check and p.returncode != 0:
-            raise BandFailure("exim-banctl %s exited %d: %s%s" % (" ".join(args), p.returncode,
+            raise Failure("exim-banctl %s exited %d: %s%s" % (" ".join(args), p.returncode,
                                                                   p.stdout[-1000:], p.stderr[-1000:]))
         return p
 
@@ -154,7 +147,7 @@ class PackagedBand:
         try:
             return json.loads(out)
         except ValueError:
-            raise BandFailure("exim-banctl %s --json printed no JSON: %r" % (" ".join(args), out[-1000:]))
+            raise Failure("exim-banctl %s --json printed no JSON: %r" % (" ".join(args), out[-1000:]))
 
     def stats(self):
         return self.banctl_json("stats")

@@ -1,9 +1,13 @@
-"""Small SMTP clients for the system tests that run Exim in network
-namespaces, and a way to open their sockets in another namespace without a
-new process per connection.
+"""The SMTP client of the system tests that run Exim in network namespaces,
+and a way to open its sockets in another namespace without a new process
+per connection.
 
   Netns(name).socket(family)   a socket in network namespace `name` (setns on
                                the calling thread only, then back)
+  Conversation(netns, src, dst, port, timeout, tls_name, early)
+                               one raw connection: TLS from the first byte
+                               or after STARTTLS, input before the greeting,
+                               replies read whole (multi-line ones too)
   greet(sock_factory, src, dst, port)
                                one connection: the greeting (code, text,
                                seconds), then QUIT
@@ -15,9 +19,11 @@ new process per connection.
 
 Every read and connect is bounded by `timeout`."""
 
+import collections
 import ctypes
 import os
 import socket
+import ssl
 import time
 
 CLONE_NEWNET = 0x40000000
@@ -56,52 +62,92 @@ def _family(address):
     return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 
-class Reply:
-    def __init__(self, code, text):
-        self.code = code
-        self.text = text
-
-    def __repr__(self):
-        return "%s %s" % (self.code, self.text)
+# code None: the server closed the connection (or a read failed, or timed
+# out) before a whole reply, or sent a line that is no reply; text holds the
+# lines read, each without its code.
+Reply = collections.namedtuple("Reply", "code text")
 
 
 class Conversation:
-    """One SMTP connection from `src` to `dst`:`port`."""
+    """One SMTP connection from `src` to `dst`:`port`, its socket made in
+    `netns` (a Netns) or in this process's namespace (None). `early` bytes
+    are sent at once, before anything is read; with `tls_name` the
+    connection is TLS from the first byte, that name sent as SNI (no
+    certificate check). Every connect and read is bounded by `timeout`."""
 
-    def __init__(self, netns, src, dst, port, timeout=5.0):
+    def __init__(self, netns, src, dst, port, timeout=5.0, tls_name=None, early=None):
         family = _family(dst)
         self.sock = netns.socket(family) if netns else socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
+        self.timeout = timeout
         self.buffer = b""
+        self.closed = False
         try:
             self.sock.bind((src, 0))
             self.sock.connect((dst, port))
+            if early is not None:
+                self.sock.sendall(early)
+            if tls_name is not None:
+                self.start_tls(tls_name)
         except BaseException:
             self.sock.close()
             raise
 
-    def reply(self):
-        """One reply, multi-line or not: (code, the text of its lines)."""
+    def start_tls(self, name):
+        """The TLS handshake, `name` as SNI; raises ssl.SSLError (an OSError)
+        when it fails, the plain socket left in place."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        self.sock = context.wrap_socket(self.sock, server_hostname=name)
+
+    def _receive(self):
+        try:
+            data = self.sock.recv(65536)
+        except OSError:       # reset, TLS alert, timeout: the end of the session
+            data = b""
+        if not data:
+            self.closed = True
+        self.buffer += data
+        return bool(data)
+
+    def read_reply(self):
+        """The next reply, multi-line or not (see Reply for code None)."""
         lines = []
         while True:
             while b"\n" not in self.buffer:
-                data = self.sock.recv(4096)
-                if not data:
-                    raise ConnectionError("connection closed after %r" % (lines or self.buffer))
-                self.buffer += data
+                if self.closed or not self._receive():
+                    return Reply(None, "\n".join(lines))
             line, self.buffer = self.buffer.split(b"\n", 1)
             line = line.rstrip(b"\r").decode("latin-1")
             lines.append(line[4:])
             if len(line) < 4 or line[3] != "-":
                 try:
-                    code = int(line[:3])
+                    return Reply(int(line[:3]), "\n".join(lines))
                 except ValueError:
-                    raise ConnectionError("not an SMTP reply: %r" % line)
-                return Reply(code, "\n".join(lines))
+                    return Reply(None, "\n".join(lines[:-1] + [line]))
+
+    def reply(self):
+        """read_reply(), but a reply with no code raises ConnectionError."""
+        r = self.read_reply()
+        if r.code is None:
+            raise ConnectionError("connection closed or no SMTP reply after %r" % r.text)
+        return r
+
+    def send(self, data):
+        """Raw text (latin-1) or bytes, nothing added."""
+        self.sock.sendall(data.encode("latin-1") if isinstance(data, str) else data)
 
     def command(self, text):
-        self.sock.sendall(text.encode("latin-1") + b"\r\n")
+        self.send(text + "\r\n")
         return self.reply()
+
+    def wait_closed(self):
+        """Reads until the server closes, at most `timeout` s, then closes."""
+        deadline = time.monotonic() + self.timeout
+        while not self.closed and time.monotonic() < deadline:
+            self._receive()
+        self.sock.close()
 
     def quit(self):
         """QUIT, without waiting long for the answer."""

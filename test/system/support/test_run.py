@@ -2,8 +2,11 @@
 process within bounds, and run a test object to PASS or FAIL with its
 summary, closing it on every path."""
 
+import signal
 import subprocess
 import time
+
+from failure import Failure
 
 
 def stop_process(process, timeout=5):
@@ -15,6 +18,18 @@ def stop_process(process, timeout=5):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout)
+
+
+def terminate(process, timeout, what="exim-band"):
+    """SIGTERM; returns the exit status. When `process` has not exited
+    within `timeout` s: SIGKILL, and raises Failure."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        raise Failure("%s did not exit within %d s of SIGTERM" % (what, timeout))
 
 
 def run_test(test, failures, say):

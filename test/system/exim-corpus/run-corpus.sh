@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# run-corpus OUTDIR -- write a corpus of real Exim 4.96 mainlogs.
+#
+# Starts two Exim daemons (configs exim-A.conf and exim-B.conf beside this
+# script) in a private server network namespace, drives scripted SMTP clients
+# (swaks and corpus.py's raw client) from a second namespace, each simulated
+# client from its own address, then writes
+#   OUTDIR/mainlog-A, OUTDIR/mainlog-B   the two real mainlogs
+#   OUTDIR/expect.json                   per address: role and expected hits
+# expect.json is derived from what the clients did and is cross-checked here
+# against the real logs (corpus.py expect): a disagreement fails the run.
+#
+# Needs root, exim4-daemon-heavy, swaks, openssl, iproute2, python3.
+# Network traffic stays inside the two namespaces this script creates
+# (10.99.0.0/16, fd00:99::/32); the host's own network is never touched.
+# Everything it starts or creates is removed on exit, also on failure.
+set -euo pipefail
+
+usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+out=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+driver=$here/corpus.py
+
+say() { printf 'run-corpus: %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=../support/netns-lib.sh
+. "$here/../support/netns-lib.sh"
+
+needs_root "network namespaces, Exim daemons"
+needs_tools exim swaks openssl ip python3
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+tag=ecorp$$
+ns_s=${tag}s
+ns_c=${tag}c
+started=$(date +%s)
+
+work_dir exim-corpus   # the Exim user must reach spool, logs and TLS files
+
+# --- configuration files -----------------------------------------------------
+for inst in A B; do
+  d=$work/$inst
+  mkdir -p "$d/spool" "$d/log" "$d/mail"
+  sed "s|@LAB@|$work|" "$here/exim-$inst.conf" >"$d/exim.conf"
+  chmod 644 "$d/exim.conf"
+  chown -R Debian-exim:Debian-exim "$d/spool" "$d/log" "$d/mail"
+done
+mkdir -p "$work/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout "$work/tls/key.pem" -out "$work/tls/cert.pem" -days 2 \
+  -subj "/CN=mx.lab.example" \
+  -addext "subjectAltName=DNS:mx-a.lab.example,DNS:mx-b.lab.example" 2>/dev/null
+chmod 644 "$work/tls/key.pem" "$work/tls/cert.pem"
+# passwd, allow files, the SQLite blacklist; prints the client addresses
+python3 "$driver" setup "$work" >"$work/clients"
+chmod -R a+rX "$work"
+
+exim_trusted "$work/A/exim.conf" "$work/B/exim.conf"
+
+# --- network: server namespace <-veth-> client namespace -----------------------
+netns_add "$ns_s" "$ns_c"
+veth "$ns_s" "${tag}vs" "$ns_c" "${tag}vc"
+link_up "$ns_s" "${tag}vs" 10.99.0.1/16 10.99.0.2/16 fd00:99::1/32 fd00:99::2/32
+with_prefix 16 32 <"$work/clients" | link_up "$ns_c" "${tag}vc" 10.99.0.9/16 fd00:99::9/32 -
+
+# --- the two Exim daemons ---------------------------------------------------------
+ip netns exec "$ns_s" exim -C "$work/A/exim.conf" -bd -q30m
+ip netns exec "$ns_s" exim -C "$work/B/exim.conf" -bd -q30m
+wait_for 10 exim_listening "$ns_s" 10.99.0.1:25 10.99.0.1:465 10.99.0.1:587 \
+  '[fd00:99::1]:25' '[fd00:99::1]:465' '[fd00:99::1]:587' \
+  10.99.0.2:25 10.99.0.2:465 10.99.0.2:587 \
+  '[fd00:99::2]:25' '[fd00:99::2]:465' '[fd00:99::2]:587' \
+  || { say "Exim daemons did not start listening within 10 s"; cat "$work"/?/log/paniclog >&2 2>/dev/null; exit 1; }
+wait_for 10 test -s "$work/A/exim.pid" -a -s "$work/B/exim.pid" || { say "no Exim pid files"; exit 1; }
+say "Exim A (pid $(cat "$work/A/exim.pid")) and B (pid $(cat "$work/B/exim.pid")) listening"
+
+# --- drive the clients ----------------------------------------------------------
+# in the background + wait, so that a TERM/INT reaches the trap at once
+drive_rc=0
+ip netns exec "$ns_c" python3 "$driver" drive "$work" &
+wait $! || drive_rc=$?
+
+# --- let every session and delivery finish, then stop the daemons -----------------
+daemons="$(cat "$work/A/exim.pid") $(cat "$work/B/exim.pid")"
+quiet() {
+  local p
+  for p in $(ns_pids "$ns_s"); do
+    case " $daemons " in *" $p "*) ;; *) return 1 ;; esac
+  done
+  [ "$(exim -C "$work/A/exim.conf" -bpc)" = 0 ] && [ "$(exim -C "$work/B/exim.conf" -bpc)" = 0 ]
+}
+wait_for 30 quiet || { say "Exim still busy after 30 s (sessions or queue)"; exit 1; }
+for p in $daemons; do kill -TERM "$p"; done
+wait_for 10 ns_empty "$ns_s" || { say "Exim daemons did not stop within 10 s"; exit 1; }
+
+for inst in A B; do
+  if [ -s "$work/$inst/log/paniclog" ]; then
+    say "paniclog of $inst is not empty:"; cat "$work/$inst/log/paniclog" >&2; exit 1
+  fi
+  cp "$work/$inst/log/mainlog" "$out/mainlog-$inst"
+done
+
+[ "$drive_rc" -eq 0 ] || { say "client errors (see above); logs are in $out"; exit 1; }
+
+# --- expect.json, checked against the real logs -----------------------------------
+python3 "$driver" expect "$work" "$out"
+say "done in $(( $(date +%s) - started )) s: $out/mainlog-A $out/mainlog-B $out/expect.json"
