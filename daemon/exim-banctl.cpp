@@ -12,7 +12,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app{"exim-banctl: inspect and steer exim-ban"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("exim-banctl ") + EXIM_BAN_VERSION);
@@ -183,4 +185,17 @@ int main(int argc, char** argv) {
     if (import_command->parsed())
         return exim_ban::run_import_fail2ban(import, std::cout, std::cerr);
     return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& failure) {
+        // Each command reports its own failures; this is what none expects
+        // (memory, a library's own error): said once, never an abort.
+        std::cerr << "exim-banctl: " << failure.what() << '\n';
+        return 1;
+    }
 }

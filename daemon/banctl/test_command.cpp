@@ -20,7 +20,7 @@ namespace exim_ban {
 std::filesystem::path default_filters_dir(const std::filesystem::path& explicit_dir) {
     if (!explicit_dir.empty())
         return explicit_dir;
-    const std::filesystem::path installed = "/etc/exim-ban/filters.d";
+    std::filesystem::path installed = "/etc/exim-ban/filters.d";
     std::error_code error;
     if (std::filesystem::is_directory(installed, error))
         return installed;
