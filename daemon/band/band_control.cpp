@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 
 #include <map>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 namespace exim_ban {
@@ -16,6 +17,13 @@ using nlohmann::json;
 
 json failure(const std::string& error) {
     return {{"ok", false}, {"error", error}};
+}
+
+// A store that cannot be read fails the command, as the server reports a
+// command that fails.
+json read_failure(const std::string& cmd, const StoreFailure& store) {
+    spdlog::error("control: \"{}\" failed: database: {}", cmd, store.message);
+    return failure(cmd + " failed: " + store.message);
 }
 
 std::string iso(std::int64_t log_seconds) {
@@ -140,7 +148,10 @@ json BandControl::list(const json& body) {
     // A renewal (knock_extend) or a manual ban of a banned key leaves two
     // active rows: the one that ends last is the ban in force.
     std::map<std::pair<std::string, std::string>, StoredBan> in_force;
-    for (auto& ban : runtime_.store().active_bans(now_ms / 1000)) {
+    auto active = runtime_.store().active_bans(now_ms / 1000);
+    if (!active)
+        return read_failure("list", active.failure());
+    for (auto& ban : active.value()) {
         const bool chosen = std::any_of(choice.jails.begin(), choice.jails.end(), [&](auto i) {
             return pipeline.jails()[i]->name == ban.jail;
         });
@@ -160,11 +171,14 @@ json BandControl::list(const json& body) {
         const StoredBan& ban = *row;
         const std::string key = ban.key.to_string();
         const auto held = packets.find({ban.jail, key});
+        const auto history = runtime_.store().history(ban.jail, ban.key);
+        if (!history)
+            return read_failure("list", history.failure());
         bans.push_back({{"jail", ban.jail},
                         {"key", key},
                         {"since", iso(ban.start)},
                         {"remaining_s", (ban.expires * 1000 - now_ms + 999) / 1000},
-                        {"hits", runtime_.store().history(ban.jail, ban.key).lifetime_hits},
+                        {"hits", history->lifetime_hits},
                         {"packets", held == packets.end() ? json(nullptr) : json(held->second)},
                         {"reason", ban.reason},
                         {"origin", ban.origin}});
@@ -184,15 +198,24 @@ json BandControl::show(const json& body) {
     json keys = json::array();
     for (const auto& jail : pipeline.jails()) {
         const BanKey key = ban_key(*address, jail->judge.tracker().policy().ipv6_prefix);
+        const auto recent = runtime_.store().hits_of(jail->name, key, 100);
+        const auto stored = runtime_.store().bans_of(key);
+        const auto history = runtime_.store().history(jail->name, key);
+        if (!recent)
+            return read_failure("show", recent.failure());
+        if (!stored)
+            return read_failure("show", stored.failure());
+        if (!history)
+            return read_failure("show", history.failure());
         json hits = json::array();
-        for (const auto& hit : runtime_.store().hits_of(jail->name, key, 100)) {
+        for (const auto& hit : recent.value()) {
             hits.push_back({{"at", iso(hit.time)},
                             {"pattern", hit.pattern < jail->patterns.size()
                                             ? jail->patterns[hit.pattern]
                                             : std::to_string(hit.pattern + 1)}});
         }
         json bans = json::array();
-        for (const auto& ban : runtime_.store().bans_of(key)) {
+        for (const auto& ban : stored.value()) {
             if (ban.jail != jail->name)
                 continue;
             bans.push_back({{"since", iso(ban.start)},
@@ -206,7 +229,7 @@ json BandControl::show(const json& body) {
             {{"jail", jail->name},
              {"key", key.to_string()},
              {"ignored", address->is_loopback() || jail->judge.ignore().contains(*address)},
-             {"lifetime_hits", runtime_.store().history(jail->name, key).lifetime_hits},
+             {"lifetime_hits", history->lifetime_hits},
              {"recent_hits", hits},
              {"bans", bans}});
     }
@@ -260,11 +283,13 @@ json BandControl::unban(const json& body) {
     if (!every && !address)
         return failure("unban needs \"ip\" (an IPv4 or IPv6 address) or \"all\": true");
     std::size_t lifted = 0;
-    const std::int64_t now = runtime_.log_now_ms() / 1000;
+    const auto active = runtime_.store().active_bans(runtime_.log_now_ms() / 1000);
+    if (!active)
+        return read_failure("unban", active.failure());
     for (const std::size_t index : choice.jails) {
         const JailRuntime& jail = *pipeline.jails()[index];
         std::vector<BanKey> keys;
-        for (const auto& ban : runtime_.store().active_bans(now)) {
+        for (const auto& ban : active.value()) {
             if (ban.jail != jail.name)
                 continue;
             if (every || ban.key == ban_key(*address, jail.judge.tracker().policy().ipv6_prefix))

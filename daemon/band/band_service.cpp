@@ -202,13 +202,14 @@ class BandService::Impl final : public BandRuntime {
             throw StartupError(std::string("firewall: ") + error.what());
         }
         try {
-            generation_ = build(jails);
+            auto built = build(jails);
+            if (!built)
+                throw StartupError(std::string("database ") + config_.database.string() +
+                                   ": cannot read the state back: " + built.failure().message);
+            generation_ = std::move(built).value();
         } catch (const std::system_error& error) {
-            // The tailer's system calls; the store's errors are SqliteErrors.
+            // The tailer's system calls.
             throw StartupError(std::string("tail: cannot follow the logs: ") + error.what());
-        } catch (const std::runtime_error& error) {
-            throw StartupError(std::string("database ") + config_.database.string() +
-                               ": cannot read the state back: " + error.what());
         }
         try {
             control_server_ = std::make_unique<ControlServer>(
@@ -260,20 +261,27 @@ class BandService::Impl final : public BandRuntime {
     }
 
   private:
-    std::unique_ptr<Generation> build(const LoadedJails& loaded) {
+    // The store's failure to read the state back, as a value; the tailer
+    // throws std::system_error when it cannot follow the logs.
+    StoreRead<std::unique_ptr<Generation>> build(const LoadedJails& loaded) {
         auto generation = std::make_unique<Generation>();
         std::vector<std::unique_ptr<JailRuntime>> jails;
         for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
             jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
-            const RestoredMemory restored = restore_jail(*jails.back(), *store_);
+            const auto restored = restore_jail(*jails.back(), *store_);
+            if (!restored)
+                return restored.failure();
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
-                         jails.back()->name, restored.keys, restored.hits);
+                         jails.back()->name, restored->keys, restored->hits);
         }
+        auto offsets = store_->file_offsets();
+        if (!offsets)
+            return offsets.failure();
         generation->paths = loaded.paths;
         generation->pipeline = std::make_unique<BanPipeline>(
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
-        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
+        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, std::move(offsets).value(),
                                                       *generation->pipeline);
         generation->tailer_ptr = generation->tailer.get();
         generation->pipeline->attach(generation->source);
@@ -308,7 +316,11 @@ class BandService::Impl final : public BandRuntime {
                 throw StartupError("the store does not take the current batch; try again later");
             // Built from the store, which now holds everything read: the new
             // trackers start where the old ones are.
-            auto next_generation = build(jails);
+            auto built = build(jails);
+            if (!built)
+                throw StartupError("database: cannot read the state back: " +
+                                   built.failure().message);
+            auto next_generation = std::move(built).value();
             firewall_->setup(firewall_jails(next));
             generation_->tailer->stop();
             next_generation->pipeline->carry_over(*generation_->pipeline);
@@ -380,8 +392,12 @@ class BandService::Impl final : public BandRuntime {
         dnsbl_ = std::make_unique<DnsblExport>(
             io_, config_.dnsbl_zone, config_.dnsbl_interval,
             [this] {
+                const auto active = store_->active_bans(current_log_ms() / 1000);
+                // DnsblExport takes a failure to read as an exception.
+                if (!active)
+                    throw std::runtime_error(active.failure().message);
                 std::vector<ZoneEntry> entries;
-                for (const auto& ban : store_->active_bans(current_log_ms() / 1000))
+                for (const auto& ban : active.value())
                     entries.push_back({ban.key, ban.expires});
                 return entries;
             },

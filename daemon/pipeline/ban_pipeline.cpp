@@ -382,22 +382,21 @@ void BanPipeline::audit_firewall() {
 void BanPipeline::reconcile(bool audit) {
     reconcile_wanted_ = false;
     ++stats_.reconciles;
-    std::vector<ActiveBan> active;
-    try {
-        const std::int64_t now_ms = clock_.log_now_ms();
-        for (const auto& ban : store_.active_bans(now_ms / 1000)) {
-            const bool configured =
-                std::any_of(jails_.begin(), jails_.end(),
-                            [&](const auto& jail) { return jail->name == ban.jail; });
-            if (configured)
-                active.push_back({ban.jail, ban.key, milliseconds{ban.expires * 1000 - now_ms}});
-        }
-    } catch (const std::exception& error) {
+    const std::int64_t now_ms = clock_.log_now_ms();
+    const auto stored = store_.active_bans(now_ms / 1000);
+    if (!stored) {
         spdlog::error("store: cannot read the active bans to reconcile the firewall: {}",
-                      error.what());
+                      stored.failure().message);
         ++stats_.store_failures;
         reconcile_soon(next_reconcile_wait());
         return;
+    }
+    std::vector<ActiveBan> active;
+    for (const auto& ban : stored.value()) {
+        const bool configured = std::any_of(
+            jails_.begin(), jails_.end(), [&](const auto& jail) { return jail->name == ban.jail; });
+        if (configured)
+            active.push_back({ban.jail, ban.key, milliseconds{ban.expires * 1000 - now_ms}});
     }
     const CommitResult result = firewall_.reconcile(active);
     if (!result.ok() || result.repaired) {

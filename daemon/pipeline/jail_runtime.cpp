@@ -13,14 +13,17 @@ JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
         patterns.push_back(pattern.file + ":" + std::to_string(pattern.line));
 }
 
-RestoredMemory restore_jail(JailRuntime& jail, Store& store) {
+StoreRead<RestoredMemory> restore_jail(JailRuntime& jail, Store& store) {
     HitTracker& tracker = jail.judge.tracker();
-    const JailMemory memory = store.jail_memory(jail.name, tracker.policy().findtime);
+    const auto read = store.jail_memory(jail.name, tracker.policy().findtime);
+    if (!read)
+        return read.failure();
+    const JailMemory& memory = read.value();
     for (const auto& [key, history] : memory.keys)
         tracker.restore(key, history);
     for (const auto& hit : memory.recent_hits)
         tracker.replay(hit.key, hit.time);
-    return {memory.keys.size(), memory.recent_hits.size()};
+    return RestoredMemory{memory.keys.size(), memory.recent_hits.size()};
 }
 
 } // namespace exim_ban

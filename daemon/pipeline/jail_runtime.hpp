@@ -6,14 +6,13 @@
 #include "core/jail_judge.hpp"
 #include "core/line_matcher.hpp"
 #include "filter/loaded_filter.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace exim_ban {
-
-class Store;
 
 struct JailRuntime {
     JailRuntime(const JailConfig& config, const LoadedFilter& filter);
@@ -28,12 +27,12 @@ struct JailRuntime {
 
 // Gives the jail's tracker back what the store remembers: each key's
 // history, then the hits of its findtime window replayed in commit order.
-// Returns how many keys and hits were restored. Throws std::runtime_error
-// when the store cannot be read (start-up and reload only).
+// Returns how many keys and hits were restored, or the store's failure to
+// read them (the tracker is then left as it was).
 struct RestoredMemory {
     std::size_t keys = 0;
     std::size_t hits = 0;
 };
-RestoredMemory restore_jail(JailRuntime& jail, Store& store);
+StoreRead<RestoredMemory> restore_jail(JailRuntime& jail, Store& store);
 
 } // namespace exim_ban

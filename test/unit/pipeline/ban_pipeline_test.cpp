@@ -63,7 +63,7 @@ struct Rig {
             load_filter(FilterSpec{"exim", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
         std::vector<std::unique_ptr<JailRuntime>> jails;
         jails.push_back(std::make_unique<JailRuntime>(config, filter));
-        restored = restore_jail(*jails.front(), store);
+        restored = restore_jail(*jails.front(), store).value();
         pipeline = std::make_unique<BanPipeline>(
             std::move(jails), std::vector<std::vector<std::size_t>>{{0}}, store, firewall, timer,
             PipelineClock{[this] { return log_now_ms; }, [this] { return steady; }}, limits);
