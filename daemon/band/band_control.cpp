@@ -62,16 +62,17 @@ JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
 
 } // namespace
 
-BandControl::BandControl(BandRuntime& runtime)
+BandControl::BandControl(BandRuntime& runtime, BanListing& listing)
     : runtime_(runtime)
+    , listing_(listing)
     , started_(std::chrono::steady_clock::now()) {}
 
-json BandControl::handle(const ControlRequest& request) {
+std::optional<json> BandControl::handle(const ControlRequest& request, const Reply& later) {
     const std::string& cmd = request.cmd;
     if (cmd == "status")
         return status();
     if (cmd == "list")
-        return list(request.body);
+        return list(request.body, later);
     if (cmd == "show")
         return show(request.body);
     if (cmd == "ban")
@@ -83,12 +84,12 @@ json BandControl::handle(const ControlRequest& request) {
     if (cmd == "reload") {
         if (auto error = runtime_.reload())
             return failure("reload refused, the running configuration stays: " + *error);
-        return {{"ok", true}};
+        return json{{"ok", true}};
     }
     if (cmd == "flush") {
         if (auto error = runtime_.flush())
             return failure(*error);
-        return {{"ok", true}};
+        return json{{"ok", true}};
     }
     return failure("unknown command " + cmd);
 }
@@ -135,58 +136,18 @@ json BandControl::status() {
             {"unbans", counts.unbans}};
 }
 
-json BandControl::list(const json& body) {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+// The bans and the kernel's elements are read, and the reply made, off the
+// daemon's thread: 100,000 bans take a good part of a second, which would
+// hold up every line and ban meanwhile.
+std::optional<json> BandControl::list(const json& body, const Reply& later) {
+    const JailChoice choice = choose_jails(runtime_.pipeline(), body);
     if (!choice.error.empty())
         return failure(choice.error);
-    std::map<std::pair<std::string, std::string>, std::uint64_t> packets;
-    const ListResult kernel = runtime_.firewall().list();
-    for (const auto& element : kernel.elements)
-        packets[{element.jail, element.key.to_string()}] = element.packets;
-    const std::int64_t now_ms = runtime_.log_now_ms();
-    // A renewal (knock_extend) or a manual ban of a banned key leaves two
-    // active rows: the one that ends last is the ban in force.
-    std::map<std::pair<std::string, std::string>, StoredBan> in_force;
-    auto active = runtime_.store().active_bans(now_ms / 1000);
-    if (!active)
-        return read_failure("list", active.failure());
-    for (auto& ban : active.value()) {
-        const bool chosen = std::any_of(choice.jails.begin(), choice.jails.end(), [&](auto i) {
-            return pipeline.jails()[i]->name == ban.jail;
-        });
-        if (!chosen)
-            continue;
-        auto [row, added] = in_force.try_emplace({ban.jail, ban.key.to_string()}, ban);
-        if (!added && ban.expires >= row->second.expires)
-            row->second = std::move(ban);
-    }
-    std::vector<const StoredBan*> ordered;
-    for (const auto& [slot, ban] : in_force)
-        ordered.push_back(&ban);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const StoredBan* a, const StoredBan* b) { return a->start < b->start; });
-    json bans = json::array();
-    for (const StoredBan* row : ordered) {
-        const StoredBan& ban = *row;
-        const std::string key = ban.key.to_string();
-        const auto held = packets.find({ban.jail, key});
-        const auto history = runtime_.store().history(ban.jail, ban.key);
-        if (!history)
-            return read_failure("list", history.failure());
-        bans.push_back({{"jail", ban.jail},
-                        {"key", key},
-                        {"since", iso(ban.start)},
-                        {"remaining_s", (ban.expires * 1000 - now_ms + 999) / 1000},
-                        {"hits", history->lifetime_hits},
-                        {"packets", held == packets.end() ? json(nullptr) : json(held->second)},
-                        {"reason", ban.reason},
-                        {"origin", ban.origin}});
-    }
-    json reply = {{"ok", true}, {"bans", bans}};
-    if (kernel.fault)
-        reply["firewall_error"] = kernel.fault->message;
-    return reply;
+    std::vector<std::string> jails;
+    for (const std::size_t index : choice.jails)
+        jails.push_back(runtime_.pipeline().jails()[index]->name);
+    listing_.list(std::move(jails), runtime_.log_now_ms(), later);
+    return std::nullopt;
 }
 
 json BandControl::show(const json& body) {

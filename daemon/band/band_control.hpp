@@ -4,6 +4,7 @@
 // the peer's right to the command.
 #pragma once
 
+#include "band/ban_listing.hpp"
 #include "control/control_server.hpp"
 #include "export/dnsbl_export.hpp"
 #include "tail/tailer.hpp"
@@ -41,18 +42,21 @@ class BandRuntime {
 
 class BandControl final : public ControlHandler {
   public:
-    explicit BandControl(BandRuntime& runtime);
-    nlohmann::json handle(const ControlRequest& request) override;
+    // `list` is answered later, through `listing`. Both must outlive it.
+    BandControl(BandRuntime& runtime, BanListing& listing);
+    std::optional<nlohmann::json> handle(const ControlRequest& request,
+                                         const Reply& later) override;
 
   private:
     nlohmann::json status();
-    nlohmann::json list(const nlohmann::json& body);
+    std::optional<nlohmann::json> list(const nlohmann::json& body, const Reply& later);
     nlohmann::json show(const nlohmann::json& body);
     nlohmann::json ban(const nlohmann::json& body);
     nlohmann::json unban(const nlohmann::json& body);
     nlohmann::json stats();
 
     BandRuntime& runtime_;
+    BanListing& listing_;
     std::chrono::steady_clock::time_point started_;
 };
 

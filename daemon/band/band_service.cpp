@@ -4,6 +4,7 @@
 #include "band/log_paths.hpp"
 #include "band/store_opening.hpp"
 #include "band/systemd_notifier.hpp"
+#include "band/threaded_ban_listing.hpp"
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"
 #include "control/control_server.hpp"
@@ -198,9 +199,15 @@ class BandService::Impl final : public BandRuntime {
             else
                 firewall_ = std::make_unique<NftablesFirewall>();
             firewall_->setup(firewall_jails(config_));
+            // `list` reads the kernel on a thread of its own, through a
+            // netlink socket of its own; the dry run's is in memory.
+            ban_listing_ = std::make_unique<ThreadedBanListing>(
+                io_, config_.database, *firewall_,
+                options.dry_run ? nullptr : std::make_unique<NftablesFirewall>());
         } catch (const FirewallSetupError& error) {
             throw StartupError(std::string("firewall: ") + error.what());
         }
+        control_ = std::make_unique<BandControl>(*this, *ban_listing_);
         try {
             auto built = build(jails);
             if (!built)
@@ -213,7 +220,7 @@ class BandService::Impl final : public BandRuntime {
         }
         try {
             control_server_ = std::make_unique<ControlServer>(
-                io_, ControlServerOptions{config_.socket, config_.control_group}, control_);
+                io_, ControlServerOptions{config_.socket, config_.control_group}, *control_);
         } catch (const std::runtime_error& error) {
             throw StartupError(std::string("control socket: ") + error.what());
         }
@@ -457,7 +464,10 @@ class BandService::Impl final : public BandRuntime {
     std::unique_ptr<SqliteStore> store_;
     std::unique_ptr<Firewall> firewall_;
     std::unique_ptr<Generation> generation_;
-    BandControl control_{*this};
+    // Before the control server, which hands them requests; after io_,
+    // to which the listing posts its replies.
+    std::unique_ptr<ThreadedBanListing> ban_listing_;
+    std::unique_ptr<BandControl> control_;
     std::unique_ptr<ControlServer> control_server_;
     std::unique_ptr<DnsblExport> dnsbl_;
     steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;

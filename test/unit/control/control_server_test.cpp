@@ -116,6 +116,43 @@ TEST_CASE("control server: requests sent in one write are answered one by one, i
     CHECK(fixture.reply_json(client)["cmd"] == "list");
 }
 
+TEST_CASE("control server: a reply made later is sent when it comes, and the next request "
+          "waits for it",
+          "[control]") {
+    ControlFixture fixture;
+    auto options = fixture.options();
+    options.idle_timeout = std::chrono::milliseconds(200);
+    fixture.start(options);
+    RawClient client(fixture.socket);
+    fixture.send(client,
+                 json{{"cmd", "list"}, {"later", true}}.dump() + "\n" + request_line("status"));
+    // Longer than the idle timeout: the handler's own work is not the
+    // client's idling.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+    fixture.run_until([&] { return std::chrono::steady_clock::now() >= until; });
+    CHECK(fixture.server->stats().timed_out == 0);
+    CHECK(fixture.handler.requests.size() == 1);
+    REQUIRE(fixture.handler.waiting.size() == 1);
+    fixture.handler.waiting.front()();
+    CHECK(fixture.reply_json(client)["cmd"] == "list");
+    CHECK(fixture.reply_json(client)["cmd"] == "status");
+}
+
+TEST_CASE("control server: a reply made later for a connection that is gone goes nowhere",
+          "[control]") {
+    ControlFixture fixture;
+    fixture.start();
+    {
+        RawClient client(fixture.socket);
+        fixture.send(client, json{{"cmd", "list"}, {"later", true}}.dump() + "\n");
+        REQUIRE(fixture.run_until([&] { return !fixture.handler.waiting.empty(); }));
+    }
+    fixture.server->stop();
+    fixture.handler.waiting.front()();
+    CHECK(fixture.server->stats().requests == 1);
+    CHECK(fixture.server->stats().errors == 0);
+}
+
 TEST_CASE("control server: a reply is one line whatever the handler puts in it", "[control]") {
     ControlFixture fixture;
     fixture.start();
