@@ -3,7 +3,6 @@
 #include "core/duration.hpp"
 #include "core/log_time.hpp"
 #include "firewall/firewall.hpp"
-#include "pipeline/ban_pipeline.hpp"
 #include "store/store.hpp"
 
 #include <map>
@@ -37,14 +36,13 @@ std::optional<std::string> text_field(const json& body, const char* name) {
     return found->get<std::string>();
 }
 
-// The jail a request names (index into the pipeline's jails), all of them
+// The jail a request names (an index into the jails), all of them
 // when it names none; an unknown name is an error text.
 struct JailChoice {
     std::vector<std::size_t> jails;
     std::string error;
 };
-JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
-    const auto& jails = pipeline.jails();
+JailChoice choose_jails(const std::vector<std::unique_ptr<JailRuntime>>& jails, const json& body) {
     JailChoice choice;
     const auto name = text_field(body, "jail");
     for (std::size_t i = 0; i < jails.size(); ++i) {
@@ -60,10 +58,19 @@ JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
     return choice;
 }
 
+// The request's "ip", when it is an address.
+std::optional<IpAddress> ip_field(const json& body) {
+    const auto text = text_field(body, "ip");
+    return text ? IpAddress::parse(*text) : std::nullopt;
+}
+
 } // namespace
 
-BandControl::BandControl(BandRuntime& runtime, BanListing& listing)
-    : runtime_(runtime)
+BandControl::BandControl(BandReadings& readings, BandSteering& steering, Store& store,
+                         BanListing& listing)
+    : readings_(readings)
+    , steering_(steering)
+    , store_(store)
     , listing_(listing)
     , started_(std::chrono::steady_clock::now()) {}
 
@@ -82,12 +89,12 @@ std::optional<json> BandControl::handle(const ControlRequest& request, const Rep
     if (cmd == "stats")
         return stats();
     if (cmd == "reload") {
-        if (auto error = runtime_.reload())
+        if (auto error = steering_.reload())
             return failure("reload refused, the running configuration stays: " + *error);
         return json{{"ok", true}};
     }
     if (cmd == "flush") {
-        if (auto error = runtime_.flush())
+        if (auto error = steering_.flush())
             return failure(*error);
         return json{{"ok", true}};
     }
@@ -95,9 +102,8 @@ std::optional<json> BandControl::handle(const ControlRequest& request, const Rep
 }
 
 json BandControl::status() {
-    BanPipeline& pipeline = runtime_.pipeline();
     json jails = json::array();
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         const HitTracker& tracker = jail->judge.tracker();
         jails.push_back({{"name", jail->name},
                          {"tracked_keys", tracker.tracked_keys()},
@@ -107,7 +113,7 @@ json BandControl::status() {
                          {"bantime", tracker.policy().bantime.count()}});
     }
     json files = json::array();
-    for (const auto& position : runtime_.positions()) {
+    for (const auto& position : readings_.positions()) {
         json file = {
             {"path", position.path}, {"inode", position.inode}, {"offset", position.offset}};
         struct stat st {};
@@ -123,7 +129,7 @@ json BandControl::status() {
         }
         files.push_back(std::move(file));
     }
-    const PipelineStats& counts = pipeline.stats();
+    const PipelineStats& counts = readings_.pipeline_stats();
     return {{"ok", true},
             {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::steady_clock::now() - started_)
@@ -140,28 +146,26 @@ json BandControl::status() {
 // daemon's thread: 100,000 bans take a good part of a second, which would
 // hold up every line and ban meanwhile.
 std::optional<json> BandControl::list(const json& body, const Reply& later) {
-    const JailChoice choice = choose_jails(runtime_.pipeline(), body);
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
     std::vector<std::string> jails;
     for (const std::size_t index : choice.jails)
-        jails.push_back(runtime_.pipeline().jails()[index]->name);
-    listing_.list(std::move(jails), runtime_.log_now_ms(), later);
+        jails.push_back(readings_.jails()[index]->name);
+    listing_.list(std::move(jails), readings_.log_now_ms(), later);
     return std::nullopt;
 }
 
 json BandControl::show(const json& body) {
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!address)
         return failure("show needs \"ip\": an IPv4 or IPv6 address");
-    BanPipeline& pipeline = runtime_.pipeline();
     json keys = json::array();
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         const BanKey key = ban_key(*address, jail->judge.tracker().policy().ipv6_prefix);
-        const auto recent = runtime_.store().hits_of(jail->name, key, 100);
-        const auto stored = runtime_.store().bans_of(key);
-        const auto history = runtime_.store().history(jail->name, key);
+        const auto recent = store_.hits_of(jail->name, key, 100);
+        const auto stored = store_.bans_of(key);
+        const auto history = store_.history(jail->name, key);
         if (!recent)
             return read_failure("show", recent.failure());
         if (!stored)
@@ -198,12 +202,10 @@ json BandControl::show(const json& body) {
 }
 
 json BandControl::ban(const json& body) {
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!address)
         return failure("ban needs \"ip\": an IPv4 or IPv6 address");
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
     std::optional<std::chrono::seconds> duration;
@@ -214,7 +216,7 @@ json BandControl::ban(const json& body) {
     }
     json banned = json::array();
     for (const std::size_t index : choice.jails) {
-        const JailRuntime& jail = *pipeline.jails()[index];
+        const JailRuntime& jail = *readings_.jails()[index];
         // Never ban what the jail must not: the same rule as for the log.
         if (address->is_loopback() || jail.judge.ignore().contains(*address))
             return failure("refused: " + address->to_string() + " is loopback or on jail " +
@@ -224,7 +226,7 @@ json BandControl::ban(const json& body) {
             return failure("refused: " + key.to_string() + " would cover an address on jail " +
                            jail.name + "'s ignore list");
         const auto length = duration.value_or(jail.judge.tracker().policy().bantime);
-        if (auto error = pipeline.manual_ban(index, key, length))
+        if (auto error = steering_.ban(index, key, length))
             return failure(*error);
         banned.push_back(
             {{"jail", jail.name}, {"key", key.to_string()}, {"duration_s", length.count()}});
@@ -233,22 +235,20 @@ json BandControl::ban(const json& body) {
 }
 
 json BandControl::unban(const json& body) {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
     const auto all = body.find("all");
     const bool every = all != body.end() && all->is_boolean() && all->get<bool>();
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!every && !address)
         return failure("unban needs \"ip\" (an IPv4 or IPv6 address) or \"all\": true");
     std::size_t lifted = 0;
-    const auto active = runtime_.store().active_bans(runtime_.log_now_ms() / 1000);
+    const auto active = store_.active_bans(readings_.log_now_ms() / 1000);
     if (!active)
         return read_failure("unban", active.failure());
     for (const std::size_t index : choice.jails) {
-        const JailRuntime& jail = *pipeline.jails()[index];
+        const JailRuntime& jail = *readings_.jails()[index];
         std::vector<BanKey> keys;
         for (const auto& ban : active.value()) {
             if (ban.jail != jail.name)
@@ -258,7 +258,7 @@ json BandControl::unban(const json& body) {
         }
         if (keys.empty())
             continue;
-        if (auto error = pipeline.manual_unban(keys, index))
+        if (auto error = steering_.unban(keys, index))
             return failure(*error);
         lifted += keys.size();
     }
@@ -266,11 +266,10 @@ json BandControl::unban(const json& body) {
 }
 
 json BandControl::stats() {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const PipelineStats& s = pipeline.stats();
+    const PipelineStats& s = readings_.pipeline_stats();
     json patterns = json::array();
     std::uint64_t dropped = 0;
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         dropped += jail->judge.tracker().dropped_keys();
         for (std::size_t i = 0; i < jail->pattern_hits.size(); ++i)
             patterns.push_back({{"jail", jail->name},
@@ -286,8 +285,8 @@ json BandControl::stats() {
                                                            : json("+Inf")},
              {"count", batches}});
     }
-    const TailStats tail = runtime_.tail_stats();
-    const ControlServerStats control = runtime_.control_stats();
+    const TailStats tail = readings_.tail_stats();
+    const ControlServerStats control = readings_.control_stats();
     json reply = {{"ok", true},
                   {"lines", s.lines},
                   {"cut_lines", s.cut_lines},
@@ -320,7 +319,7 @@ json BandControl::stats() {
                     {"requests", control.requests},
                     {"errors", control.errors},
                     {"denied", control.denied}}}};
-    if (const auto dnsbl = runtime_.dnsbl_stats())
+    if (const auto dnsbl = readings_.dnsbl_stats())
         reply["dnsbl"] = {{"writes", dnsbl->writes},
                           {"errors", dnsbl->failures},
                           {"ipv4", dnsbl->ipv4},

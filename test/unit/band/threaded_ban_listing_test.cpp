@@ -18,22 +18,22 @@ using nlohmann::json;
 
 namespace {
 
-BanKey key(const char* text) {
-    return *IpPrefix::parse(text);
-}
+const BanKey first = *IpPrefix::parse("192.0.2.1");  // exim's, with two hits
+const BanKey second = *IpPrefix::parse("192.0.2.2"); // other's
 
+// A store with a ban in each of two jails; the kernel holds the first.
 struct Rig {
     Rig() {
         Batch batch;
-        batch.hits.push_back({"exim", key("192.0.2.1"), 900, 0});
-        batch.hits.push_back({"exim", key("192.0.2.1"), 901, 0});
-        batch.bans.push_back({"exim", key("192.0.2.1"), 1000, 5000, "maxretry", "log"});
-        batch.bans.push_back({"other", key("192.0.2.2"), 1100, 5000, "maxretry", "log"});
+        batch.hits.push_back({"exim", first, 900, 0});
+        batch.hits.push_back({"exim", first, 901, 0});
+        batch.bans.push_back({"exim", first, 1000, 5000, "maxretry", "log"});
+        batch.bans.push_back({"other", second, 1100, 5000, "maxretry", "log"});
         REQUIRE_FALSE(store.commit(batch));
         for (FakeFirewall* firewall : {&daemon_firewall, own_firewall.get()}) {
             firewall->setup({FirewallJail{"exim", {25}, Verdict::drop, 64},
                              FirewallJail{"other", {25}, Verdict::drop, 64}});
-            firewall->add("exim", key("192.0.2.1"), std::chrono::seconds{4000});
+            firewall->add("exim", first, std::chrono::seconds{4000});
             REQUIRE(firewall->commit().ok());
         }
     }
@@ -67,7 +67,7 @@ TEST_CASE("threaded ban listing: the store's bans with their hits and the listin
     FakeFirewall* own = rig.own_firewall.get();
     ThreadedBanListing listing(rig.io, rig.dir / "state.db", rig.daemon_firewall,
                                std::move(rig.own_firewall));
-    own->add("other", key("192.0.2.2"), std::chrono::seconds{400});
+    own->add("other", second, std::chrono::seconds{400});
     REQUIRE(own->commit().ok());
     rig.ask(listing, {"exim", "other"});
     rig.ask(listing, {"other"});
@@ -91,7 +91,7 @@ TEST_CASE("threaded ban listing: without a firewall of its own it lists the daem
     ThreadedBanListing listing(rig.io, rig.dir / "state.db", rig.daemon_firewall, nullptr);
     rig.ask(listing, {"exim", "other"});
     // Changed after the ask: the list holds the kernel as it was then.
-    rig.daemon_firewall.add("other", key("192.0.2.2"), std::chrono::seconds{400});
+    rig.daemon_firewall.add("other", second, std::chrono::seconds{400});
     REQUIRE(rig.daemon_firewall.commit().ok());
     rig.run_until_replied(1);
     CHECK(rig.replies[0]["bans"][0]["packets"] == 0);

@@ -144,6 +144,12 @@ class ControlFixture {
         server = std::make_unique<ControlServer>(io, std::move(options), handler);
     }
     void start() { start(options()); }
+    // A connection that makes no progress for `idle_timeout` is closed.
+    void start_idling_out_after(std::chrono::milliseconds idle_timeout) {
+        auto shorter = options();
+        shorter.idle_timeout = idle_timeout;
+        start(shorter);
+    }
 
     // Runs the io_context until `done` holds; false after 5 s.
     bool run_until(const std::function<bool()>& done) {

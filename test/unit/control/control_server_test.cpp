@@ -120,9 +120,7 @@ TEST_CASE("control server: a reply made later is sent when it comes, and the nex
           "waits for it",
           "[control]") {
     ControlFixture fixture;
-    auto options = fixture.options();
-    options.idle_timeout = std::chrono::milliseconds(200);
-    fixture.start(options);
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
     RawClient client(fixture.socket);
     fixture.send(client,
                  json{{"cmd", "list"}, {"later", true}}.dump() + "\n" + request_line("status"));
@@ -220,9 +218,7 @@ TEST_CASE("control server: a slowloris client is closed after the idle timeout w
           "others are served",
           "[control]") {
     ControlFixture fixture;
-    auto options = fixture.options();
-    options.idle_timeout = std::chrono::milliseconds(200);
-    fixture.start(options);
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
     RawClient slow(fixture.socket);
     fixture.send(slow, "{\"cmd\":");
     RawClient other(fixture.socket);
@@ -236,9 +232,7 @@ TEST_CASE("control server: a slowloris client is closed after the idle timeout w
 TEST_CASE("control server: a request trickled byte by byte does not reset the idle timeout",
           "[control]") {
     ControlFixture fixture;
-    auto options = fixture.options();
-    options.idle_timeout = std::chrono::milliseconds(200);
-    fixture.start(options);
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
     RawClient slow(fixture.socket);
     // 3.5 s at the pace below: longer than the timeout, shorter than the
     // test's 5 s.
