@@ -144,6 +144,11 @@ class ControlFixture {
         server = std::make_unique<ControlServer>(io, std::move(options), handler);
     }
     void start() { start(options()); }
+    // Starts the server with the default options and connects a client.
+    RawClient start_and_connect() {
+        start();
+        return RawClient(socket);
+    }
     // A connection that makes no progress for `idle_timeout` is closed.
     void start_idling_out_after(std::chrono::milliseconds idle_timeout) {
         auto shorter = options();

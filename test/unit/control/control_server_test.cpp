@@ -83,8 +83,7 @@ TEST_CASE("control server: every command reaches the handler, answered in order 
           "connection",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     for (const auto& cmd : all_commands) {
         fixture.send(client, json{{"cmd", cmd}, {"jail", "exim"}}.dump() + "\n");
         const std::string line = fixture.reply(client);
@@ -106,8 +105,7 @@ TEST_CASE("control server: every command reaches the handler, answered in order 
 TEST_CASE("control server: requests sent in one write are answered one by one, in order",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, request_line("status") + "nonsense\n" + request_line("stats") +
                              request_line("list"));
     CHECK(fixture.reply_json(client)["cmd"] == "status");
@@ -153,8 +151,7 @@ TEST_CASE("control server: a reply made later for a connection that is gone goes
 
 TEST_CASE("control server: a reply is one line whatever the handler puts in it", "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, R"({"cmd":"show","ip":"a\nb\u2028c"})"
                          "\n");
     const std::string line = fixture.reply(client);
@@ -164,8 +161,7 @@ TEST_CASE("control server: a reply is one line whatever the handler puts in it",
 
 TEST_CASE("control server: a malformed line is answered and the connection kept", "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, "{\"cmd\":\n");
     json reply = fixture.reply_json(client);
     CHECK(reply["ok"] == false);
@@ -182,8 +178,7 @@ TEST_CASE("control server: a malformed line is answered and the connection kept"
 TEST_CASE("control server: an oversized request is refused and the connection closed",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     std::string unsent(70 * 1024, 'x');
     // The server stops reading at the limit and closes: the rest of the
     // 70 KiB may not be taken.
@@ -328,8 +323,7 @@ TEST_CASE("control server: a peer that leaves mid-way is dropped and frees its p
 
 TEST_CASE("control server: a handler's exception becomes an error reply", "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, R"({"cmd":"status","fail":"store is locked"})"
                          "\n");
     CHECK(fixture.reply_json(client) ==
@@ -378,8 +372,7 @@ TEST_CASE("control server: a stale socket file is replaced", "[control]") {
     REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
     REQUIRE(::close(fd) == 0);
     REQUIRE(fs::is_socket(fixture.socket));
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, request_line("status"));
     CHECK(fixture.reply_json(client)["ok"] == true);
 }
