@@ -291,7 +291,14 @@ class Import {
                        SqliteStore* store) {
         return map_fail2ban_bans(
             fail2ban.bips, fail2ban.bans, jail, now_, [store](const BanKey& key) {
-                return store == nullptr ? std::vector<StoredBan>{} : store->bans_of(key);
+                if (store == nullptr)
+                    return std::vector<StoredBan>{};
+                auto stored = store->bans_of(key);
+                // The command's one error path: a message and exit status 1.
+                if (!stored)
+                    throw ImportError("database: cannot read exim-ban's bans: " +
+                                      stored.failure().message);
+                return std::move(stored).value();
             });
     }
 

@@ -3,10 +3,10 @@
 #include "core/duration.hpp"
 #include "core/log_time.hpp"
 #include "firewall/firewall.hpp"
-#include "pipeline/ban_pipeline.hpp"
 #include "store/store.hpp"
 
 #include <map>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 namespace exim_ban {
@@ -16,6 +16,13 @@ using nlohmann::json;
 
 json failure(const std::string& error) {
     return {{"ok", false}, {"error", error}};
+}
+
+// A store that cannot be read fails the command, as the server reports a
+// command that fails.
+json read_failure(const std::string& cmd, const StoreFailure& store) {
+    spdlog::error("control: \"{}\" failed: database: {}", cmd, store.message);
+    return failure(cmd + " failed: " + store.message);
 }
 
 std::string iso(std::int64_t log_seconds) {
@@ -29,14 +36,13 @@ std::optional<std::string> text_field(const json& body, const char* name) {
     return found->get<std::string>();
 }
 
-// The jail a request names (index into the pipeline's jails), all of them
+// The jail a request names (an index into the jails), all of them
 // when it names none; an unknown name is an error text.
 struct JailChoice {
     std::vector<std::size_t> jails;
     std::string error;
 };
-JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
-    const auto& jails = pipeline.jails();
+JailChoice choose_jails(const std::vector<std::unique_ptr<JailRuntime>>& jails, const json& body) {
     JailChoice choice;
     const auto name = text_field(body, "jail");
     for (std::size_t i = 0; i < jails.size(); ++i) {
@@ -52,18 +58,28 @@ JailChoice choose_jails(const BanPipeline& pipeline, const json& body) {
     return choice;
 }
 
+// The request's "ip", when it is an address.
+std::optional<IpAddress> ip_field(const json& body) {
+    const auto text = text_field(body, "ip");
+    return text ? IpAddress::parse(*text) : std::nullopt;
+}
+
 } // namespace
 
-BandControl::BandControl(BandRuntime& runtime)
-    : runtime_(runtime)
+BandControl::BandControl(BandReadings& readings, BandSteering& steering, Store& store,
+                         BanListing& listing)
+    : readings_(readings)
+    , steering_(steering)
+    , store_(store)
+    , listing_(listing)
     , started_(std::chrono::steady_clock::now()) {}
 
-json BandControl::handle(const ControlRequest& request) {
+std::optional<json> BandControl::handle(const ControlRequest& request, const Reply& later) {
     const std::string& cmd = request.cmd;
     if (cmd == "status")
         return status();
     if (cmd == "list")
-        return list(request.body);
+        return list(request.body, later);
     if (cmd == "show")
         return show(request.body);
     if (cmd == "ban")
@@ -73,22 +89,21 @@ json BandControl::handle(const ControlRequest& request) {
     if (cmd == "stats")
         return stats();
     if (cmd == "reload") {
-        if (auto error = runtime_.reload())
+        if (auto error = steering_.reload())
             return failure("reload refused, the running configuration stays: " + *error);
-        return {{"ok", true}};
+        return json{{"ok", true}};
     }
     if (cmd == "flush") {
-        if (auto error = runtime_.flush())
+        if (auto error = steering_.flush())
             return failure(*error);
-        return {{"ok", true}};
+        return json{{"ok", true}};
     }
     return failure("unknown command " + cmd);
 }
 
 json BandControl::status() {
-    BanPipeline& pipeline = runtime_.pipeline();
     json jails = json::array();
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         jails.push_back({{"name", jail->name},
                          {"tracked_keys", jail->tracked_keys()},
                          {"dropped_keys", jail->dropped_keys()},
@@ -97,7 +112,7 @@ json BandControl::status() {
                          {"bantime", jail->policy().bantime.count()}});
     }
     json files = json::array();
-    for (const auto& position : runtime_.positions()) {
+    for (const auto& position : readings_.positions()) {
         json file = {
             {"path", position.path}, {"inode", position.inode}, {"offset", position.offset}};
         struct stat st {};
@@ -113,7 +128,7 @@ json BandControl::status() {
         }
         files.push_back(std::move(file));
     }
-    const PipelineStats& counts = pipeline.stats();
+    const PipelineStats& counts = readings_.pipeline_stats();
     return {{"ok", true},
             {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::steady_clock::now() - started_)
@@ -126,72 +141,45 @@ json BandControl::status() {
             {"unbans", counts.unbans}};
 }
 
-json BandControl::list(const json& body) {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+// The bans and the kernel's elements are read, and the reply made, off the
+// daemon's thread: 100,000 bans take a good part of a second, which would
+// hold up every line and ban meanwhile.
+std::optional<json> BandControl::list(const json& body, const Reply& later) {
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
-    std::map<std::pair<std::string, std::string>, std::uint64_t> packets;
-    const ListResult kernel = runtime_.firewall().list();
-    for (const auto& element : kernel.elements)
-        packets[{element.jail, element.key.to_string()}] = element.packets;
-    const std::int64_t now_ms = runtime_.log_now_ms();
-    // A renewal (knock_extend) or a manual ban of a banned key leaves two
-    // active rows: the one that ends last is the ban in force.
-    std::map<std::pair<std::string, std::string>, StoredBan> in_force;
-    for (auto& ban : runtime_.store().active_bans(now_ms / 1000)) {
-        const bool chosen = std::any_of(choice.jails.begin(), choice.jails.end(), [&](auto i) {
-            return pipeline.jails()[i]->name == ban.jail;
-        });
-        if (!chosen)
-            continue;
-        auto [row, added] = in_force.try_emplace({ban.jail, ban.key.to_string()}, ban);
-        if (!added && ban.expires >= row->second.expires)
-            row->second = std::move(ban);
-    }
-    std::vector<const StoredBan*> ordered;
-    for (const auto& [slot, ban] : in_force)
-        ordered.push_back(&ban);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const StoredBan* a, const StoredBan* b) { return a->start < b->start; });
-    json bans = json::array();
-    for (const StoredBan* row : ordered) {
-        const StoredBan& ban = *row;
-        const std::string key = ban.key.to_string();
-        const auto held = packets.find({ban.jail, key});
-        bans.push_back({{"jail", ban.jail},
-                        {"key", key},
-                        {"since", iso(ban.start)},
-                        {"remaining_s", (ban.expires * 1000 - now_ms + 999) / 1000},
-                        {"hits", runtime_.store().history(ban.jail, ban.key).lifetime_hits},
-                        {"packets", held == packets.end() ? json(nullptr) : json(held->second)},
-                        {"reason", ban.reason},
-                        {"origin", ban.origin}});
-    }
-    json reply = {{"ok", true}, {"bans", bans}};
-    if (kernel.fault)
-        reply["firewall_error"] = kernel.fault->message;
-    return reply;
+    std::vector<std::string> jails;
+    for (const std::size_t index : choice.jails)
+        jails.push_back(readings_.jails()[index]->name);
+    listing_.list(std::move(jails), readings_.log_now_ms(), later);
+    return std::nullopt;
 }
 
 json BandControl::show(const json& body) {
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!address)
         return failure("show needs \"ip\": an IPv4 or IPv6 address");
-    BanPipeline& pipeline = runtime_.pipeline();
     json keys = json::array();
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         const BanKey key = jail->key_of(*address);
+        const auto recent = store_.hits_of(jail->name, key, 100);
+        const auto stored = store_.bans_of(key);
+        const auto history = store_.history(jail->name, key);
+        if (!recent)
+            return read_failure("show", recent.failure());
+        if (!stored)
+            return read_failure("show", stored.failure());
+        if (!history)
+            return read_failure("show", history.failure());
         json hits = json::array();
-        for (const auto& hit : runtime_.store().hits_of(jail->name, key, 100)) {
+        for (const auto& hit : recent.value()) {
             hits.push_back({{"at", iso(hit.time)},
                             {"pattern", hit.pattern < jail->patterns().size()
                                             ? jail->patterns()[hit.pattern]
                                             : std::to_string(hit.pattern + 1)}});
         }
         json bans = json::array();
-        for (const auto& ban : runtime_.store().bans_of(key)) {
+        for (const auto& ban : stored.value()) {
             if (ban.jail != jail->name)
                 continue;
             bans.push_back({{"since", iso(ban.start)},
@@ -201,23 +189,22 @@ json BandControl::show(const json& body) {
                             {"origin", ban.origin},
                             {"lifted", ban.lifted ? json(iso(ban.lifted)) : json(nullptr)}});
         }
-        keys.push_back({{"jail", jail->name},
-                        {"key", key.to_string()},
-                        {"ignored", jail->ignores(*address)},
-                        {"lifetime_hits", runtime_.store().history(jail->name, key).lifetime_hits},
-                        {"recent_hits", hits},
-                        {"bans", bans}});
+        keys.push_back(
+            {{"jail", jail->name},
+             {"key", key.to_string()},
+             {"ignored", jail->ignores(*address)},
+             {"lifetime_hits", history->lifetime_hits},
+             {"recent_hits", hits},
+             {"bans", bans}});
     }
     return {{"ok", true}, {"ip", address->to_string()}, {"keys", keys}};
 }
 
 json BandControl::ban(const json& body) {
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!address)
         return failure("ban needs \"ip\": an IPv4 or IPv6 address");
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
     std::optional<std::chrono::seconds> duration;
@@ -228,7 +215,7 @@ json BandControl::ban(const json& body) {
     }
     json banned = json::array();
     for (const std::size_t index : choice.jails) {
-        const JailRuntime& jail = *pipeline.jails()[index];
+        const JailRuntime& jail = *readings_.jails()[index];
         // Never ban what the jail must not: the same rule as for the log.
         if (jail.ignores(*address))
             return failure("refused: " + address->to_string() + " is loopback or on jail " +
@@ -238,7 +225,7 @@ json BandControl::ban(const json& body) {
             return failure("refused: " + key.to_string() + " would cover an address on jail " +
                            jail.name + "'s ignore list");
         const auto length = duration.value_or(jail.policy().bantime);
-        if (auto error = pipeline.manual_ban(index, key, length))
+        if (auto error = steering_.ban(index, key, length))
             return failure(*error);
         banned.push_back(
             {{"jail", jail.name}, {"key", key.to_string()}, {"duration_s", length.count()}});
@@ -247,22 +234,22 @@ json BandControl::ban(const json& body) {
 }
 
 json BandControl::unban(const json& body) {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const JailChoice choice = choose_jails(pipeline, body);
+    const JailChoice choice = choose_jails(readings_.jails(), body);
     if (!choice.error.empty())
         return failure(choice.error);
     const auto all = body.find("all");
     const bool every = all != body.end() && all->is_boolean() && all->get<bool>();
-    const auto text = text_field(body, "ip");
-    const auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    const auto address = ip_field(body);
     if (!every && !address)
         return failure("unban needs \"ip\" (an IPv4 or IPv6 address) or \"all\": true");
     std::size_t lifted = 0;
-    const std::int64_t now = runtime_.log_now_ms() / 1000;
+    const auto active = store_.active_bans(readings_.log_now_ms() / 1000);
+    if (!active)
+        return read_failure("unban", active.failure());
     for (const std::size_t index : choice.jails) {
-        const JailRuntime& jail = *pipeline.jails()[index];
+        const JailRuntime& jail = *readings_.jails()[index];
         std::vector<BanKey> keys;
-        for (const auto& ban : runtime_.store().active_bans(now)) {
+        for (const auto& ban : active.value()) {
             if (ban.jail != jail.name)
                 continue;
             if (every || ban.key == jail.key_of(*address))
@@ -270,7 +257,7 @@ json BandControl::unban(const json& body) {
         }
         if (keys.empty())
             continue;
-        if (auto error = pipeline.manual_unban(keys, index))
+        if (auto error = steering_.unban(keys, index))
             return failure(*error);
         lifted += keys.size();
     }
@@ -278,11 +265,10 @@ json BandControl::unban(const json& body) {
 }
 
 json BandControl::stats() {
-    BanPipeline& pipeline = runtime_.pipeline();
-    const PipelineStats& s = pipeline.stats();
+    const PipelineStats& s = readings_.pipeline_stats();
     json patterns = json::array();
     std::uint64_t dropped = 0;
-    for (const auto& jail : pipeline.jails()) {
+    for (const auto& jail : readings_.jails()) {
         dropped += jail->dropped_keys();
         for (std::size_t i = 0; i < jail->pattern_hits().size(); ++i)
             patterns.push_back({{"jail", jail->name},
@@ -298,42 +284,41 @@ json BandControl::stats() {
                                                            : json("+Inf")},
              {"count", batches}});
     }
-    const TailStats tail = runtime_.tail_stats();
-    const ControlServerStats control = runtime_.control_stats();
-    json reply = {
-        {"ok", true},
-        {"lines", s.lines},
-        {"cut_lines", s.cut_lines},
-        {"untimed_lines", s.untimed_lines},
-        {"hits", s.hits},
-        {"ignored_hits", s.ignored_hosts},
-        {"bans", s.bans},
-        {"manual_bans", s.manual_bans},
-        {"knock_renewals", s.knock_renewals},
-        {"unbans", s.unbans},
-        {"past_bans", s.past_bans},
-        {"withheld_bans", s.withheld_bans},
-        {"dropped_keys", dropped},
-        {"commits", s.commits},
-        {"store_errors", s.store_failures},
-        {"firewall_errors", s.firewall_failures},
-        {"reconciles", s.reconciles},
-        {"patterns", patterns},
-        {"batch_latency",
-         {{"buckets", buckets}, {"sum_s", s.batch_latency.seconds()}, {"count", batches}}},
-        {"tail",
-         {{"bytes", tail.bytes},
-          {"rotations", tail.rotations},
-          {"truncations", tail.truncations},
-          {"read_errors", tail.read_errors}}},
-        {"control",
-         {{"connections", control.connections},
-          {"refused", control.refused},
-          {"timed_out", control.timed_out},
-          {"requests", control.requests},
-          {"errors", control.errors},
-          {"denied", control.denied}}}};
-    if (const auto dnsbl = runtime_.dnsbl_stats())
+    const TailStats tail = readings_.tail_stats();
+    const ControlServerStats control = readings_.control_stats();
+    json reply = {{"ok", true},
+                  {"lines", s.lines},
+                  {"cut_lines", s.cut_lines},
+                  {"untimed_lines", s.untimed_lines},
+                  {"hits", s.hits},
+                  {"ignored_hits", s.ignored_hosts},
+                  {"bans", s.bans},
+                  {"manual_bans", s.manual_bans},
+                  {"knock_renewals", s.knock_renewals},
+                  {"unbans", s.unbans},
+                  {"past_bans", s.past_bans},
+                  {"withheld_bans", s.withheld_bans},
+                  {"dropped_keys", dropped},
+                  {"commits", s.commits},
+                  {"store_errors", s.store_failures},
+                  {"firewall_errors", s.firewall_failures},
+                  {"reconciles", s.reconciles},
+                  {"patterns", patterns},
+                  {"batch_latency",
+                   {{"buckets", buckets}, {"sum_s", s.batch_latency.seconds()}, {"count", batches}}},
+                  {"tail",
+                   {{"bytes", tail.bytes},
+                    {"rotations", tail.rotations},
+                    {"truncations", tail.truncations},
+                    {"read_errors", tail.read_errors}}},
+                  {"control",
+                   {{"connections", control.connections},
+                    {"refused", control.refused},
+                    {"timed_out", control.timed_out},
+                    {"requests", control.requests},
+                    {"errors", control.errors},
+                    {"denied", control.denied}}}};
+    if (const auto dnsbl = readings_.dnsbl_stats())
         reply["dnsbl"] = {{"writes", dnsbl->writes},
                           {"errors", dnsbl->failures},
                           {"ipv4", dnsbl->ipv4},

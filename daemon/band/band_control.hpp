@@ -4,55 +4,77 @@
 // the peer's right to the command.
 #pragma once
 
+#include "band/ban_listing.hpp"
 #include "control/control_server.hpp"
 #include "export/dnsbl_export.hpp"
+#include "pipeline/ban_pipeline.hpp"
 #include "tail/tailer.hpp"
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace exim_ban {
 
-class BanPipeline;
-class Firewall;
 class Store;
-struct ControlServerStats;
 
-// What the commands read and steer; the band service provides it.
-class BandRuntime {
+// What the commands read of the running daemon (the band service, or a
+// fake); read anew for each request, as a reload replaces the jails.
+class BandReadings {
   public:
-    virtual ~BandRuntime() = default;
-    virtual BanPipeline& pipeline() = 0;
+    virtual ~BandReadings() = default;
+    // The running configuration's jails, in its order: what a request's
+    // jail index means.
+    virtual const std::vector<std::unique_ptr<JailRuntime>>& jails() = 0;
+    virtual const PipelineStats& pipeline_stats() = 0;
     virtual std::vector<LogPosition> positions() = 0;
     virtual TailStats tail_stats() = 0;
-    virtual Store& store() = 0;
-    virtual Firewall& firewall() = 0;
     virtual ControlServerStats control_stats() = 0;
     // nullopt when no dnsbl_zone is configured.
     virtual std::optional<DnsblExportStats> dnsbl_stats() = 0;
-    // Reloads as SIGHUP does; returns why it was refused, or nullopt.
-    virtual std::optional<std::string> reload() = 0;
-    // Commits the open batch and the lifetime counts; returns what failed.
-    virtual std::optional<std::string> flush() = 0;
     virtual std::int64_t log_now_ms() = 0;
+};
+
+// What the commands change. Each returns why it was refused, or nullopt.
+class BandSteering {
+  public:
+    virtual ~BandSteering() = default;
+    // Bans `key` in jail `jail` (an index into BandReadings::jails()) for
+    // `length`, stored and in the kernel (BanPipeline::manual_ban).
+    virtual std::optional<std::string> ban(std::size_t jail, const BanKey& key,
+                                           std::chrono::seconds length) = 0;
+    // Lifts the bans of `keys` in jail `jail` (BanPipeline::manual_unban).
+    virtual std::optional<std::string> unban(const std::vector<BanKey>& keys, std::size_t jail) = 0;
+    // Reloads as SIGHUP does.
+    virtual std::optional<std::string> reload() = 0;
+    // Commits the open batch and the lifetime counts.
+    virtual std::optional<std::string> flush() = 0;
 };
 
 class BandControl final : public ControlHandler {
   public:
-    explicit BandControl(BandRuntime& runtime);
-    nlohmann::json handle(const ControlRequest& request) override;
+    // `list` is answered later, through `listing`; show and unban read
+    // `store`. All four must outlive it.
+    BandControl(BandReadings& readings, BandSteering& steering, Store& store, BanListing& listing);
+    std::optional<nlohmann::json> handle(const ControlRequest& request,
+                                         const Reply& later) override;
 
   private:
     nlohmann::json status();
-    nlohmann::json list(const nlohmann::json& body);
+    std::optional<nlohmann::json> list(const nlohmann::json& body, const Reply& later);
     nlohmann::json show(const nlohmann::json& body);
     nlohmann::json ban(const nlohmann::json& body);
     nlohmann::json unban(const nlohmann::json& body);
     nlohmann::json stats();
 
-    BandRuntime& runtime_;
+    BandReadings& readings_;
+    BandSteering& steering_;
+    Store& store_;
+    BanListing& listing_;
     std::chrono::steady_clock::time_point started_;
 };
 

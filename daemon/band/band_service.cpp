@@ -4,6 +4,7 @@
 #include "band/log_paths.hpp"
 #include "band/store_opening.hpp"
 #include "band/systemd_notifier.hpp"
+#include "band/threaded_ban_listing.hpp"
 #include "config/config_loader.hpp"
 #include "config/own_addresses.hpp"
 #include "control/control_server.hpp"
@@ -14,6 +15,7 @@
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
 #include "loop/asio_wake_timer.hpp"
+#include "loop/periodic_task.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
 #include "store/sqlite_store.hpp"
@@ -130,7 +132,7 @@ struct Generation {
     std::unique_ptr<Tailer> tailer;
 };
 
-class BandService::Impl final : public BandRuntime {
+class BandService::Impl final : public BandReadings, public BandSteering {
   public:
     explicit Impl(const BandOptions& options)
         : options_(options)
@@ -140,11 +142,7 @@ class BandService::Impl final : public BandRuntime {
                           if (generation_)
                               generation_->pipeline->on_wake();
                       })
-        , signals_(io_, SIGTERM, SIGINT, SIGHUP)
-        , housekeeping_(io_)
-        , knock_watch_(io_)
-        , firewall_audit_(io_)
-        , watchdog_(io_) {
+        , signals_(io_, SIGTERM, SIGINT, SIGHUP) {
         LoadedJails jails = load_jails(config_);
         store_ = open_band_store(config_.database, options.rebuild_db, std::time(nullptr));
         try {
@@ -153,36 +151,44 @@ class BandService::Impl final : public BandRuntime {
             else
                 firewall_ = std::make_unique<NftablesFirewall>();
             firewall_->setup(firewall_jails(config_));
+            // `list` reads the kernel on a thread of its own, through a
+            // netlink socket of its own; the dry run's is in memory.
+            ban_listing_ = std::make_unique<ThreadedBanListing>(
+                io_, config_.database, *firewall_,
+                options.dry_run ? nullptr : std::make_unique<NftablesFirewall>());
         } catch (const FirewallSetupError& error) {
             throw StartupError(std::string("firewall: ") + error.what());
         }
+        control_ = std::make_unique<BandControl>(*this, *this, *store_, *ban_listing_);
         try {
-            generation_ = build(jails);
+            auto built = build(jails);
+            if (!built)
+                throw StartupError(std::string("database ") + config_.database.string() +
+                                   ": cannot read the state back: " + built.failure().message);
+            generation_ = std::move(built).value();
         } catch (const std::system_error& error) {
-            // The tailer's system calls; the store's errors are SqliteErrors.
+            // The tailer's system calls.
             throw StartupError(std::string("tail: cannot follow the logs: ") + error.what());
-        } catch (const std::runtime_error& error) {
-            throw StartupError(std::string("database ") + config_.database.string() +
-                               ": cannot read the state back: " + error.what());
         }
         try {
             control_server_ = std::make_unique<ControlServer>(
-                io_, ControlServerOptions{config_.socket, config_.control_group}, control_);
+                io_, ControlServerOptions{config_.socket, config_.control_group}, *control_);
         } catch (const std::runtime_error& error) {
             throw StartupError(std::string("control socket: ") + error.what());
         }
     }
 
-    // BandRuntime, for the control socket's commands.
-    BanPipeline& pipeline() override { return *generation_->pipeline; }
+    // BandReadings and BandSteering, for the control socket's commands.
+    const std::vector<std::unique_ptr<JailRuntime>>& jails() override {
+        return generation_->pipeline->jails();
+    }
+    const PipelineStats& pipeline_stats() override { return generation_->pipeline->stats(); }
     std::vector<LogPosition> positions() override { return generation_->tailer->positions(); }
     TailStats tail_stats() override {
         TailStats stats = tail_before_reloads_;
         stats += generation_->tailer->stats();
         return stats;
     }
-    Store& store() override { return *store_; }
-    Firewall& firewall() override { return *firewall_; }
     ControlServerStats control_stats() override { return control_server_->stats(); }
     std::optional<DnsblExportStats> dnsbl_stats() override {
         if (!dnsbl_)
@@ -190,6 +196,13 @@ class BandService::Impl final : public BandRuntime {
         return dnsbl_->stats();
     }
     std::int64_t log_now_ms() override { return current_log_ms(); }
+    std::optional<std::string> ban(std::size_t jail, const BanKey& key,
+                                   std::chrono::seconds length) override {
+        return generation_->pipeline->manual_ban(jail, key, length);
+    }
+    std::optional<std::string> unban(const std::vector<BanKey>& keys, std::size_t jail) override {
+        return generation_->pipeline->manual_unban(keys, jail);
+    }
     std::optional<std::string> flush() override {
         if (!generation_->pipeline->flush())
             return std::string("the database does not take commits now (see the daemon's log)");
@@ -203,10 +216,13 @@ class BandService::Impl final : public BandRuntime {
         start_dnsbl();
         generation_->tailer->start();
         wait_for_signal();
-        schedule_housekeeping();
-        schedule_knock_watch();
-        schedule_firewall_audit();
-        schedule_watchdog();
+        housekeeping_.start();
+        knock_watch_.start();
+        firewall_audit_.start();
+        if (const auto interval = notifier_.watchdog_interval()) {
+            watchdog_.emplace(io_, *interval, [this] { notifier_.watchdog(); });
+            watchdog_->start();
+        }
         spdlog::info("started: {} jail(s), {} log(s){}", generation_->pipeline->jails().size(),
                      generation_->paths.size(), options_.dry_run ? ", dry run" : "");
         notifier_.ready(status_line());
@@ -215,20 +231,27 @@ class BandService::Impl final : public BandRuntime {
     }
 
   private:
-    std::unique_ptr<Generation> build(const LoadedJails& loaded) {
+    // The store's failure to read the state back, as a value; the tailer
+    // throws std::system_error when it cannot follow the logs.
+    StoreRead<std::unique_ptr<Generation>> build(const LoadedJails& loaded) {
         auto generation = std::make_unique<Generation>();
         std::vector<std::unique_ptr<JailRuntime>> jails;
         for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
             jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
-            const RestoredMemory restored = jails.back()->restore(*store_);
+            const auto restored = jails.back()->restore(*store_);
+            if (!restored)
+                return restored.failure();
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
-                         jails.back()->name, restored.keys, restored.hits);
+                         jails.back()->name, restored->keys, restored->hits);
         }
+        auto offsets = store_->file_offsets();
+        if (!offsets)
+            return offsets.failure();
         generation->paths = loaded.paths;
         generation->pipeline = std::make_unique<BanPipeline>(
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
-        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, store_->file_offsets(),
+        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, std::move(offsets).value(),
                                                       *generation->pipeline);
         generation->pipeline->attach(*generation->tailer);
         generation->pipeline->on_bans_changed([this] {
@@ -254,32 +277,58 @@ class BandService::Impl final : public BandRuntime {
     std::optional<std::string> reload() override {
         notifier_.reloading();
         spdlog::info("reload: reading {}", options_.config.string());
-        std::optional<std::string> refused;
-        try {
-            Config next = load_band_config(options_.config);
-            LoadedJails jails = load_jails(next);
-            if (!generation_->pipeline->flush())
-                throw StartupError("the store does not take the current batch; try again later");
-            // Built from the store, which now holds everything read: the new
-            // trackers start where the old ones are.
-            auto next_generation = build(jails);
-            firewall_->setup(firewall_jails(next));
-            generation_->tailer->stop();
-            next_generation->pipeline->carry_over(*generation_->pipeline);
-            tail_before_reloads_ += generation_->tailer->stats();
-            config_ = std::move(next);
-            generation_ = std::move(next_generation);
-            generation_->pipeline->request_reconcile();
-            start_dnsbl();
-            generation_->tailer->start();
+        const auto refused = replace_generation();
+        if (refused)
+            spdlog::error("reload refused, the running configuration stays: {}", *refused);
+        else
             spdlog::info("reload: done, {} jail(s), {} log(s)",
                          generation_->pipeline->jails().size(), generation_->paths.size());
-        } catch (const std::exception& error) {
-            spdlog::error("reload refused, the running configuration stays: {}", error.what());
-            refused = error.what();
-        }
         notifier_.ready(status_line());
         return refused;
+    }
+
+    // Builds the new configuration's generation beside the running one and
+    // swaps it in; returns why it could not, and then nothing has changed.
+    std::optional<std::string> replace_generation() {
+        std::optional<Config> next;
+        std::optional<LoadedJails> jails;
+        // The load boundary: files, filters and values that do not load.
+        try {
+            next = load_band_config(options_.config);
+            jails = load_jails(*next);
+        } catch (const StartupError& error) {
+            return error.what();
+        }
+        if (!generation_->pipeline->flush())
+            return std::string("the store does not take the current batch; try again later");
+        // Built from the store, which now holds everything read: the new
+        // trackers start where the old ones are.
+        std::optional<StoreRead<std::unique_ptr<Generation>>> built;
+        try {
+            built.emplace(build(*jails));
+        } catch (const std::system_error& error) {
+            // Only a kernel without inotify, which start-up would have met.
+            return std::string(error.what());
+        }
+        if (!*built)
+            return "database: cannot read the state back: " + built->failure().message;
+        // Setting the firewall up is loading the configuration into the
+        // kernel: its one exception, at this boundary.
+        try {
+            firewall_->setup(firewall_jails(*next));
+        } catch (const FirewallSetupError& error) {
+            return std::string(error.what());
+        }
+        auto next_generation = std::move(*built).value();
+        generation_->tailer->stop();
+        next_generation->pipeline->carry_over(*generation_->pipeline);
+        tail_before_reloads_ += generation_->tailer->stats();
+        config_ = std::move(*next);
+        generation_ = std::move(next_generation);
+        generation_->pipeline->request_reconcile();
+        start_dnsbl();
+        generation_->tailer->start();
+        return std::nullopt;
     }
 
     void stop(int signal) {
@@ -300,28 +349,23 @@ class BandService::Impl final : public BandRuntime {
         firewall_audit_.cancel();
         if (dnsbl_timer_)
             dnsbl_timer_->cancel();
-        watchdog_.cancel();
+        if (watchdog_)
+            watchdog_->cancel();
         signals_.cancel();
         io_.stop();
     }
 
-    void schedule_housekeeping() {
-        housekeeping_.expires_after(checkpoint_every);
-        housekeeping_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return;
-            if (const auto failure = store_->checkpoint_counts())
-                spdlog::warn("store: lifetime counts not checkpointed: {}", failure->message);
-            if (steady_clock::now() >= next_purge_) {
-                next_purge_ = steady_clock::now() + purge_every;
-                std::chrono::seconds keep = config_.dbpurgeage;
-                for (const auto& jail : generation_->pipeline->jails())
-                    keep = std::max(keep, jail->policy().findtime);
-                if (const auto failure = store_->purge_hits(current_log_ms() / 1000 - keep.count()))
-                    spdlog::warn("store: old hits not purged: {}", failure->message);
-            }
-            schedule_housekeeping();
-        });
+    void housekeep() {
+        if (const auto failure = store_->checkpoint_counts())
+            spdlog::warn("store: lifetime counts not checkpointed: {}", failure->message);
+        if (steady_clock::now() < next_purge_)
+            return;
+        next_purge_ = steady_clock::now() + purge_every;
+        std::chrono::seconds keep = config_.dbpurgeage;
+        for (const auto& jail : generation_->pipeline->jails())
+            keep = std::max(keep, jail->policy().findtime);
+        if (const auto failure = store_->purge_hits(current_log_ms() / 1000 - keep.count()))
+            spdlog::warn("store: old hits not purged: {}", failure->message);
     }
 
     // The zone follows the configuration: made, moved or dropped on reload.
@@ -335,46 +379,17 @@ class BandService::Impl final : public BandRuntime {
             *dnsbl_timer_, [] { return steady_clock::now(); }, config_.dnsbl_zone,
             config_.dnsbl_interval,
             [this] {
+                const auto active = store_->active_bans(current_log_ms() / 1000);
+                // DnsblExport takes a failure to read as an exception.
+                if (!active)
+                    throw std::runtime_error(active.failure().message);
                 std::vector<ZoneEntry> entries;
-                for (const auto& ban : store_->active_bans(current_log_ms() / 1000))
+                for (const auto& ban : active.value())
                     entries.push_back({ban.key, ban.expires});
                 return entries;
             },
             [] { return current_log_ms() / 1000; });
         dnsbl_->write_now();
-    }
-
-    void schedule_knock_watch() {
-        knock_watch_.expires_after(knock_check_interval);
-        knock_watch_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return;
-            generation_->pipeline->renew_knocking(knock_horizon);
-            schedule_knock_watch();
-        });
-    }
-
-    void schedule_firewall_audit() {
-        firewall_audit_.expires_after(firewall_audit_every);
-        firewall_audit_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return;
-            generation_->pipeline->audit_firewall();
-            schedule_firewall_audit();
-        });
-    }
-
-    void schedule_watchdog() {
-        const auto interval = notifier_.watchdog_interval();
-        if (!interval)
-            return;
-        watchdog_.expires_after(*interval);
-        watchdog_.async_wait([this](const boost::system::error_code& error) {
-            if (error)
-                return;
-            notifier_.watchdog();
-            schedule_watchdog();
-        });
     }
 
     std::string status_line() const {
@@ -388,15 +403,20 @@ class BandService::Impl final : public BandRuntime {
     boost::asio::io_context io_;
     AsioWakeTimer wake_timer_;
     boost::asio::signal_set signals_;
-    boost::asio::steady_timer housekeeping_;
-    boost::asio::steady_timer knock_watch_;
-    boost::asio::steady_timer firewall_audit_;
-    boost::asio::steady_timer watchdog_;
+    PeriodicTask housekeeping_{io_, checkpoint_every, [this] { housekeep(); }};
+    PeriodicTask knock_watch_{io_, knock_check_interval,
+                              [this] { generation_->pipeline->renew_knocking(knock_horizon); }};
+    PeriodicTask firewall_audit_{io_, firewall_audit_every,
+                                 [this] { generation_->pipeline->audit_firewall(); }};
+    std::optional<PeriodicTask> watchdog_; // when systemd asks for one
     SystemdNotifier notifier_;
     std::unique_ptr<SqliteStore> store_;
     std::unique_ptr<Firewall> firewall_;
     std::unique_ptr<Generation> generation_;
-    BandControl control_{*this};
+    // Before the control server, which hands them requests; after io_,
+    // to which the listing posts its replies.
+    std::unique_ptr<ThreadedBanListing> ban_listing_;
+    std::unique_ptr<BandControl> control_;
     std::unique_ptr<ControlServer> control_server_;
     std::unique_ptr<AsioWakeTimer> dnsbl_timer_; // calls dnsbl_ back: made with it, gone after it
     std::unique_ptr<DnsblExport> dnsbl_;

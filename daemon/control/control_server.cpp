@@ -182,8 +182,18 @@ class ControlServer::Impl::Connection : public std::enable_shared_from_this<Conn
             });
     }
 
-    // The reply line to `line`; nullopt when the handler closed this
-    // connection (stopped or destroyed the server) while it ran.
+    // Sends a reply the handler makes later, then serves the next request.
+    ControlHandler::Reply later() {
+        return [self = shared_from_this()](std::string line) {
+            if (self->closed_)
+                return;
+            self->arm_deadline();
+            self->send(std::move(line), false);
+        };
+    }
+
+    // The reply line to `line`; nullopt when the handler answers later or
+    // closed this connection (stopped or destroyed the server) while it ran.
     std::optional<std::string> answer(std::string_view line) {
         ++server_.stats_.requests;
         ParsedControlRequest parsed = parse_control_request(line);
@@ -200,10 +210,15 @@ class ControlServer::Impl::Connection : public std::enable_shared_from_this<Conn
         }
         std::string failure;
         try {
-            nlohmann::json reply = server_.handler_.handle(request);
+            std::optional<nlohmann::json> reply = server_.handler_.handle(request, later());
             if (closed_)
                 return std::nullopt;
-            return encode_reply(reply);
+            if (!reply) {
+                // The handler's own work, however long: no idle deadline.
+                deadline_.cancel();
+                return std::nullopt;
+            }
+            return encode_reply(*reply);
         } catch (const std::exception& error) {
             failure = error.what();
         } catch (...) {

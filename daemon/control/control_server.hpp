@@ -13,8 +13,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace exim_ban {
@@ -22,12 +24,20 @@ namespace exim_ban {
 // What the control socket serves: the daemon's state.
 class ControlHandler {
   public:
+    // Hands a reply over later: one line as encode_reply makes it, on the
+    // io_context's thread. A reply to a connection closed meanwhile goes
+    // nowhere.
+    using Reply = std::function<void(std::string line)>;
+
     virtual ~ControlHandler() = default;
     // The full reply to a request the peer may send, {"ok":true,...} or
-    // {"ok":false,"error":...}: the server adds nothing. Called on the
+    // {"ok":false,"error":...}: the server adds nothing. Or nullopt when the
+    // handler answers later, through a copy of `later` that it calls once;
+    // the connection reads its next request after that reply. Called on the
     // io_context's thread only. An exception becomes
     // {"ok":false,"error":"<cmd> failed: <what>"}.
-    virtual nlohmann::json handle(const ControlRequest& request) = 0;
+    virtual std::optional<nlohmann::json> handle(const ControlRequest& request,
+                                                 const Reply& later) = 0;
 };
 
 struct ControlServerOptions {

@@ -69,19 +69,19 @@ void FirewallHealth::audit() {
 void FirewallHealth::reconcile(bool audit) {
     reconcile_wanted_ = false;
     ++stats_.reconciles;
-    std::vector<ActiveBan> active;
-    try {
-        const std::int64_t now_ms = clock_.log_now_ms();
-        for (const auto& ban : store_.active_bans(now_ms / 1000)) {
-            if (std::find(jails_.begin(), jails_.end(), ban.jail) != jails_.end())
-                active.push_back({ban.jail, ban.key, milliseconds{ban.expires * 1000 - now_ms}});
-        }
-    } catch (const std::exception& error) {
+    const std::int64_t now_ms = clock_.log_now_ms();
+    const auto stored = store_.active_bans(now_ms / 1000);
+    if (!stored) {
         spdlog::error("store: cannot read the active bans to reconcile the firewall: {}",
-                      error.what());
+                      stored.failure().message);
         ++stats_.store_failures;
         reconcile_soon(reconcile_backoff_.next());
         return;
+    }
+    std::vector<ActiveBan> active;
+    for (const auto& ban : stored.value()) {
+        if (std::find(jails_.begin(), jails_.end(), ban.jail) != jails_.end())
+            active.push_back({ban.jail, ban.key, milliseconds{ban.expires * 1000 - now_ms}});
     }
     const CommitResult result = firewall_.reconcile(active);
     if (!result.ok() || result.repaired) {

@@ -53,14 +53,17 @@ void JailRuntime::carry_pattern_hits(const JailRuntime& earlier) {
         pattern_hits_ = earlier.pattern_hits_;
 }
 
-RestoredMemory JailRuntime::restore(Store& store) {
+StoreRead<RestoredMemory> JailRuntime::restore(Store& store) {
     HitTracker& tracker = judge_.tracker();
-    const JailMemory memory = store.jail_memory(name, tracker.policy().findtime);
+    const auto read = store.jail_memory(name, tracker.policy().findtime);
+    if (!read)
+        return read.failure();
+    const JailMemory& memory = read.value();
     for (const auto& [key, history] : memory.keys)
         tracker.restore(key, history);
     for (const auto& hit : memory.recent_hits)
         tracker.replay(hit.key, hit.time);
-    return {memory.keys.size(), memory.recent_hits.size()};
+    return RestoredMemory{memory.keys.size(), memory.recent_hits.size()};
 }
 
 } // namespace exim_ban

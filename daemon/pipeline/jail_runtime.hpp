@@ -9,6 +9,7 @@
 #include "core/jail_judge.hpp"
 #include "core/line_matcher.hpp"
 #include "filter/loaded_filter.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <string>
@@ -16,8 +17,6 @@
 #include <vector>
 
 namespace exim_ban {
-
-class Store;
 
 // How many keys and hits restore() gave back to the tracker.
 struct RestoredMemory {
@@ -64,10 +63,10 @@ class JailRuntime {
     void carry_pattern_hits(const JailRuntime& earlier);
 
     // Gives the tracker back what the store remembers: each key's history,
-    // then the hits of its findtime window replayed in commit order. Throws
-    // std::runtime_error when the store cannot be read (start-up and reload
-    // only).
-    RestoredMemory restore(Store& store);
+    // then the hits of its findtime window replayed in commit order. Returns
+    // how many keys and hits were restored, or the store's failure to read
+    // them (the tracker is then left as it was).
+    StoreRead<RestoredMemory> restore(Store& store);
 
   private:
     std::vector<std::string> patterns_;

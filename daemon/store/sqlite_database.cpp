@@ -36,18 +36,20 @@ SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
 }
 
 SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
-    check_sqlite(db_,
-                 sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
-                                   SQLITE_TRANSIENT),
-                 "bind");
-    return *this;
+    return bind_bytes(index, text, false);
 }
 
 SqliteStatement& SqliteStatement::bind_blob(int index, std::string_view bytes) {
-    check_sqlite(db_,
-                 sqlite3_bind_blob(statement_, index, bytes.data(), static_cast<int>(bytes.size()),
-                                   SQLITE_TRANSIENT),
-                 "bind");
+    return bind_bytes(index, bytes, true);
+}
+
+SqliteStatement& SqliteStatement::bind_bytes(int index, std::string_view bytes, bool blob) {
+    const int size = static_cast<int>(bytes.size());
+    // SQLite copies the bytes: the caller's may be gone by the step.
+    const int code =
+        blob ? sqlite3_bind_blob(statement_, index, bytes.data(), size, SQLITE_TRANSIENT)
+             : sqlite3_bind_text(statement_, index, bytes.data(), size, SQLITE_TRANSIENT);
+    check_sqlite(db_, code, "bind");
     return *this;
 }
 

@@ -48,6 +48,8 @@ class SqliteStatement {
     bool column_is_null(int index) const;
 
   private:
+    SqliteStatement& bind_bytes(int index, std::string_view bytes, bool blob);
+
     sqlite3* db_;
     sqlite3_stmt* statement_ = nullptr;
 };

@@ -2,6 +2,7 @@
 
 #include "store/hit_record.hpp"
 #include "store/schema.hpp"
+#include "store/sqlite_failure.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -250,7 +251,7 @@ std::optional<StoreFailure> SqliteStore::in_transaction(const std::function<void
         } catch (const SqliteError&) {
             // SQLite may have rolled back by itself (a full disk does that).
         }
-        return StoreFailure{error.what(), error.busy() || error.full()};
+        return store_failure(error);
     }
 }
 
@@ -310,117 +311,131 @@ std::optional<StoreFailure> SqliteStore::checkpoint_counts() {
     return failure;
 }
 
-std::vector<FileOffset> SqliteStore::file_offsets() {
-    std::vector<FileOffset> files;
-    SqliteStatement& query = statements_->files;
-    while (query.step()) {
-        files.push_back({query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
-                         static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
-                         static_cast<std::uint64_t>(query.column_int(4))});
-    }
-    query.reset();
-    return files;
-}
-
-std::vector<StoredBan> SqliteStore::active_bans(std::int64_t now) {
-    std::vector<StoredBan> bans;
-    SqliteStatement& query = statements_->active;
-    query.bind(1, now);
-    while (query.step()) {
-        auto key = parse_key(query.column_text(1));
-        if (!key)
-            continue; // a row no exim-ban wrote: not ours to act on
-        bans.push_back({query.column_text(0), *key, query.column_int(2), query.column_int(3),
-                        query.column_text(4), query.column_text(5)});
-    }
-    query.reset();
-    return bans;
-}
-
-KeyHistory SqliteStore::history(const std::string& jail, const BanKey& key) {
-    KeyHistory history;
-    const std::string text = key.to_string();
-    SqliteStatement& hits = statements_->key_hits;
-    hits.bind(1, text).bind(2, jail);
-    if (hits.step())
-        history.lifetime_hits = static_cast<std::uint64_t>(hits.column_int(0));
-    hits.reset();
-    if (auto keys = pending_.find(jail); keys != pending_.end()) {
-        if (auto pending = keys->second.find(key); pending != keys->second.end())
-            history.lifetime_hits += static_cast<std::uint64_t>(pending->second);
-    }
-    SqliteStatement& bans = statements_->key_bans;
-    bans.bind(1, text).bind(2, jail);
-    if (bans.step()) {
-        history.bans = static_cast<unsigned>(bans.column_int(0));
-        history.banned_until = bans.column_int(1);
-    }
-    bans.reset();
-    return history;
-}
-
-JailMemory SqliteStore::jail_memory(const std::string& jail, std::chrono::seconds findtime) {
-    Statements& s = *statements_;
-    std::unordered_map<BanKey, KeyHistory, IpPrefixHash> histories;
-    s.jail_keys.bind(1, jail);
-    while (s.jail_keys.step()) {
-        if (auto key = parse_key(s.jail_keys.column_text(0)))
-            histories[*key].lifetime_hits = static_cast<std::uint64_t>(s.jail_keys.column_int(1));
-    }
-    s.jail_keys.reset();
-    if (auto keys = pending_.find(jail); keys != pending_.end()) {
-        for (const auto& [key, hits] : keys->second)
-            histories[key].lifetime_hits += static_cast<std::uint64_t>(hits);
-    }
-    s.jail_bans.bind(1, jail);
-    while (s.jail_bans.step()) {
-        if (auto key = parse_key(s.jail_bans.column_text(0))) {
-            KeyHistory& history = histories[*key];
-            history.bans = static_cast<unsigned>(s.jail_bans.column_int(1));
-            history.banned_until = s.jail_bans.column_int(2);
+StoreRead<std::vector<FileOffset>> SqliteStore::file_offsets() {
+    return read_or_failure([&] {
+        std::vector<FileOffset> files;
+        SqliteStatement& query = statements_->files;
+        while (query.step()) {
+            files.push_back({query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
+                             static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
+                             static_cast<std::uint64_t>(query.column_int(4))});
         }
-    }
-    s.jail_bans.reset();
-
-    JailMemory memory;
-    memory.keys.assign(histories.begin(), histories.end());
-    s.jail_recent.bind(1, jail).bind(2, static_cast<std::int64_t>(findtime.count()));
-    while (s.jail_recent.step()) {
-        const std::string data = s.jail_recent.column_text(0);
-        for (std::size_t i = 0; auto record = read_hit_record(data, i); ++i)
-            memory.recent_hits.push_back({jail, record->key, record->time, record->pattern});
-    }
-    s.jail_recent.reset();
-    return memory;
+        query.reset();
+        return files;
+    });
 }
 
-std::vector<StoredHit> SqliteStore::hits_of(const std::string& jail, const BanKey& key,
-                                            std::size_t limit) {
-    std::vector<StoredHit> hits;
-    SqliteStatement& batches = statements_->jail_batches_newest_first;
-    batches.bind(1, jail);
-    while (hits.size() < limit && batches.step()) {
-        const std::string data = batches.column_text(0);
-        const std::size_t records = data.size() / hit_record_size;
-        for (std::size_t i = records; i-- > 0 && hits.size() < limit;) {
-            if (auto record = read_hit_record(data, i); record && record->key == key)
-                hits.push_back({jail, key, record->time, record->pattern});
+StoreRead<std::vector<StoredBan>> SqliteStore::active_bans(std::int64_t now) {
+    return read_or_failure([&] {
+        std::vector<StoredBan> bans;
+        SqliteStatement& query = statements_->active;
+        query.bind(1, now);
+        while (query.step()) {
+            auto key = parse_key(query.column_text(1));
+            if (!key)
+                continue; // a row no exim-ban wrote: not ours to act on
+            bans.push_back({query.column_text(0), *key, query.column_int(2), query.column_int(3),
+                            query.column_text(4), query.column_text(5)});
         }
-    }
-    batches.reset();
-    return hits;
+        query.reset();
+        return bans;
+    });
 }
 
-std::vector<StoredBan> SqliteStore::bans_of(const BanKey& key) {
-    std::vector<StoredBan> bans;
-    SqliteStatement& rows = statements_->key_ban_rows;
-    rows.bind(1, key.to_string());
-    while (rows.step()) {
-        bans.push_back({rows.column_text(0), key, rows.column_int(2), rows.column_int(3),
-                        rows.column_text(4), rows.column_text(5), rows.column_int(6)});
-    }
-    rows.reset();
-    return bans;
+StoreRead<KeyHistory> SqliteStore::history(const std::string& jail, const BanKey& key) {
+    return read_or_failure([&] {
+        KeyHistory history;
+        const std::string text = key.to_string();
+        SqliteStatement& hits = statements_->key_hits;
+        hits.bind(1, text).bind(2, jail);
+        if (hits.step())
+            history.lifetime_hits = static_cast<std::uint64_t>(hits.column_int(0));
+        hits.reset();
+        if (auto keys = pending_.find(jail); keys != pending_.end()) {
+            if (auto pending = keys->second.find(key); pending != keys->second.end())
+                history.lifetime_hits += static_cast<std::uint64_t>(pending->second);
+        }
+        SqliteStatement& bans = statements_->key_bans;
+        bans.bind(1, text).bind(2, jail);
+        if (bans.step()) {
+            history.bans = static_cast<unsigned>(bans.column_int(0));
+            history.banned_until = bans.column_int(1);
+        }
+        bans.reset();
+        return history;
+    });
+}
+
+StoreRead<JailMemory> SqliteStore::jail_memory(const std::string& jail,
+                                               std::chrono::seconds findtime) {
+    return read_or_failure([&] {
+        Statements& s = *statements_;
+        std::unordered_map<BanKey, KeyHistory, IpPrefixHash> histories;
+        s.jail_keys.bind(1, jail);
+        while (s.jail_keys.step()) {
+            if (auto key = parse_key(s.jail_keys.column_text(0)))
+                histories[*key].lifetime_hits =
+                    static_cast<std::uint64_t>(s.jail_keys.column_int(1));
+        }
+        s.jail_keys.reset();
+        if (auto keys = pending_.find(jail); keys != pending_.end()) {
+            for (const auto& [key, hits] : keys->second)
+                histories[key].lifetime_hits += static_cast<std::uint64_t>(hits);
+        }
+        s.jail_bans.bind(1, jail);
+        while (s.jail_bans.step()) {
+            if (auto key = parse_key(s.jail_bans.column_text(0))) {
+                KeyHistory& history = histories[*key];
+                history.bans = static_cast<unsigned>(s.jail_bans.column_int(1));
+                history.banned_until = s.jail_bans.column_int(2);
+            }
+        }
+        s.jail_bans.reset();
+
+        JailMemory memory;
+        memory.keys.assign(histories.begin(), histories.end());
+        s.jail_recent.bind(1, jail).bind(2, static_cast<std::int64_t>(findtime.count()));
+        while (s.jail_recent.step()) {
+            const std::string data = s.jail_recent.column_text(0);
+            for (std::size_t i = 0; auto record = read_hit_record(data, i); ++i)
+                memory.recent_hits.push_back({jail, record->key, record->time, record->pattern});
+        }
+        s.jail_recent.reset();
+        return memory;
+    });
+}
+
+StoreRead<std::vector<StoredHit>> SqliteStore::hits_of(const std::string& jail, const BanKey& key,
+                                                       std::size_t limit) {
+    return read_or_failure([&] {
+        std::vector<StoredHit> hits;
+        SqliteStatement& batches = statements_->jail_batches_newest_first;
+        batches.bind(1, jail);
+        while (hits.size() < limit && batches.step()) {
+            const std::string data = batches.column_text(0);
+            const std::size_t records = data.size() / hit_record_size;
+            for (std::size_t i = records; i-- > 0 && hits.size() < limit;) {
+                if (auto record = read_hit_record(data, i); record && record->key == key)
+                    hits.push_back({jail, key, record->time, record->pattern});
+            }
+        }
+        batches.reset();
+        return hits;
+    });
+}
+
+StoreRead<std::vector<StoredBan>> SqliteStore::bans_of(const BanKey& key) {
+    return read_or_failure([&] {
+        std::vector<StoredBan> bans;
+        SqliteStatement& rows = statements_->key_ban_rows;
+        rows.bind(1, key.to_string());
+        while (rows.step()) {
+            bans.push_back({rows.column_text(0), key, rows.column_int(2), rows.column_int(3),
+                            rows.column_text(4), rows.column_text(5), rows.column_int(6)});
+        }
+        rows.reset();
+        return bans;
+    });
 }
 
 std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {
@@ -431,7 +446,7 @@ std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {
         statements_->purge.bind(1, before).run();
         return std::nullopt;
     } catch (const SqliteError& error) {
-        return StoreFailure{error.what(), error.busy() || error.full()};
+        return store_failure(error);
     }
 }
 

@@ -33,13 +33,14 @@ class SqliteStore final : public Store {
     ~SqliteStore() override;
 
     std::optional<StoreFailure> commit(const Batch& batch) override;
-    std::vector<FileOffset> file_offsets() override;
-    std::vector<StoredBan> active_bans(std::int64_t now) override;
-    KeyHistory history(const std::string& jail, const BanKey& key) override;
-    JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) override;
-    std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
-                                   std::size_t limit) override;
-    std::vector<StoredBan> bans_of(const BanKey& key) override;
+    StoreRead<std::vector<FileOffset>> file_offsets() override;
+    StoreRead<std::vector<StoredBan>> active_bans(std::int64_t now) override;
+    StoreRead<KeyHistory> history(const std::string& jail, const BanKey& key) override;
+    StoreRead<JailMemory> jail_memory(const std::string& jail,
+                                      std::chrono::seconds findtime) override;
+    StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
+                                              std::size_t limit) override;
+    StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) override;
     std::optional<StoreFailure> purge_hits(std::int64_t before) override;
 
     // Writes the lifetime counts gathered since the last checkpoint. commit()

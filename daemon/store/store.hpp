@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace exim_ban {
@@ -57,6 +58,32 @@ struct StoreFailure {
     bool retry; // a locked or full database may succeed later
 };
 
+// A read's result: the value read, or why it could not be read (a locked
+// database may be read a moment later: `retry`). Reads fail as values, like
+// commits, so that no caller guesses a cause from an exception.
+template <typename T>
+class StoreRead {
+  public:
+    StoreRead(T value)
+        : result_(std::in_place_index<0>, std::move(value)) {}
+    StoreRead(StoreFailure failure)
+        : result_(std::in_place_index<1>, std::move(failure)) {}
+
+    bool ok() const { return result_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+    // Only when ok().
+    T& value() & { return std::get<0>(result_); }
+    const T& value() const& { return std::get<0>(result_); }
+    T value() && { return std::get<0>(std::move(result_)); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+    // Only when !ok().
+    const StoreFailure& failure() const { return std::get<1>(result_); }
+
+  private:
+    std::variant<T, StoreFailure> result_;
+};
+
 // What a jail's hit tracker needs back after a restart.
 struct JailMemory {
     std::vector<std::pair<BanKey, KeyHistory>> keys; // every key with hits or bans
@@ -68,23 +95,23 @@ class Store {
     virtual ~Store() = default;
     // All of the batch, or nothing of it.
     virtual std::optional<StoreFailure> commit(const Batch& batch) = 0;
-    virtual std::vector<FileOffset> file_offsets() = 0;
+    // Each read returns a StoreFailure when the database cannot be read.
+    virtual StoreRead<std::vector<FileOffset>> file_offsets() = 0;
     // Bans not lifted whose expiry is after `now`.
-    virtual std::vector<StoredBan> active_bans(std::int64_t now) = 0;
-    virtual KeyHistory history(const std::string& jail, const BanKey& key) = 0;
+    virtual StoreRead<std::vector<StoredBan>> active_bans(std::int64_t now) = 0;
+    virtual StoreRead<KeyHistory> history(const std::string& jail, const BanKey& key) = 0;
     // The jail's keys with their histories, and its hits of the batches
     // whose newest hit is within `findtime` of the jail's newest hit (what
     // HitTracker::replay needs to rebuild the findtime windows). Read at
-    // start-up and reload; throws std::runtime_error when it cannot be read.
-    virtual JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) = 0;
+    // start-up and reload.
+    virtual StoreRead<JailMemory> jail_memory(const std::string& jail,
+                                              std::chrono::seconds findtime) = 0;
     // A key's hits in a jail, newest first, at most `limit` (of those not
-    // purged yet). For `exim-banctl show`; throws std::runtime_error when the
-    // database cannot be read.
-    virtual std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
-                                           std::size_t limit) = 0;
-    // Every ban of a key in any jail, oldest first, lifted or not. Throws
-    // std::runtime_error when the database cannot be read.
-    virtual std::vector<StoredBan> bans_of(const BanKey& key) = 0;
+    // purged yet). For `exim-banctl show`.
+    virtual StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
+                                                      std::size_t limit) = 0;
+    // Every ban of a key in any jail, oldest first, lifted or not.
+    virtual StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) = 0;
     // Deletes hits older than `before`; lifetime counts stay.
     virtual std::optional<StoreFailure> purge_hits(std::int64_t before) = 0;
 };

@@ -1,6 +1,6 @@
 // A Store in memory for tests of the pipeline: it keeps every committed
 // batch as it came, answers the read-backs from them, and fails commits
-// when the test says so (a full or locked database).
+// and reads when the test says so (a full or locked database).
 #pragma once
 
 #include "store/store.hpp"
@@ -21,6 +21,12 @@ class FakeStore final : public Store {
     void fail_commits(int count, std::string message = "database or disk is full") {
         failing_ = count;
         failure_message_ = std::move(message);
+    }
+
+    // The next `count` reads fail (retry = true).
+    void fail_reads(int count, std::string message = "database is locked") {
+        failing_reads_ = count;
+        read_failure_message_ = std::move(message);
     }
 
     // --- what the test reads ---
@@ -51,13 +57,17 @@ class FakeStore final : public Store {
             offsets_[file.path] = file;
         return std::nullopt;
     }
-    std::vector<FileOffset> file_offsets() override {
+    StoreRead<std::vector<FileOffset>> file_offsets() override {
+        if (auto failure = failed_read())
+            return *failure;
         std::vector<FileOffset> files;
         for (const auto& [path, file] : offsets_)
             files.push_back(file);
         return files;
     }
-    std::vector<StoredBan> active_bans(std::int64_t now) override {
+    StoreRead<std::vector<StoredBan>> active_bans(std::int64_t now) override {
+        if (auto failure = failed_read())
+            return *failure;
         std::vector<StoredBan> active;
         for (const auto& ban : bans()) {
             if (ban.expires > now)
@@ -65,10 +75,15 @@ class FakeStore final : public Store {
         }
         return active;
     }
-    KeyHistory history(const std::string& jail, const BanKey& key) override {
+    StoreRead<KeyHistory> history(const std::string& jail, const BanKey& key) override {
+        if (auto failure = failed_read())
+            return *failure;
         return memory_of(jail)[key];
     }
-    JailMemory jail_memory(const std::string& jail, std::chrono::seconds findtime) override {
+    StoreRead<JailMemory> jail_memory(const std::string& jail,
+                                      std::chrono::seconds findtime) override {
+        if (auto failure = failed_read())
+            return *failure;
         JailMemory memory;
         for (const auto& [key, history] : memory_of(jail))
             memory.keys.emplace_back(key, history);
@@ -81,8 +96,10 @@ class FakeStore final : public Store {
         }
         return memory;
     }
-    std::vector<StoredHit> hits_of(const std::string& jail, const BanKey& key,
-                                   std::size_t limit) override {
+    StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
+                                              std::size_t limit) override {
+        if (auto failure = failed_read())
+            return *failure;
         std::vector<StoredHit> found;
         const auto all = hits();
         for (auto hit = all.rbegin(); hit != all.rend() && found.size() < limit; ++hit) {
@@ -91,7 +108,9 @@ class FakeStore final : public Store {
         }
         return found;
     }
-    std::vector<StoredBan> bans_of(const BanKey& key) override {
+    StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) override {
+        if (auto failure = failed_read())
+            return *failure;
         std::vector<StoredBan> found;
         for (const auto& ban : bans()) {
             if (ban.key == key)
@@ -102,6 +121,12 @@ class FakeStore final : public Store {
     std::optional<StoreFailure> purge_hits(std::int64_t) override { return std::nullopt; }
 
   private:
+    std::optional<StoreFailure> failed_read() {
+        if (failing_reads_ == 0)
+            return std::nullopt;
+        --failing_reads_;
+        return StoreFailure{read_failure_message_, true};
+    }
     std::unordered_map<BanKey, KeyHistory, IpPrefixHash> memory_of(const std::string& jail) const {
         std::unordered_map<BanKey, KeyHistory, IpPrefixHash> keys;
         for (const auto& hit : hits()) {
@@ -122,6 +147,8 @@ class FakeStore final : public Store {
     int failing_ = 0;
     std::size_t failed_ = 0;
     std::string failure_message_;
+    int failing_reads_ = 0;
+    std::string read_failure_message_;
 };
 
 } // namespace exim_ban::testing

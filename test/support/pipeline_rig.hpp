@@ -60,7 +60,7 @@ struct PipelineRig {
         firewall.setup({FirewallJail{"exim", {25, 465, 587}, Verdict::drop, 64}});
         std::vector<std::unique_ptr<JailRuntime>> jails;
         jails.push_back(exim_jail(adjust));
-        restored = jails.front()->restore(store);
+        restored = jails.front()->restore(store).value();
         pipeline = std::make_unique<BanPipeline>(
             std::move(jails), std::vector<std::vector<std::size_t>>{{0}}, store, firewall, timer,
             PipelineClock{[this] { return log_now_ms; }, [this] { return steady; }}, limits);

@@ -97,10 +97,10 @@ TEST_CASE("the import writes conf.d, stores the bans, and is not repeated by mis
     CHECK(std::filesystem::exists(fixture.conf_file()));
     {
         SqliteStore store(fixture.database());
-        const auto active = store.active_bans(fixture.now());
+        const auto active = store.active_bans(fixture.now()).value();
         REQUIRE(active.size() == 2);
-        CHECK(store.history("exim", *IpPrefix::parse("192.0.2.10")).bans == 2);
-        CHECK(store.history("exim", *IpPrefix::parse("192.0.2.11")).bans == 1);
+        CHECK(store.history("exim", *IpPrefix::parse("192.0.2.10")).value().bans == 2);
+        CHECK(store.history("exim", *IpPrefix::parse("192.0.2.11")).value().bans == 1);
     }
 
     run = fixture.run();

@@ -63,7 +63,7 @@ TEST_CASE("with --rebuild-db a damaged database is moved aside and a fresh one m
     const std::time_t now = std::time(nullptr);
     {
         const std::unique_ptr<SqliteStore> store = open_band_store(db, true, now);
-        CHECK(store->file_offsets().empty());
+        CHECK(store->file_offsets().value().empty());
         REQUIRE_FALSE(store->commit(one_file_at(7)));
     }
     std::tm local{};
@@ -71,7 +71,7 @@ TEST_CASE("with --rebuild-db a damaged database is moved aside and a fresh one m
     const std::filesystem::path moved = quarantine_path(db, local);
     CHECK(read(moved) == garbage);
     CHECK(read(moved.string() + "-wal") == "stale wal");
-    CHECK(SqliteStore(db).file_offsets().at(0).offset == 7);
+    CHECK(SqliteStore(db).file_offsets().value().at(0).offset == 7);
 }
 
 TEST_CASE("with --rebuild-db an intact database, and one it cannot cure, stay where they are",
@@ -80,7 +80,7 @@ TEST_CASE("with --rebuild-db an intact database, and one it cannot cure, stay wh
     const auto db = dir / "state.db";
     { REQUIRE_FALSE(SqliteStore(db).commit(one_file_at(42))); }
     const std::vector<std::string> before = names(dir);
-    CHECK(open_band_store(db, true, std::time(nullptr))->file_offsets().at(0).offset == 42);
+    CHECK(open_band_store(db, true, std::time(nullptr))->file_offsets().value().at(0).offset == 42);
     CHECK(names(dir) == before);
 
     const auto future = dir / "future.db";

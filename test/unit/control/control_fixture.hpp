@@ -27,20 +27,28 @@
 
 namespace exim_ban::testing {
 
-// Replies {"ok":true,"cmd":...,"body":...}; a request with "fail" throws.
+// Replies {"ok":true,"cmd":...,"body":...}; a request with "fail" throws;
+// one with "later" is answered when the test calls the reply kept in
+// `waiting`.
 class EchoHandler : public ControlHandler {
   public:
-    nlohmann::json handle(const ControlRequest& request) override {
+    std::optional<nlohmann::json> handle(const ControlRequest& request,
+                                         const Reply& later) override {
         requests.push_back(request);
         if (during)
             during(request);
         if (request.body.contains("fail"))
             throw std::runtime_error(request.body["fail"].get<std::string>());
-        return {{"ok", true}, {"cmd", request.cmd}, {"body", request.body}};
+        nlohmann::json reply = {{"ok", true}, {"cmd", request.cmd}, {"body", request.body}};
+        if (!request.body.contains("later"))
+            return reply;
+        waiting.push_back([later, line = encode_reply(reply)] { later(line); });
+        return std::nullopt;
     }
 
     std::vector<ControlRequest> requests;
     std::function<void(const ControlRequest&)> during;
+    std::vector<std::function<void()>> waiting; // replies not sent yet
 };
 
 // A connected client socket, non-blocking, read and written by hand.
@@ -137,6 +145,17 @@ class ControlFixture {
         server = std::make_unique<ControlServer>(io, std::move(options), handler);
     }
     void start() { start(options()); }
+    // Starts the server with the default options and connects a client.
+    RawClient start_and_connect() {
+        start();
+        return RawClient(socket);
+    }
+    // A connection that makes no progress for `idle_timeout` is closed.
+    void start_idling_out_after(std::chrono::milliseconds idle_timeout) {
+        auto shorter = options();
+        shorter.idle_timeout = idle_timeout;
+        start(shorter);
+    }
 
     // Runs the io_context until `done` holds; false after 5 s.
     bool run_until(const std::function<bool()>& done) {

@@ -83,8 +83,7 @@ TEST_CASE("control server: every command reaches the handler, answered in order 
           "connection",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     for (const auto& cmd : all_commands) {
         fixture.send(client, json{{"cmd", cmd}, {"jail", "exim"}}.dump() + "\n");
         const std::string line = fixture.reply(client);
@@ -106,8 +105,7 @@ TEST_CASE("control server: every command reaches the handler, answered in order 
 TEST_CASE("control server: requests sent in one write are answered one by one, in order",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, request_line("status") + "nonsense\n" + request_line("stats") +
                              request_line("list"));
     CHECK(fixture.reply_json(client)["cmd"] == "status");
@@ -116,10 +114,44 @@ TEST_CASE("control server: requests sent in one write are answered one by one, i
     CHECK(fixture.reply_json(client)["cmd"] == "list");
 }
 
-TEST_CASE("control server: a reply is one line whatever the handler puts in it", "[control]") {
+TEST_CASE("control server: a reply made later is sent when it comes, and the next request "
+          "waits for it",
+          "[control]") {
+    ControlFixture fixture;
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
+    RawClient client(fixture.socket);
+    fixture.send(client,
+                 json{{"cmd", "list"}, {"later", true}}.dump() + "\n" + request_line("status"));
+    // Longer than the idle timeout: the handler's own work is not the
+    // client's idling.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+    fixture.run_until([&] { return std::chrono::steady_clock::now() >= until; });
+    CHECK(fixture.server->stats().timed_out == 0);
+    CHECK(fixture.handler.requests.size() == 1);
+    REQUIRE(fixture.handler.waiting.size() == 1);
+    fixture.handler.waiting.front()();
+    CHECK(fixture.reply_json(client)["cmd"] == "list");
+    CHECK(fixture.reply_json(client)["cmd"] == "status");
+}
+
+TEST_CASE("control server: a reply made later for a connection that is gone goes nowhere",
+          "[control]") {
     ControlFixture fixture;
     fixture.start();
-    RawClient client(fixture.socket);
+    {
+        RawClient client(fixture.socket);
+        fixture.send(client, json{{"cmd", "list"}, {"later", true}}.dump() + "\n");
+        REQUIRE(fixture.run_until([&] { return !fixture.handler.waiting.empty(); }));
+    }
+    fixture.server->stop();
+    fixture.handler.waiting.front()();
+    CHECK(fixture.server->stats().requests == 1);
+    CHECK(fixture.server->stats().errors == 0);
+}
+
+TEST_CASE("control server: a reply is one line whatever the handler puts in it", "[control]") {
+    ControlFixture fixture;
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, R"({"cmd":"show","ip":"a\nb\u2028c"})"
                          "\n");
     const std::string line = fixture.reply(client);
@@ -129,8 +161,7 @@ TEST_CASE("control server: a reply is one line whatever the handler puts in it",
 
 TEST_CASE("control server: a malformed line is answered and the connection kept", "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, "{\"cmd\":\n");
     json reply = fixture.reply_json(client);
     CHECK(reply["ok"] == false);
@@ -147,8 +178,7 @@ TEST_CASE("control server: a malformed line is answered and the connection kept"
 TEST_CASE("control server: an oversized request is refused and the connection closed",
           "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     std::string unsent(70 * 1024, 'x');
     // The server stops reading at the limit and closes: the rest of the
     // 70 KiB may not be taken.
@@ -183,9 +213,7 @@ TEST_CASE("control server: a slowloris client is closed after the idle timeout w
           "others are served",
           "[control]") {
     ControlFixture fixture;
-    auto options = fixture.options();
-    options.idle_timeout = std::chrono::milliseconds(200);
-    fixture.start(options);
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
     RawClient slow(fixture.socket);
     fixture.send(slow, "{\"cmd\":");
     RawClient other(fixture.socket);
@@ -199,9 +227,7 @@ TEST_CASE("control server: a slowloris client is closed after the idle timeout w
 TEST_CASE("control server: a request trickled byte by byte does not reset the idle timeout",
           "[control]") {
     ControlFixture fixture;
-    auto options = fixture.options();
-    options.idle_timeout = std::chrono::milliseconds(200);
-    fixture.start(options);
+    fixture.start_idling_out_after(std::chrono::milliseconds(200));
     RawClient slow(fixture.socket);
     // 3.5 s at the pace below: longer than the timeout, shorter than the
     // test's 5 s.
@@ -297,8 +323,7 @@ TEST_CASE("control server: a peer that leaves mid-way is dropped and frees its p
 
 TEST_CASE("control server: a handler's exception becomes an error reply", "[control]") {
     ControlFixture fixture;
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, R"({"cmd":"status","fail":"store is locked"})"
                          "\n");
     CHECK(fixture.reply_json(client) ==
@@ -347,8 +372,7 @@ TEST_CASE("control server: a stale socket file is replaced", "[control]") {
     REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
     REQUIRE(::close(fd) == 0);
     REQUIRE(fs::is_socket(fixture.socket));
-    fixture.start();
-    RawClient client(fixture.socket);
+    RawClient client = fixture.start_and_connect();
     fixture.send(client, request_line("status"));
     CHECK(fixture.reply_json(client)["ok"] == true);
 }

@@ -44,7 +44,7 @@ TEST_CASE("a new or empty file becomes a database at the current schema", "[stor
     for (const char* name : {"empty.db", "new.db"}) {
         INFO(name);
         SqliteStore store(dir / name);
-        CHECK(store.file_offsets().empty());
+        CHECK(store.file_offsets().value().empty());
         CHECK(count(dir / name, "PRAGMA user_version") == 1);
         CHECK(count(dir / name, "SELECT count(*) FROM sqlite_master WHERE name = 'blacklist'") ==
               1);
@@ -162,13 +162,13 @@ TEST_CASE("offsets, hits, bans and unbans round-trip", "[store]") {
     batch.bans.push_back({"exim", key("198.51.100.9"), 1003, 9999, "manual", "manual"});
     REQUIRE_FALSE(store.commit(batch));
 
-    const auto files = store.file_offsets();
+    const auto files = store.file_offsets().value();
     REQUIRE(files.size() == 1);
     CHECK(files[0].offset == 4096);
     CHECK(files[0].inode == 1234);
     CHECK(files[0].head_hash == "ab12");
 
-    auto active = store.active_bans(1600);
+    auto active = store.active_bans(1600).value();
     REQUIRE(active.size() == 2);
     CHECK(active[0].key.to_string() == "192.0.2.1");
     CHECK(active[1].reason == "manual");
@@ -176,20 +176,20 @@ TEST_CASE("offsets, hits, bans and unbans round-trip", "[store]") {
     Batch unban;
     unban.unbans.push_back({"", key("198.51.100.9"), 2000});
     REQUIRE_FALSE(store.commit(unban));
-    active = store.active_bans(2001);
+    active = store.active_bans(2001).value();
     REQUIRE(active.size() == 1);
     CHECK(active[0].key.to_string() == "192.0.2.1");
 
-    const KeyHistory history = store.history("exim", key("192.0.2.1"));
+    const KeyHistory history = store.history("exim", key("192.0.2.1")).value();
     CHECK(history.lifetime_hits == 3);
     CHECK(history.bans == 1);
     CHECK(history.banned_until == 4602);
-    CHECK(store.history("exim", key("203.0.113.1")).lifetime_hits == 0);
+    CHECK(store.history("exim", key("203.0.113.1")).value().lifetime_hits == 0);
 
     // Purging old hits keeps the lifetime counts.
     REQUIRE_FALSE(store.purge_hits(2000));
     CHECK(count(dir / "state.db", "SELECT count(*) FROM hit_batches") == 0);
-    CHECK(store.history("exim", key("192.0.2.1")).lifetime_hits == 3);
+    CHECK(store.history("exim", key("192.0.2.1")).value().lifetime_hits == 3);
 }
 
 TEST_CASE("the blacklist view answers the seeds' Exim query", "[store]") {
@@ -256,7 +256,7 @@ TEST_CASE("a batch is all or nothing: the writer killed mid-commit", "[store]") 
     REQUIRE(in_flight);
 
     SqliteStore reopened(db);
-    const auto files = reopened.file_offsets();
+    const auto files = reopened.file_offsets().value();
     REQUIRE(files.size() == 1);
     CHECK(files[0].offset == 100);
     CHECK(count(db, "SELECT sum(count) FROM hit_batches") == 10);
@@ -274,7 +274,7 @@ TEST_CASE("lifetime counts: checkpointed, and folded in again after a crash", "[
         SqliteStore store(db);
         store.commit(batch_with(10, 3, "192.0.2.77"));
         store.commit(batch_with(20, 4, "192.0.2.77"));
-        ::_exit(store.history("exim", key("192.0.2.77")).lifetime_hits == 7 ? 0 : 1);
+        ::_exit(store.history("exim", key("192.0.2.77")).value().lifetime_hits == 7 ? 0 : 1);
     }
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -284,9 +284,9 @@ TEST_CASE("lifetime counts: checkpointed, and folded in again after a crash", "[
 
     SqliteStore reopened(db); // folds the two uncounted batches in
     CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.77'") == 7);
-    CHECK(reopened.history("exim", key("192.0.2.77")).lifetime_hits == 7);
+    CHECK(reopened.history("exim", key("192.0.2.77")).value().lifetime_hits == 7);
     REQUIRE_FALSE(reopened.commit(batch_with(30, 1, "192.0.2.77")));
-    CHECK(reopened.history("exim", key("192.0.2.77")).lifetime_hits == 8);
+    CHECK(reopened.history("exim", key("192.0.2.77")).value().lifetime_hits == 8);
     REQUIRE_FALSE(reopened.checkpoint_counts());
     CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.77'") == 8);
 }
@@ -306,7 +306,7 @@ TEST_CASE("a bans-only writer beside the daemon leaves the daemon's uncounted hi
     CHECK(count(db, "select coalesce(sum(count),0) from blacklist where ip = '192.0.2.78'") == 0);
     REQUIRE_FALSE(daemon.checkpoint_counts());
     CHECK(count(db, "select sum(count) from blacklist where ip = '192.0.2.78'") == 3);
-    CHECK(daemon.bans_of(key("198.51.100.9")).size() == 1);
+    CHECK(daemon.bans_of(key("198.51.100.9")).value().size() == 1);
 }
 
 TEST_CASE("a locked database fails the commit for a retry, and nothing is lost", "[store]") {
@@ -322,7 +322,7 @@ TEST_CASE("a locked database fails the commit for a retry, and nothing is lost",
         other.execute("ROLLBACK");
     }
     REQUIRE_FALSE(store.commit(batch_with(2, 5)));
-    CHECK(store.file_offsets()[0].offset == 2);
+    CHECK(store.file_offsets().value()[0].offset == 2);
     CHECK(count(dir / "state.db", "SELECT sum(count) FROM hit_batches") == 6);
 }
 
@@ -340,7 +340,7 @@ TEST_CASE("a jail's memory: every key's history and the hits inside findtime", "
         REQUIRE_FALSE(store.commit(recent));
     }
     SqliteStore reopened(dir / "state.db");
-    const JailMemory memory = reopened.jail_memory("exim", std::chrono::seconds{600});
+    const JailMemory memory = reopened.jail_memory("exim", std::chrono::seconds{600}).value();
     std::map<std::string, KeyHistory> keys;
     for (const auto& [k, history] : memory.keys)
         keys[k.to_string()] = history;
@@ -356,8 +356,8 @@ TEST_CASE("a jail's memory: every key's history and the hits inside findtime", "
     CHECK(memory.recent_hits[0].time == 5000);
     CHECK(memory.recent_hits[0].pattern == 2);
     CHECK(memory.recent_hits[1].time == 5100);
-    CHECK(reopened.jail_memory("exim", std::chrono::seconds{5000}).recent_hits.size() == 5);
-    CHECK(reopened.jail_memory("nojail", std::chrono::seconds{600}).keys.empty());
+    CHECK(reopened.jail_memory("exim", std::chrono::seconds{5000}).value().recent_hits.size() == 5);
+    CHECK(reopened.jail_memory("nojail", std::chrono::seconds{600}).value().keys.empty());
 }
 
 TEST_CASE("the WAL is checkpointed off the committing thread", "[store]") {
@@ -388,16 +388,38 @@ TEST_CASE("a key's hits newest first, and its bans with their lifting", "[store]
     unban.unbans.push_back({"", key("192.0.2.1"), 2500});
     REQUIRE_FALSE(store.commit(unban));
 
-    const auto hits = store.hits_of("exim", key("192.0.2.1"), 3);
+    const auto hits = store.hits_of("exim", key("192.0.2.1"), 3).value();
     REQUIRE(hits.size() == 3);
     CHECK(hits[0].time == 2000);
     CHECK(hits[0].pattern == 4);
     CHECK(hits[1].time == 1002);
     CHECK(hits[2].time == 1001);
-    CHECK(store.hits_of("other", key("192.0.2.1"), 10).empty());
-    const auto bans = store.bans_of(key("192.0.2.1"));
+    CHECK(store.hits_of("other", key("192.0.2.1"), 10).value().empty());
+    const auto bans = store.bans_of(key("192.0.2.1")).value();
     REQUIRE(bans.size() == 1);
     CHECK(bans[0].expires == 5600);
     CHECK(bans[0].lifted == 2500);
-    CHECK(store.active_bans(2400).empty());
+    CHECK(store.active_bans(2400).value().empty());
+}
+
+TEST_CASE("a read the database cannot answer is a failure value, and the next one reads again",
+          "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    Batch batch = batch_with(1, 1);
+    batch.bans.push_back({"exim", key("192.0.2.1"), 1000, 2000, "maxretry", "log"});
+    REQUIRE_FALSE(store.commit(batch));
+    SqliteDatabase other(dir / "state.db");
+    other.execute("ALTER TABLE bans RENAME TO bans_aside");
+    const auto active = store.active_bans(1500);
+    REQUIRE_FALSE(active);
+    CHECK(active.failure().message.find("bans") != std::string::npos);
+    CHECK_FALSE(active.failure().retry);
+    CHECK_FALSE(store.bans_of(key("192.0.2.1")));
+    CHECK_FALSE(store.history("exim", key("192.0.2.1")));
+    CHECK(store.file_offsets()); // another table reads on
+    other.execute("ALTER TABLE bans_aside RENAME TO bans");
+    const auto again = store.active_bans(1500);
+    REQUIRE(again);
+    CHECK(again->size() == 1);
 }
