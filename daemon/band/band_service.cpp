@@ -378,11 +378,10 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         dnsbl_ = std::make_unique<DnsblExport>(
             *dnsbl_timer_, [] { return steady_clock::now(); }, config_.dnsbl_zone,
             config_.dnsbl_interval,
-            [this] {
+            [this]() -> ActiveBansRead {
                 const auto active = store_->active_bans(current_log_ms() / 1000);
-                // DnsblExport takes a failure to read as an exception.
                 if (!active)
-                    throw std::runtime_error(active.failure().message);
+                    return active.failure().message;
                 std::vector<ZoneEntry> entries;
                 for (const auto& ban : active.value())
                     entries.push_back({ban.key, ban.expires});

@@ -13,7 +13,7 @@ using std::chrono::steady_clock;
 
 DnsblExport::DnsblExport(WakeTimer& timer, std::function<steady_clock::time_point()> steady,
                          std::filesystem::path zone, std::chrono::milliseconds interval,
-                         std::function<std::vector<ZoneEntry>()> active_bans,
+                         std::function<ActiveBansRead()> active_bans,
                          std::function<std::int64_t()> now)
     : timer_(timer)
     , steady_(std::move(steady))
@@ -42,11 +42,11 @@ void DnsblExport::write() {
     last_write_ = steady_();
     DnsblZone zone;
     std::optional<std::string> error;
-    try {
-        zone = dnsbl_zone(active_bans_(), now_());
-    } catch (const std::exception& failure) {
-        error = std::string("cannot read the active bans: ") + failure.what();
-    }
+    const ActiveBansRead read = active_bans_();
+    if (const auto* failure = std::get_if<std::string>(&read))
+        error = "cannot read the active bans: " + *failure;
+    else
+        zone = dnsbl_zone(std::get<std::vector<ZoneEntry>>(read), now_());
     if (!error && zone.text != written_)
         error = replace_file(zone_, zone.text);
     if (error) {

@@ -12,11 +12,15 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace exim_ban {
 
 class WakeTimer;
+
+// The bans in force, or why they could not be read.
+using ActiveBansRead = std::variant<std::vector<ZoneEntry>, std::string>;
 
 struct DnsblExportStats {
     std::uint64_t writes = 0;
@@ -28,13 +32,12 @@ struct DnsblExportStats {
 class DnsblExport {
   public:
     // `timer` is armed to call on_wake(); `steady` is now on the clock of
-    // the interval. `active_bans` reads the bans in force (it may throw:
-    // counted and retried); `now` is log time in seconds, the scale of their
-    // expiry.
+    // the interval. `active_bans` reads the bans in force (a failure to read
+    // is counted and retried like a failed write); `now` is log time in
+    // seconds, the scale of their expiry.
     DnsblExport(WakeTimer& timer, std::function<std::chrono::steady_clock::time_point()> steady,
                 std::filesystem::path zone, std::chrono::milliseconds interval,
-                std::function<std::vector<ZoneEntry>()> active_bans,
-                std::function<std::int64_t()> now);
+                std::function<ActiveBansRead()> active_bans, std::function<std::int64_t()> now);
 
     // Writes the file now (at start-up, after a reload).
     void write_now();
@@ -55,7 +58,7 @@ class DnsblExport {
     std::function<std::chrono::steady_clock::time_point()> steady_;
     std::filesystem::path zone_;
     std::chrono::milliseconds interval_;
-    std::function<std::vector<ZoneEntry>()> active_bans_;
+    std::function<ActiveBansRead()> active_bans_;
     std::function<std::int64_t()> now_;
     std::string written_;
     bool failing_ = false;

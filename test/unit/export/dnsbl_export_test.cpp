@@ -29,9 +29,9 @@ struct Rig {
         return zone().find(std::string(key) + "\n") != std::string::npos;
     }
     // A DnsblExport of this rig's zone, bans, clocks and timer.
-    DnsblExport exporter(milliseconds interval, std::function<std::vector<ZoneEntry>()> read = {}) {
+    DnsblExport exporter(milliseconds interval, std::function<ActiveBansRead()> read = {}) {
         if (!read)
-            read = [this] { return bans; };
+            read = [this]() -> ActiveBansRead { return bans; };
         return DnsblExport(
             timer, [this] { return steady; }, dir / "zone", interval,
             [this, read] {
@@ -117,9 +117,9 @@ TEST_CASE("dnsbl export: a ban leaves the zone when it ends", "[dnsbl]") {
 TEST_CASE("dnsbl export: a failing store or file is counted and retried", "[dnsbl]") {
     Rig rig;
     bool broken = true;
-    DnsblExport exporter = rig.exporter(milliseconds{20}, [&] {
+    DnsblExport exporter = rig.exporter(milliseconds{20}, [&]() -> ActiveBansRead {
         if (broken)
-            throw std::runtime_error("database is locked");
+            return std::string("database is locked");
         return rig.bans;
     });
     exporter.write_now();
