@@ -12,7 +12,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app{"exim-band: bans the hosts that abuse Exim, in nftables, as its log shows them"};
     app.set_version_flag("--version", std::string("exim-band ") + EXIM_BAN_VERSION);
     exim_ban::BandOptions options;
@@ -71,6 +73,19 @@ int main(int argc, char** argv) {
         spdlog::error("{}", failure.what());
         if (check)
             std::cerr << "exim-band: " << failure.what() << '\n';
+        return 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& failure) {
+        // Only the command line's own set-up can get here (run() reports
+        // every start-up failure itself): said once, never an abort.
+        std::cerr << "exim-band: " << failure.what() << '\n';
         return 1;
     }
 }

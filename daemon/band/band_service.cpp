@@ -277,7 +277,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     std::optional<std::string> reload() override {
         notifier_.reloading();
         spdlog::info("reload: reading {}", options_.config.string());
-        const auto refused = replace_generation();
+        auto refused = replace_generation();
         if (refused)
             spdlog::error("reload refused, the running configuration stays: {}", *refused);
         else

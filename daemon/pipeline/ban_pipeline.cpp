@@ -10,6 +10,7 @@ namespace {
 
 std::vector<std::string> names_of(const std::vector<std::unique_ptr<JailRuntime>>& jails) {
     std::vector<std::string> names;
+    names.reserve(jails.size());
     for (const auto& jail : jails)
         names.push_back(jail->name);
     return names;

@@ -52,14 +52,15 @@ void Batcher::add_ban(StoredBan ban, PendingBan pending) {
         first_ban_at_ = clock_.steady();
         timer_.wake_after(limits_.ban_delay);
     }
-    pending_bans_.push_back(std::move(pending));
+    pending_bans_.push_back(pending);
 }
 
 void Batcher::line_done() {
-    if (batch_lines_ >= limits_.batch_lines)
-        flush();
-    else if (!pending_bans_.empty() && batch_lines_ % ban_clock_lines == 0 &&
-             clock_.steady() - first_ban_at_ >= limits_.ban_delay)
+    const bool full = batch_lines_ >= limits_.batch_lines;
+    // The clock is read only when a ban waits, and then every ban_clock_lines.
+    const bool ban_due = !pending_bans_.empty() && batch_lines_ % ban_clock_lines == 0 &&
+                         clock_.steady() - first_ban_at_ >= limits_.ban_delay;
+    if (full || ban_due)
         flush();
 }
 
