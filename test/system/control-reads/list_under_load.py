@@ -22,10 +22,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-# band_harness lives beside the daemon tests until it joins support/.
-sys.path.append(os.path.join(HERE, "..", "daemon"))
-import own_netns  # noqa: E402
-from band_harness import Band, Failure, failure_line, wait_for  # noqa: E402
+from command_line import start  # noqa: E402
+from failure import Failure, check, checks_held  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, failure_line, wait_for  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 
 BANS = 100_000
@@ -34,18 +34,7 @@ ATTACKER = "198.51.100.77"
 MAX_BAN_MS = 100     # the bound for a ban made while five lists run
 MAX_LIST_S = 3.0     # DESIGN.md: a list of 100,000 active bans in <= 3 s
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise Failure(what)
-    checks += 1
-
-
-def say(text):
-    print("control-list-load: " + text, flush=True)
+say = sayer("control-list-load")
 
 
 def banned_address(n):
@@ -165,12 +154,9 @@ class Test:
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    skipped = own_netns.enter()
-    if skipped is not None:
-        return skipped
+    status = start(4, __doc__, netns=True)
+    if status is not None:
+        return status
     band_binary, banctl, monitor = (os.path.abspath(a) for a in sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="exim-band-list-load-") as tmp:
         test = Test(band_binary, banctl, monitor, tmp)
@@ -186,7 +172,7 @@ def main():
             test.close()
     for figure in test.figures:
         say(figure)
-    say("PASS: %d checks in %.0f s" % (checks, time.monotonic() - started))
+    say("PASS: %d checks in %.0f s" % (checks_held(), time.monotonic() - started))
     return 0
 
 
