@@ -90,7 +90,6 @@ int run(int argc, char** argv) {
     exim_ban::DaemonCommandOptions daemon_options;
     std::string socket_path;
     std::string daemon_config = exim_ban::default_config_file;
-    nlohmann::json request;
     std::vector<CLI::App*> daemon_commands;
     auto add_daemon_command = [&](const char* name, const char* help) {
         CLI::App* command = app.add_subcommand(name, help);
@@ -116,26 +115,24 @@ int run(int argc, char** argv) {
                                                   : "not a duration (3600, 15m, 1h, 4w): " + text;
         },
         "DURATION");
-    std::string ip;
-    std::string jail;
-    std::string duration;
-    bool all = false;
     add_daemon_command("status", "The daemon's jails, logs and offsets, lag and counts");
     add_daemon_command("list", "Active bans: key, jail, since, remaining, hits, packets dropped")
-        ->add_option("--jail", jail, "only this jail");
+        ->add_option("--jail", daemon_options.jail, "only this jail");
     auto* show = add_daemon_command("show", "An address's key, hits and ban history");
-    show->add_option("IP", ip, "IPv4 or IPv6 address")->required()->check(address);
+    show->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address")->required()->check(address);
     auto* ban = add_daemon_command("ban", "Ban an address now (needs root)");
-    ban->add_option("IP", ip, "IPv4 or IPv6 address (IPv6: its jail's prefix is banned)")
+    ban->add_option("IP", daemon_options.ip,
+                    "IPv4 or IPv6 address (IPv6: its jail's prefix is banned)")
         ->required()
         ->check(address);
-    ban->add_option("--jail", jail, "the jail (default: every enabled jail)");
-    ban->add_option("--for", duration, "how long (3600, 15m, 1h, 4w; default: the jail's bantime)")
+    ban->add_option("--jail", daemon_options.jail, "the jail (default: every enabled jail)");
+    ban->add_option("--for", daemon_options.duration,
+                    "how long (3600, 15m, 1h, 4w; default: the jail's bantime)")
         ->check(length);
     auto* unban = add_daemon_command("unban", "Lift an address's bans, or all (needs root)");
-    unban->add_option("IP", ip, "IPv4 or IPv6 address")->check(address);
-    unban->add_flag("--all", all, "lift every active ban");
-    unban->add_option("--jail", jail, "only in this jail");
+    unban->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address")->check(address);
+    unban->add_flag("--all", daemon_options.all, "lift every active ban");
+    unban->add_option("--jail", daemon_options.jail, "only in this jail");
     add_daemon_command("reload", "Reload the config, filters and ignore lists (needs root)");
     add_daemon_command("flush",
                        "Commit what has been read and the lifetime counts now (needs root)");
@@ -154,22 +151,10 @@ int run(int argc, char** argv) {
     for (CLI::App* command : daemon_commands) {
         if (!command->parsed())
             continue;
-        request = {{"cmd", command->get_name()}};
-        if (!ip.empty())
-            request["ip"] = ip;
-        if (!jail.empty())
-            request["jail"] = jail;
-        if (!duration.empty())
-            request["for"] = duration;
-        if (all)
-            request["all"] = true;
-        if (command == unban && all == !ip.empty()) {
-            std::cerr << "exim-banctl: unban needs an IP or --all\n";
-            return exim_ban::exit_usage;
-        }
+        daemon_options.command = command->get_name();
         daemon_options.socket = socket_path;
         daemon_options.config = daemon_config;
-        return exim_ban::run_daemon_command(daemon_options, request, std::cout, std::cerr);
+        return exim_ban::run_daemon_command(daemon_options, std::cout, std::cerr);
     }
     if (test_command->parsed()) {
         test.filters_dir = filters_dir;

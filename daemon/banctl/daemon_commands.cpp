@@ -142,12 +142,31 @@ void print_reply(std::ostream& out, const std::string& cmd, const json& reply) {
 
 } // namespace
 
-int run_daemon_command(const DaemonCommandOptions& options, const json& request, std::ostream& out,
-                       std::ostream& err) {
-    const std::string cmd = request.value("cmd", "");
+DaemonRequest daemon_request(const DaemonCommandOptions& options) {
+    if (options.command == "unban" && options.all == !options.ip.empty())
+        return {nullptr, "unban needs an IP or --all"};
+    json request = {{"cmd", options.command}};
+    if (!options.ip.empty())
+        request["ip"] = options.ip;
+    if (!options.jail.empty())
+        request["jail"] = options.jail;
+    if (!options.duration.empty())
+        request["for"] = options.duration;
+    if (options.all)
+        request["all"] = true;
+    return {std::move(request), {}};
+}
+
+int run_daemon_command(const DaemonCommandOptions& options, std::ostream& out, std::ostream& err) {
+    const DaemonRequest request = daemon_request(options);
+    if (!request.usage_error.empty()) {
+        err << "exim-banctl: " << request.usage_error << '\n';
+        return exit_usage;
+    }
+    const std::string& cmd = options.command;
     json reply;
     try {
-        reply = control_call(socket_of(options), request, call_timeout);
+        reply = control_call(socket_of(options), request.request, call_timeout);
     } catch (const ControlUnreachable& error) {
         err << "exim-banctl: " << error.what() << '\n';
         return exit_unreachable;

@@ -11,11 +11,26 @@
 namespace exim_ban {
 
 struct DaemonCommandOptions {
+    std::string command;          // status, list, show, ban, unban, reload, flush, stats
+    std::string ip;               // show, ban, unban; empty: none given
+    std::string jail;             // list, ban, unban; empty: none given
+    std::string duration;         // ban's --for; empty: the jail's bantime
+    bool all = false;             // unban --all
     std::filesystem::path socket; // empty: the one the config names
     std::filesystem::path config; // where to read `socket` from
     bool json = false;
     bool prometheus = false; // stats only
 };
+
+struct DaemonRequest {
+    nlohmann::json request;  // {"cmd":...}; null when usage_error is set
+    std::string usage_error; // why the command line is not sent; empty when it is
+};
+
+// The control request of `options`: "cmd", and "ip", "jail", "for" and
+// "all" where given. A usage error when unban has neither an IP nor --all,
+// or both.
+DaemonRequest daemon_request(const DaemonCommandOptions& options);
 
 // Exit codes scripts can rely on.
 inline constexpr int exit_ok = 0;
@@ -23,9 +38,8 @@ inline constexpr int exit_refused = 1; // the daemon answered {"ok":false}
 inline constexpr int exit_usage = 2;
 inline constexpr int exit_unreachable = 3; // no daemon answers on the socket
 
-// `request`: the control request ({"cmd":...}); prints to `out`, errors to
-// `err`; returns one of the exit codes above.
-int run_daemon_command(const DaemonCommandOptions& options, const nlohmann::json& request,
-                       std::ostream& out, std::ostream& err);
+// Sends daemon_request(options) (a usage error is sent nowhere); prints to
+// `out`, errors to `err`; returns one of the exit codes above.
+int run_daemon_command(const DaemonCommandOptions& options, std::ostream& out, std::ostream& err);
 
 } // namespace exim_ban

@@ -3,6 +3,7 @@
 #include "config/host_list.hpp"
 #include "core/duration.hpp"
 #include "core/ini_document.hpp"
+#include "core/jail_name.hpp"
 #include "core/load_error.hpp"
 #include "core/text.hpp"
 
@@ -170,7 +171,7 @@ class Builder {
         config_.socket = absolute_path("socket");
         const Value group = global("control_group");
         if (group.text.empty() || !std::all_of(group.text.begin(), group.text.end(), [](char c) {
-                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+                return is_lower(c) || is_digit(c) || c == '_' || c == '-';
             }))
             fail(group, "control_group", "expected a group name (letters, digits, '_' and '-')");
         config_.control_group = group.text;
@@ -391,13 +392,6 @@ const JailConfig* Config::jail(const std::string& name) const {
 Config load_config(const std::filesystem::path& file, const TextFileReader& files,
                    const std::vector<IpPrefix>& own_addresses) {
     return Builder(file, files, own_addresses).build();
-}
-
-bool is_jail_name(std::string_view name) {
-    if (name.empty() || name.size() > 24 || !(name[0] >= 'a' && name[0] <= 'z'))
-        return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_'; });
 }
 
 } // namespace exim_ban

@@ -24,8 +24,4 @@ inline constexpr const char* default_config_file = "/etc/exim-ban/exim-ban.conf"
 Config load_config(const std::filesystem::path& file, const TextFileReader& files,
                    const std::vector<IpPrefix>& own_addresses);
 
-// Whether `name` may name a jail: [a-z][a-z0-9_]{0,23}, so that the
-// nftables sets NAME_v4 and NAME_v6 can be made.
-bool is_jail_name(std::string_view name);
-
 } // namespace exim_ban

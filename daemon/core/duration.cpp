@@ -1,5 +1,7 @@
 #include "core/duration.hpp"
 
+#include "core/text.hpp"
+
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -42,7 +44,7 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
             return std::nullopt; // "10 5": a bare number must stand alone
         std::int64_t number = 0;
         const std::size_t start = pos;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        while (pos < text.size() && is_digit(text[pos])) {
             number = number * 10 + (text[pos++] - '0');
             if (number > max_seconds)
                 return std::nullopt;
@@ -52,8 +54,7 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
         while (pos < text.size() && is_space(text[pos]))
             ++pos;
         std::size_t end = pos;
-        while (end < text.size() &&
-               ((text[end] >= 'a' && text[end] <= 'z') || (text[end] >= 'A' && text[end] <= 'Z')))
+        while (end < text.size() && is_letter(text[end]))
             ++end;
         const std::string_view word = text.substr(pos, end - pos);
         const Unit* unit = nullptr;

@@ -1,11 +1,9 @@
 #include "core/exim_line.hpp"
 
+#include "core/text.hpp"
+
 namespace exim_ban {
 namespace {
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 // Reads `count` digits at `pos`; returns -1 when they are not all digits.
 int digits_at(std::string_view text, std::size_t pos, std::size_t count) {
@@ -101,8 +99,8 @@ bool read_syslog_tag(std::string_view text, std::size_t& pos) {
     if (text.substr(q, 4) != "exim")
         return false;
     q += 4;
-    while (q < text.size() && (is_digit(text[q]) || text[q] == '_' || text[q] == '-' ||
-                               (text[q] >= 'a' && text[q] <= 'z')))
+    while (q < text.size() &&
+           (is_digit(text[q]) || text[q] == '_' || text[q] == '-' || is_lower(text[q])))
         ++q;
     if (q >= text.size() || text[q] != '[')
         return false;
@@ -120,9 +118,9 @@ bool read_syslog_date(std::string_view text, std::size_t& pos) {
     if (pos + 16 > text.size())
         return false;
     const std::string_view d = text.substr(pos, 16);
-    const bool shape = d[0] >= 'A' && d[0] <= 'Z' && d[1] >= 'a' && d[1] <= 'z' && d[2] >= 'a' &&
-                       d[2] <= 'z' && d[3] == ' ' && (d[4] == ' ' || is_digit(d[4])) &&
-                       is_digit(d[5]) && d[6] == ' ' && d[9] == ':' && d[12] == ':' && d[15] == ' ';
+    const bool shape = is_upper(d[0]) && is_lower(d[1]) && is_lower(d[2]) && d[3] == ' ' &&
+                       (d[4] == ' ' || is_digit(d[4])) && is_digit(d[5]) && d[6] == ' ' &&
+                       d[9] == ':' && d[12] == ':' && d[15] == ' ';
     if (!shape)
         return false;
     pos += 16;

@@ -1,17 +1,15 @@
 #include "core/ip_address.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <cstring>
 
 namespace exim_ban {
 namespace {
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 int hex_value(char c) {
-    if (c >= '0' && c <= '9')
+    if (is_digit(c))
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;

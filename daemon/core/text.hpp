@@ -19,14 +19,24 @@ inline bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+// An ASCII small letter.
+inline bool is_lower(char c) {
+    return c >= 'a' && c <= 'z';
+}
+
+// An ASCII capital.
+inline bool is_upper(char c) {
+    return c >= 'A' && c <= 'Z';
+}
+
 // An ASCII letter, either case.
 inline bool is_letter(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return is_lower(c) || is_upper(c);
 }
 
 // `c` in lower case if it is an ASCII capital, else `c`.
 inline char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 // The text with its ASCII capitals in lower case.

@@ -1,5 +1,6 @@
 #include "firewall/firewall_jail.hpp"
 
+#include "core/jail_name.hpp"
 #include "firewall/element_key.hpp"
 
 #include <algorithm>
@@ -7,14 +8,6 @@
 
 namespace exim_ban {
 namespace {
-
-bool is_lower(char c) {
-    return c >= 'a' && c <= 'z';
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 std::string family_suffix(IpAddress::Family family) {
     return family == IpAddress::Family::v4 ? "_v4" : "_v6";
@@ -34,17 +27,10 @@ std::string ports_text(const std::vector<std::uint16_t>& ports) {
 
 } // namespace
 
-bool is_valid_jail_name(std::string_view name) {
-    if (name.empty() || name.size() > 24 || !is_lower(name.front()))
-        return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return is_lower(c) || is_digit(c) || c == '_'; });
-}
-
 std::optional<std::string> jails_problem(const std::vector<FirewallJail>& jails) {
     std::set<std::string_view> seen;
     for (const auto& jail : jails) {
-        if (!is_valid_jail_name(jail.name))
+        if (!is_jail_name(jail.name))
             return "jail name '" + jail.name +
                    "' is not usable in nftables: it must match [a-z][a-z0-9_]{0,23}";
         if (!seen.insert(jail.name).second)
@@ -67,7 +53,7 @@ std::optional<JailSet> parse_jail_set_name(std::string_view set_name) {
         return std::nullopt;
     const std::string_view suffix = set_name.substr(set_name.size() - 3);
     const std::string_view jail = set_name.substr(0, set_name.size() - 3);
-    if (!is_valid_jail_name(jail))
+    if (!is_jail_name(jail))
         return std::nullopt;
     if (suffix == "_v4")
         return JailSet{std::string(jail), IpAddress::Family::v4};

@@ -26,8 +26,6 @@ inline constexpr std::string_view firewall_table_name = "exim_ban"; // family in
 inline constexpr std::string_view firewall_chain_name = "input";
 inline constexpr int firewall_chain_priority = -10; // filter - 10
 
-bool is_valid_jail_name(std::string_view name);
-
 // Why the jails cannot be enforced together (a bad name, a port of 0, an
 // IPv6 prefix outside 1..128, a name used twice), or nullopt when they can.
 std::optional<std::string> jails_problem(const std::vector<FirewallJail>& jails);

@@ -1,9 +1,9 @@
 #include "import/fail2ban_jail.hpp"
 
-#include "config/config_loader.hpp"
 #include "core/duration.hpp"
 #include "core/ini_document.hpp"
 #include "core/ip_prefix.hpp"
+#include "core/jail_name.hpp"
 #include "core/load_error.hpp"
 #include "core/text.hpp"
 #include "filter/filter_spec.hpp"

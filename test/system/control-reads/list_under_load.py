@@ -22,10 +22,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-# band_harness lives beside the daemon tests until it joins support/.
-sys.path.append(os.path.join(HERE, "..", "daemon"))
-import own_netns  # noqa: E402
-from band_harness import Band, Failure, failure_line, wait_for  # noqa: E402
+from command_line import start  # noqa: E402
+from test_run import run_test  # noqa: E402
+from failure import Failure, check, checks_held  # noqa: E402
+from say import sayer  # noqa: E402
+from band_harness import Band, failure_line, wait_for  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 
 BANS = 100_000
@@ -34,18 +35,7 @@ ATTACKER = "198.51.100.77"
 MAX_BAN_MS = 100     # the issue's bound for a ban made while five lists run
 MAX_LIST_S = 3.0     # DESIGN.md: a list of 100,000 active bans in <= 3 s
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise Failure(what)
-    checks += 1
-
-
-def say(text):
-    print("control-list-load: " + text, flush=True)
+say = sayer("control-list-load")
 
 
 def banned_address(n):
@@ -61,7 +51,10 @@ class Test:
         self.band = Band(band_binary, tmp, [self.log_path], jail_extra="bantime = 1d\n")
         self.monitor = None
         self.log = open(self.log_path, "a")
-        self.figures = []
+        self.notes = []  # the figures; run_test says them after a PASS
+
+    def summary(self):
+        return "%d checks" % checks_held()
 
     def close(self):
         if self.monitor is not None:
@@ -100,13 +93,20 @@ class Test:
         return sum(len(item.get("set", {}).get("elem", [])) for item in json.loads(out)["nftables"])
 
     def run(self):
+        try:
+            self.measure()
+        except (Failure, MonitorEnded) as error:
+            raise Failure("%s\nthe figures so far: %s\n--- exim-band's log (end) ---\n%s"
+                          % (error, "; ".join(self.notes), self.band.log()[-4000:]))
+
+    def measure(self):
         self.prepare_store()
         started = time.monotonic()
         self.band.start(dry_run=False)
         wait_for("the start-up reconcile", lambda: self.banctl_json("stats")["reconciles"] >= 1, timeout=120,
                  interval=0.2)
         in_kernel = self.kernel_elements()
-        self.figures.append("%d bans in the kernel %.1f s after the start" % (in_kernel, time.monotonic() - started))
+        self.notes.append("%d bans in the kernel %.1f s after the start" % (in_kernel, time.monotonic() - started))
         check(in_kernel == BANS, "the kernel holds %d elements, not the store's %d bans" % (in_kernel, BANS))
         self.monitor = Monitor(self.monitor_binary)
 
@@ -116,7 +116,7 @@ class Test:
         alone_s = time.monotonic() - began
         # Printed against the target, not failed on: a loaded test machine
         # (the kernel's dump of 100,000 elements is most of it) says little.
-        self.figures.append("one list alone: %.2f s (DESIGN.md's target: %.0f s)" % (alone_s, MAX_LIST_S))
+        self.notes.append("one list alone: %.2f s (DESIGN.md's target: %.0f s)" % (alone_s, MAX_LIST_S))
 
         requests = self.banctl_json("stats")["control"]["requests"]
         listers = []
@@ -140,10 +140,10 @@ class Test:
             ended = self.check_list(process)
             seconds.append(ended - began)
             running_at_ban += ended > written_at
-        self.figures.append("ban latency while %d of %d lists ran: %.1f ms" % (running_at_ban, LISTERS, latency))
+        self.notes.append("ban latency while %d of %d lists ran: %.1f ms" % (running_at_ban, LISTERS, latency))
         # Each client parses and prints 15 MB of JSON: on a small machine
         # the five clients' own work is most of these seconds.
-        self.figures.append("%d lists at once, seconds each: %s" % (LISTERS, ", ".join("%.2f" % s for s in seconds)))
+        self.notes.append("%d lists at once, seconds each: %s" % (LISTERS, ", ".join("%.2f" % s for s in seconds)))
         check(running_at_ban > 0, "every list had ended before the ban: nothing was measured")
         check(latency <= MAX_BAN_MS, "the ban took %.1f ms (bound %d ms) while lists ran" % (latency, MAX_BAN_MS))
 
@@ -165,29 +165,12 @@ class Test:
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    skipped = own_netns.enter()
-    if skipped is not None:
-        return skipped
+    status = start(4, __doc__, netns=True)
+    if status is not None:
+        return status
     band_binary, banctl, monitor = (os.path.abspath(a) for a in sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="exim-band-list-load-") as tmp:
-        test = Test(band_binary, banctl, monitor, tmp)
-        started = time.monotonic()
-        try:
-            test.run()
-        except (Failure, MonitorEnded) as error:
-            for figure in test.figures:
-                say(figure)
-            print("FAIL: %s\n--- exim-band's log (end) ---\n%s" % (error, test.band.log()[-4000:]))
-            return 1
-        finally:
-            test.close()
-    for figure in test.figures:
-        say(figure)
-    say("PASS: %d checks in %.0f s" % (checks, time.monotonic() - started))
-    return 0
+        return run_test(Test(band_binary, banctl, monitor, tmp), (Failure, MonitorEnded), say)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ TEST_CASE("digits, letters and lower case are ASCII's, whatever the byte", "[tex
         CAPTURE(code);
         const std::size_t capital = capitals.find(c);
         CHECK(is_digit(c) == (digits.find(c) != std::string_view::npos));
+        CHECK(is_lower(c) == (small.find(c) != std::string_view::npos));
+        CHECK(is_upper(c) == (capital != std::string_view::npos));
         CHECK(is_letter(c) ==
               (small.find(c) != std::string_view::npos || capital != std::string_view::npos));
         CHECK(lower(c) == (capital == std::string_view::npos ? c : small[capital]));
