@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -111,9 +112,8 @@ class Test:
         self.monitor = Monitor(self.monitor_binary)
 
         began = time.monotonic()
-        alone = self.banctl("list", "--json")
-        self.check_list(alone)
-        alone_s = time.monotonic() - began
+        alone = Lister(self.banctl("list", "--json"))
+        alone_s = self.check_list(alone) - began
         # Printed against the target, not failed on: a loaded test machine
         # (the kernel's dump of 100,000 elements is most of it) says little.
         self.notes.append("one list alone: %.2f s (DESIGN.md's target: %.0f s)" % (alone_s, MAX_LIST_S))
@@ -121,7 +121,7 @@ class Test:
         requests = self.banctl_json("stats")["control"]["requests"]
         listers = []
         for _ in range(LISTERS):
-            listers.append((time.monotonic(), self.banctl("list", "--json")))
+            listers.append((time.monotonic(), Lister(self.banctl("list", "--json"))))
         # Every list has reached the daemon (its requests counted) before
         # the attacker writes: the ban is made while they are served.
         wait_for("the five lists to reach the daemon",
@@ -147,11 +147,10 @@ class Test:
         check(running_at_ban > 0, "every list had ended before the ban: nothing was measured")
         check(latency <= MAX_BAN_MS, "the ban took %.1f ms (bound %d ms) while lists ran" % (latency, MAX_BAN_MS))
 
-    def check_list(self, process):
+    def check_list(self, lister):
         """Waits for an `exim-banctl list --json`, checks that it lists all
         the prepared bans as stored and in the kernel; returns when it ended."""
-        out, err = process.communicate(timeout=120)
-        ended = time.monotonic()
+        process, out, err, ended = lister.result()
         check(process.returncode == 0, "exim-banctl list --json exited %d: %s" % (process.returncode, err))
         listed = json.loads(out)["bans"]
         keys = {ban["key"] for ban in listed}
@@ -162,6 +161,28 @@ class Test:
         check(sample["hits"] == 3 and sample["packets"] == 0 and sample["reason"] == "maxretry",
               "a listed ban reads %s" % sample)
         return ended
+
+
+class Lister:
+    """An `exim-banctl list --json` whose output is read as it comes, on a
+    thread of its own: a client left unread blocks on its full pipe, and its
+    end would then be when the test got round to it, not when it ended."""
+
+    def __init__(self, process):
+        self.process = process
+        self.out = self.err = None
+        self.ended = None
+        self.thread = threading.Thread(target=self.drain, daemon=True)
+        self.thread.start()
+
+    def drain(self):
+        self.out, self.err = self.process.communicate(timeout=120)
+        self.ended = time.monotonic()
+
+    def result(self):
+        self.thread.join(timeout=130)
+        check(self.ended is not None, "exim-banctl list --json did not end within 120 s")
+        return self.process, self.out, self.err, self.ended
 
 
 def main():
