@@ -1,11 +1,10 @@
 #include "firewall/firewall.hpp"
 #include "pipeline/batcher.hpp"
-#include "pipeline/firewall_results.hpp"
+#include "support/fake_firewall_results.hpp"
 #include "support/pipeline_rig.hpp"
 
 #include <catch2/catch.hpp>
 #include <cerrno>
-#include <utility>
 
 using namespace exim_ban;
 using namespace exim_ban::testing;
@@ -74,22 +73,21 @@ TEST_CASE("a store that cannot commit pauses the log and loses nothing", "[pipel
 
 namespace {
 
-// What the batcher tells the firewall's keeper, without any keeper behind.
-class RecordingResults final : public FirewallResults {
-  public:
-    void note(const CommitResult& result, const char* what) override {
-        notes.emplace_back(result.ok(), what);
-    }
-    std::vector<std::pair<bool, std::string>> notes;
-};
-
 // A Batcher alone on fakes: no jail matching, the test adds hits and bans.
 struct BatcherRig {
-    BatcherRig() {
+    explicit BatcherRig(PipelineLimits given = {.max_backoff = milliseconds{250}})
+        : limits(given) {
         firewall.setup({FirewallJail{"exim", {25}, Verdict::drop, 64}});
         batcher.attach(source);
     }
+    // A line with no hit, read as the tailer does: the position moves first.
+    void line() {
+        source.position.offset += 100;
+        batcher.add_line();
+        batcher.line_done();
+    }
     void ban(const char* address) {
+        source.position.offset += 100;
         batcher.add_line();
         const BanDecision decision{key(address), wall_ms("10:00:02") / 1000,
                                    std::chrono::seconds{3600}};
@@ -103,17 +101,18 @@ struct BatcherRig {
     FakeFirewall firewall;
     FakeWakeTimer timer;
     FakeLogSource source;
-    RecordingResults results;
+    FakeFirewallResults results;
     std::unique_ptr<JailRuntime> jail = exim_jail();
     PipelineStats stats;
     std::chrono::steady_clock::time_point steady{};
     int bans_changed = 0;
+    PipelineLimits limits;
     Batcher batcher{store,
                     firewall,
                     results,
                     timer,
                     PipelineClock{[] { return wall_ms("10:00:02"); }, [this] { return steady; }},
-                    PipelineLimits{.max_backoff = milliseconds{250}},
+                    limits,
                     stats,
                     [this] { ++bans_changed; }};
 };
