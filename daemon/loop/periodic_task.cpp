@@ -22,7 +22,7 @@ void PeriodicTask::cancel() {
 
 void PeriodicTask::schedule() {
     timer_.expires_after(interval_);
-    timer_.async_wait([this](const boost::system::error_code& error) {
+    timer_.async_wait(lifetime_.guarded([this](const boost::system::error_code& error) {
         // A wait that completed just as cancel() ran is not cancelled: the
         // flag stops it.
         if (error || !running_)
@@ -30,7 +30,7 @@ void PeriodicTask::schedule() {
         task_();
         if (running_)
             schedule();
-    });
+    }));
 }
 
 } // namespace exim_ban

@@ -2,6 +2,8 @@
 // knock watch, firewall audit and watchdog.
 #pragma once
 
+#include "loop/lifetime.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -30,6 +32,8 @@ class PeriodicTask {
     std::chrono::steady_clock::duration interval_;
     std::function<void()> task_;
     bool running_ = false;
+    // Last: a run already due when the task goes finds it gone.
+    Lifetime lifetime_;
 };
 
 } // namespace exim_ban

@@ -2,7 +2,7 @@
 
 #include "core/duration.hpp"
 #include "firewall/firewall.hpp"
-#include "pipeline/batcher.hpp"
+#include "pipeline/aside_committer.hpp"
 #include "pipeline/firewall_results.hpp"
 #include "pipeline/jail_runtime.hpp"
 #include "pipeline/knock_watch.hpp"
@@ -14,11 +14,11 @@
 
 namespace exim_ban {
 
-BanAdmin::BanAdmin(const std::vector<std::unique_ptr<JailRuntime>>& jails, Batcher& batcher,
-                   Firewall& firewall, FirewallResults& results, PipelineClock clock,
-                   PipelineStats& stats, std::function<void()> bans_changed)
+BanAdmin::BanAdmin(const std::vector<std::unique_ptr<JailRuntime>>& jails,
+                   AsideCommitter& committer, Firewall& firewall, FirewallResults& results,
+                   PipelineClock clock, PipelineStats& stats, std::function<void()> bans_changed)
     : jails_(jails)
-    , batcher_(batcher)
+    , committer_(committer)
     , firewall_(firewall)
     , results_(results)
     , clock_(std::move(clock))
@@ -31,7 +31,7 @@ std::optional<std::string> BanAdmin::ban(std::size_t jail_index, const BanKey& k
     const std::int64_t start = clock_.log_now_ms() / 1000;
     Batch batch;
     batch.bans.push_back({jail.name, key, start, start + duration.count(), "manual", "manual"});
-    if (auto error = batcher_.commit_aside(std::move(batch)))
+    if (auto error = committer_.commit_aside(std::move(batch)))
         return error;
     jail.note_ban(key, start + duration.count());
     firewall_.add(jail.name, key, duration);
@@ -50,7 +50,7 @@ std::optional<std::string> BanAdmin::unban(const std::vector<BanKey>& keys,
     Batch batch;
     for (const auto& key : keys)
         batch.unbans.push_back({jail ? jails_.at(*jail)->name : std::string(), key, now});
-    if (auto error = batcher_.commit_aside(std::move(batch)))
+    if (auto error = committer_.commit_aside(std::move(batch)))
         return error;
     for (std::size_t index = 0; index < jails_.size(); ++index) {
         if (jail && *jail != index)
@@ -104,7 +104,7 @@ std::size_t BanAdmin::renew_knocking(std::chrono::milliseconds horizon) {
                               ban_reason_name(decision.reason), "firewall"});
         renewals.push_back({jail->get(), decision, element.packets});
     }
-    if (const auto error = batcher_.commit_aside(std::move(batch))) {
+    if (const auto error = committer_.commit_aside(std::move(batch))) {
         // The element ends in the kernel as planned; the next check, still
         // inside the horizon, tries again.
         spdlog::error("knock watch: renewals not stored: {}", *error);

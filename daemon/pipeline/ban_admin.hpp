@@ -17,7 +17,7 @@
 
 namespace exim_ban {
 
-class Batcher;
+class AsideCommitter;
 class Firewall;
 class FirewallResults;
 class JailRuntime;
@@ -27,7 +27,7 @@ class BanAdmin {
   public:
     // `jails` stay owned by the caller. `bans_changed` is called after each
     // change, once the kernel has it. Counts go to `stats`.
-    BanAdmin(const std::vector<std::unique_ptr<JailRuntime>>& jails, Batcher& batcher,
+    BanAdmin(const std::vector<std::unique_ptr<JailRuntime>>& jails, AsideCommitter& committer,
              Firewall& firewall, FirewallResults& results, PipelineClock clock,
              PipelineStats& stats, std::function<void()> bans_changed);
 
@@ -47,7 +47,7 @@ class BanAdmin {
 
   private:
     const std::vector<std::unique_ptr<JailRuntime>>& jails_;
-    Batcher& batcher_;
+    AsideCommitter& committer_;
     Firewall& firewall_;
     FirewallResults& results_;
     PipelineClock clock_;

@@ -9,6 +9,7 @@
 
 #include "core/backoff.hpp"
 #include "core/hit_tracker.hpp"
+#include "pipeline/aside_committer.hpp"
 #include "pipeline/pipeline_clock.hpp"
 #include "store/store.hpp"
 
@@ -47,7 +48,7 @@ struct PendingBan {
     std::size_t pattern; // the failregex of the hit that completed it
 };
 
-class Batcher {
+class Batcher final : public AsideCommitter {
   public:
     // `bans_changed` is called after each commit that put bans in the
     // kernel. Counts go to `stats`.
@@ -80,7 +81,7 @@ class Batcher {
     // Commits changes made outside the log (the admin's, the knock watch's)
     // alone, after the open batch, with the positions read so far. Returns
     // what went wrong, or nullopt.
-    std::optional<std::string> commit_aside(Batch batch);
+    std::optional<std::string> commit_aside(Batch batch) override;
 
   private:
     bool commit_batch();

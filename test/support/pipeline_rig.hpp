@@ -35,10 +35,11 @@ inline BanKey key(const char* address) {
     return ban_key(*IpAddress::parse(address), 64);
 }
 
-// The jail "exim" of the rig, `adjust`ed.
-inline std::unique_ptr<JailRuntime> exim_jail(const std::function<void(JailPolicy&)>& adjust = {}) {
+// The jail "exim" of the rig, `adjust`ed; `name` for a second jail alike.
+inline std::unique_ptr<JailRuntime> exim_jail(const std::function<void(JailPolicy&)>& adjust = {},
+                                              const std::string& name = "exim") {
     JailConfig config;
-    config.name = "exim";
+    config.name = name;
     config.policy.maxretry = 3;
     config.policy.increment = false;
     if (adjust)

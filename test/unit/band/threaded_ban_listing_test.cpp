@@ -2,6 +2,7 @@
 #include "firewall/firewall_jail.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/fake_firewall.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -43,8 +44,8 @@ struct Rig {
                      [this](std::string line) { replies.push_back(json::parse(line)); });
     }
     void run_until_replied(std::size_t count) {
-        while (replies.size() < count)
-            REQUIRE(io.run_one_for(std::chrono::seconds(10)) == 1);
+        REQUIRE(exim_ban::testing::run_until(
+            io, [&] { return replies.size() >= count; }, std::chrono::seconds(10)));
     }
 
     TempDir dir;

@@ -1,8 +1,10 @@
 #include "loop/periodic_task.hpp"
+#include "support/run_until.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 
 using namespace exim_ban;
 using std::chrono::milliseconds;
@@ -23,8 +25,7 @@ TEST_CASE("periodic task: nothing before start, then one run per interval", "[lo
     io.restart();
     const auto started = std::chrono::steady_clock::now();
     task.start();
-    while (runs < 3)
-        REQUIRE(io.run_one_for(std::chrono::seconds(5)) == 1);
+    REQUIRE(exim_ban::testing::run_until(io, [&] { return runs >= 3; }));
     CHECK(last - started >= milliseconds(60));
     CHECK(shortest >= milliseconds(20));
 }
@@ -51,4 +52,23 @@ TEST_CASE("periodic task: cancel stops it, even from inside a run, and start res
     task.start();
     io.run_for(std::chrono::seconds(5));
     CHECK(runs == 2);
+}
+
+TEST_CASE("periodic task: a run already due when the task is destroyed does nothing", "[loop]") {
+    boost::asio::io_context io;
+    int late_runs = 0;
+    auto late = std::make_unique<PeriodicTask>(io, milliseconds(0), [&] { ++late_runs; });
+    PeriodicTask* self = nullptr;
+    // Both are due at once; the first runs first and destroys the other,
+    // whose run is then already queued.
+    PeriodicTask first(io, milliseconds(0), [&] {
+        late.reset();
+        self->cancel();
+    });
+    self = &first;
+    first.start();
+    late->start();
+    io.run_for(std::chrono::seconds(5)); // returns once no work is left
+    CHECK_FALSE(late);
+    CHECK(late_runs == 0);
 }

@@ -1,6 +1,13 @@
+#include "pipeline/ban_admin.hpp"
+#include "support/fake_aside_committer.hpp"
+#include "support/fake_firewall_results.hpp"
 #include "support/pipeline_rig.hpp"
 
 #include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace exim_ban;
 using namespace exim_ban::testing;
@@ -128,4 +135,224 @@ TEST_CASE("a firewall that cannot be read renews nothing and is counted", "[pipe
     CHECK(rig.pipeline->renew_knocking(milliseconds{15'000}) == 0);
     CHECK(rig.pipeline->stats().firewall_failures == 1);
     CHECK(rig.store.bans().size() == 1);
+}
+
+namespace {
+
+// A BanAdmin alone on fakes: two jails, "exim" (escalating, knock_extend)
+// and "other" (neither), a committer the test can make refuse, one clock
+// moving log time and the firewall's timeouts together.
+struct AdminRig {
+    AdminRig() {
+        firewall.setup({FirewallJail{"exim", {25}, Verdict::drop, 64},
+                        FirewallJail{"other", {25}, Verdict::drop, 64}});
+        jails.push_back(exim_jail([](JailPolicy& policy) {
+            policy.increment = true;
+            policy.factor = 2;
+            policy.knock_extend = true;
+        }));
+        jails.push_back(exim_jail({}, "other"));
+    }
+    void advance(milliseconds time) {
+        log_now_ms += time.count();
+        firewall.advance(time);
+    }
+    // Whether maxretry hits of `address` in jail `jail`, now, make a ban:
+    // not while the jail knows it banned.
+    bool hits_ban(std::size_t jail, const char* address) {
+        const std::int64_t now = log_now_ms / 1000;
+        bool banned = false;
+        for (int hit = 0; hit < 3; ++hit)
+            banned = jails[jail]->judge(*IpAddress::parse(address), now, now).verdict ==
+                     JailJudge::Verdict::banned;
+        return banned;
+    }
+
+    std::vector<std::unique_ptr<JailRuntime>> jails;
+    FakeAsideCommitter committer;
+    FakeFirewall firewall;
+    FakeFirewallResults results;
+    PipelineStats stats;
+    std::int64_t log_now_ms = wall_ms("10:00:02");
+    int bans_changed = 0;
+    BanAdmin admin{jails,
+                   committer,
+                   firewall,
+                   results,
+                   PipelineClock{[this] { return log_now_ms; },
+                                 [] { return std::chrono::steady_clock::time_point{}; }},
+                   stats,
+                   [this] { ++bans_changed; }};
+};
+
+using Notes = std::vector<std::pair<bool, std::string>>;
+
+} // namespace
+
+TEST_CASE("admin: a manual ban is committed first, then in the kernel and known to the jail",
+          "[pipeline]") {
+    AdminRig rig;
+    bool held_at_commit = true;
+    rig.committer.on_commit = [&](const Batch&) {
+        held_at_commit = rig.firewall.held("exim", key("198.51.100.4")).has_value();
+    };
+    REQUIRE_FALSE(rig.admin.ban(0, key("198.51.100.4"), std::chrono::seconds{600}));
+    CHECK_FALSE(held_at_commit);
+    REQUIRE(rig.committer.batches().size() == 1);
+    const Batch& batch = rig.committer.batches()[0];
+    CHECK(batch.hits.empty());
+    CHECK(batch.unbans.empty());
+    REQUIRE(batch.bans.size() == 1);
+    const StoredBan& ban = batch.bans[0];
+    CHECK(ban.jail == "exim");
+    CHECK(ban.key == key("198.51.100.4"));
+    CHECK(ban.start == rig.log_now_ms / 1000);
+    CHECK(ban.expires - ban.start == 600);
+    CHECK(ban.reason == "manual");
+    CHECK(ban.origin == "manual");
+    CHECK(rig.firewall.held("exim", key("198.51.100.4")) == milliseconds{600'000});
+    CHECK_FALSE(rig.firewall.held("other", key("198.51.100.4")));
+    CHECK(rig.results.notes == Notes{{true, "ban"}});
+    CHECK(rig.stats.bans == 1);
+    CHECK(rig.stats.manual_bans == 1);
+    CHECK(rig.bans_changed == 1);
+    // The jail knows: the log's hits make no second ban while it lasts; the
+    // other jail was not told.
+    CHECK_FALSE(rig.hits_ban(0, "198.51.100.4"));
+    CHECK(rig.hits_ban(1, "198.51.100.4"));
+}
+
+TEST_CASE("admin: a manual ban the commit refuses reaches neither kernel nor jail", "[pipeline]") {
+    AdminRig rig;
+    rig.committer.refuse_next("database: database or disk is full");
+    const auto error = rig.admin.ban(0, key("198.51.100.4"), std::chrono::seconds{600});
+    REQUIRE(error);
+    CHECK(*error == "database: database or disk is full");
+    CHECK(rig.committer.refused() == 1);
+    CHECK(rig.committer.batches().empty());
+    CHECK(rig.firewall.commits() == 0);
+    CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.4")));
+    CHECK(rig.results.notes.empty());
+    CHECK(rig.stats.bans == 0);
+    CHECK(rig.stats.manual_bans == 0);
+    CHECK(rig.bans_changed == 0);
+    CHECK(rig.hits_ban(0, "198.51.100.4"));
+}
+
+TEST_CASE("admin: an unban in one jail lifts that jail's ban, in all jails every one",
+          "[pipeline]") {
+    AdminRig rig;
+    for (std::size_t jail : {0, 1})
+        REQUIRE_FALSE(rig.admin.ban(jail, key("198.51.100.4"), std::chrono::seconds{600}));
+    REQUIRE_FALSE(rig.admin.ban(0, key("198.51.100.5"), std::chrono::seconds{600}));
+    rig.advance(milliseconds{1000});
+
+    REQUIRE_FALSE(rig.admin.unban({key("198.51.100.4")}, 0));
+    REQUIRE(rig.committer.batches().size() == 4);
+    const Batch& one = rig.committer.batches()[3];
+    CHECK(one.bans.empty());
+    REQUIRE(one.unbans.size() == 1);
+    CHECK(one.unbans[0].jail == "exim");
+    CHECK(one.unbans[0].key == key("198.51.100.4"));
+    CHECK(one.unbans[0].at == rig.log_now_ms / 1000);
+    CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.4")));
+    CHECK(rig.firewall.held("other", key("198.51.100.4")));
+    CHECK(rig.firewall.held("exim", key("198.51.100.5")));
+    CHECK(rig.results.notes.back() == std::pair<bool, std::string>{true, "unban"});
+    CHECK(rig.stats.unbans == 1);
+    CHECK(rig.bans_changed == 4);
+
+    // In all jails: stored without a jail, lifted in each.
+    REQUIRE_FALSE(rig.admin.unban({key("198.51.100.4"), key("198.51.100.5")}, std::nullopt));
+    REQUIRE(rig.committer.batches().size() == 5);
+    const Batch& all = rig.committer.batches()[4];
+    REQUIRE(all.unbans.size() == 2);
+    CHECK(all.unbans[0].jail.empty());
+    CHECK(all.unbans[1].key == key("198.51.100.5"));
+    CHECK_FALSE(rig.firewall.held("other", key("198.51.100.4")));
+    CHECK_FALSE(rig.firewall.held("exim", key("198.51.100.5")));
+    CHECK(rig.results.notes.back() == std::pair<bool, std::string>{true, "unban"});
+    CHECK(rig.stats.unbans == 3);
+    CHECK(rig.bans_changed == 5);
+    // Lifted: the jails' next hits ban again.
+    CHECK(rig.hits_ban(0, "198.51.100.4"));
+    CHECK(rig.hits_ban(1, "198.51.100.4"));
+    CHECK(rig.hits_ban(0, "198.51.100.5"));
+}
+
+TEST_CASE("admin: an unban the commit refuses lifts nothing", "[pipeline]") {
+    AdminRig rig;
+    REQUIRE_FALSE(rig.admin.ban(0, key("198.51.100.4"), std::chrono::seconds{600}));
+    rig.committer.refuse_next("the database does not take commits now");
+    CHECK(rig.admin.unban({key("198.51.100.4")}, std::nullopt) ==
+          std::optional<std::string>("the database does not take commits now"));
+    // The jail still knows the ban, the kernel still holds it.
+    CHECK_FALSE(rig.hits_ban(0, "198.51.100.4"));
+    CHECK(rig.firewall.held("exim", key("198.51.100.4")));
+    CHECK(rig.firewall.commits() == 1);
+    CHECK(rig.stats.unbans == 0);
+    CHECK(rig.bans_changed == 1);
+}
+
+TEST_CASE("admin: knock renewals renew only extending jails' knocking bans, escalated",
+          "[pipeline][knock]") {
+    AdminRig rig;
+    REQUIRE_FALSE(rig.admin.ban(0, key("192.0.2.7"), std::chrono::seconds{3600}));
+    REQUIRE_FALSE(rig.admin.ban(0, key("192.0.2.8"), std::chrono::seconds{3600}));
+    REQUIRE_FALSE(rig.admin.ban(1, key("192.0.2.7"), std::chrono::seconds{3600}));
+    rig.firewall.knock("exim", key("192.0.2.7"), 12, 720);
+    rig.firewall.knock("other", key("192.0.2.7"), 12, 720);     // not extending
+    CHECK(rig.admin.renew_knocking(milliseconds{15'000}) == 0); // far from its end
+    CHECK(rig.committer.batches().size() == 3);
+    rig.advance(milliseconds{3600'000 - 10'000});
+    const int changed = rig.bans_changed;
+
+    CHECK(rig.admin.renew_knocking(milliseconds{15'000}) == 1);
+    REQUIRE(rig.committer.batches().size() == 4);
+    const Batch& renewal = rig.committer.batches()[3];
+    REQUIRE(renewal.bans.size() == 1);
+    const StoredBan& ban = renewal.bans[0];
+    CHECK(ban.jail == "exim");
+    CHECK(ban.key == key("192.0.2.7"));
+    CHECK(ban.start == rig.log_now_ms / 1000);
+    CHECK(ban.expires - ban.start == 7200); // the key's second ban: bantime x 2
+    CHECK(ban.reason == "knock");
+    CHECK(ban.origin == "firewall");
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{7200'000});
+    CHECK(rig.firewall.held("exim", key("192.0.2.8")) == milliseconds{10'000});
+    CHECK(rig.firewall.held("other", key("192.0.2.7")) == milliseconds{10'000});
+    CHECK(rig.results.notes.back() == std::pair<bool, std::string>{true, "knock renewal"});
+    CHECK(rig.stats.knock_renewals == 1);
+    CHECK(rig.stats.bans == 4);
+    CHECK(rig.bans_changed == changed + 1);
+    // The jail knows the renewal: the next one is the third ban, x 4.
+    rig.advance(milliseconds{7200'000 - 10'000});
+    rig.firewall.knock("exim", key("192.0.2.7"), 1, 60);
+    CHECK(rig.admin.renew_knocking(milliseconds{15'000}) == 1);
+    CHECK(rig.committer.batches().back().bans.at(0).expires -
+              rig.committer.batches().back().bans.at(0).start ==
+          14'400);
+}
+
+TEST_CASE("admin: a knock renewal the commit refuses changes nothing and is tried again",
+          "[pipeline][knock]") {
+    AdminRig rig;
+    REQUIRE_FALSE(rig.admin.ban(0, key("192.0.2.7"), std::chrono::seconds{3600}));
+    rig.firewall.knock("exim", key("192.0.2.7"), 3, 180);
+    rig.advance(milliseconds{3600'000 - 10'000});
+    const auto commits = rig.firewall.commits();
+    rig.committer.refuse_next("database: database is locked");
+    CHECK(rig.admin.renew_knocking(milliseconds{15'000}) == 0);
+    CHECK(rig.committer.refused() == 1);
+    CHECK(rig.firewall.commits() == commits);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{10'000});
+    CHECK(rig.results.notes.size() == 1);
+    CHECK(rig.stats.knock_renewals == 0);
+    CHECK(rig.stats.bans == 1);
+    CHECK(rig.bans_changed == 1);
+
+    rig.advance(milliseconds{5000});
+    CHECK(rig.admin.renew_knocking(milliseconds{15'000}) == 1);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")) == milliseconds{7200'000});
+    CHECK(rig.stats.knock_renewals == 1);
 }

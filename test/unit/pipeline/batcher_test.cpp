@@ -1,11 +1,10 @@
 #include "firewall/firewall.hpp"
 #include "pipeline/batcher.hpp"
-#include "pipeline/firewall_results.hpp"
+#include "support/fake_firewall_results.hpp"
 #include "support/pipeline_rig.hpp"
 
 #include <catch2/catch.hpp>
 #include <cerrno>
-#include <utility>
 
 using namespace exim_ban;
 using namespace exim_ban::testing;
@@ -74,22 +73,21 @@ TEST_CASE("a store that cannot commit pauses the log and loses nothing", "[pipel
 
 namespace {
 
-// What the batcher tells the firewall's keeper, without any keeper behind.
-class RecordingResults final : public FirewallResults {
-  public:
-    void note(const CommitResult& result, const char* what) override {
-        notes.emplace_back(result.ok(), what);
-    }
-    std::vector<std::pair<bool, std::string>> notes;
-};
-
 // A Batcher alone on fakes: no jail matching, the test adds hits and bans.
 struct BatcherRig {
-    BatcherRig() {
+    explicit BatcherRig(PipelineLimits given = {.max_backoff = milliseconds{250}})
+        : limits(given) {
         firewall.setup({FirewallJail{"exim", {25}, Verdict::drop, 64}});
         batcher.attach(source);
     }
+    // A line with no hit, read as the tailer does: the position moves first.
+    void line() {
+        source.position.offset += 100;
+        batcher.add_line();
+        batcher.line_done();
+    }
     void ban(const char* address) {
+        source.position.offset += 100;
         batcher.add_line();
         const BanDecision decision{key(address), wall_ms("10:00:02") / 1000,
                                    std::chrono::seconds{3600}};
@@ -103,17 +101,18 @@ struct BatcherRig {
     FakeFirewall firewall;
     FakeWakeTimer timer;
     FakeLogSource source;
-    RecordingResults results;
+    FakeFirewallResults results;
     std::unique_ptr<JailRuntime> jail = exim_jail();
     PipelineStats stats;
     std::chrono::steady_clock::time_point steady{};
     int bans_changed = 0;
+    PipelineLimits limits;
     Batcher batcher{store,
                     firewall,
                     results,
                     timer,
                     PipelineClock{[] { return wall_ms("10:00:02"); }, [this] { return steady; }},
-                    PipelineLimits{.max_backoff = milliseconds{250}},
+                    limits,
                     stats,
                     [this] { ++bans_changed; }};
 };
@@ -171,4 +170,117 @@ TEST_CASE("a refused commit is retried with backoff up to max_backoff, and the s
     CHECK_FALSE(rig.batcher.commit_aside(aside));
     REQUIRE(rig.store.batches().size() == 2);
     CHECK(rig.store.batches()[1].files.at(0).offset == 4242);
+}
+
+TEST_CASE("batcher: a batch closes after batch_lines, or batch_delay after it opened",
+          "[pipeline]") {
+    BatcherRig rig({.batch_lines = 10, .batch_delay = milliseconds{100}});
+    for (int i = 0; i < 25; ++i)
+        rig.line();
+    REQUIRE(rig.store.batches().size() == 2);
+    CHECK(rig.store.batches()[0].files.at(0).offset == 1000);
+    CHECK(rig.store.batches()[1].files.at(0).offset == 2000);
+    CHECK(rig.timer.requests ==
+          std::vector<milliseconds>{milliseconds{100}, milliseconds{100}, milliseconds{100}});
+    rig.batcher.on_caught_up(); // no ban: nothing is due yet
+    CHECK(rig.store.batches().size() == 2);
+    rig.steady += milliseconds{60};
+    rig.batcher.on_wake();
+    CHECK(rig.store.batches().size() == 2);
+    CHECK(rig.timer.requests.back() == milliseconds{40}); // asks again for the rest
+    rig.steady += milliseconds{40};
+    rig.batcher.on_wake();
+    REQUIRE(rig.store.batches().size() == 3);
+    CHECK(rig.store.batches()[2].files.at(0).offset == 2500);
+    CHECK(rig.stats.commits == 3);
+    CHECK(rig.bans_changed == 0); // no ban in them
+    rig.steady += milliseconds{100};
+    rig.batcher.on_wake(); // nothing open: nothing to commit
+    CHECK(rig.store.batches().size() == 3);
+}
+
+TEST_CASE("batcher: a ban closes its batch once the log is caught up, or ban_delay after it",
+          "[pipeline]") {
+    BatcherRig rig;
+    rig.ban("192.0.2.7");
+    rig.line();
+    CHECK(rig.store.batches().empty()); // a ban waits for the burst to end
+    CHECK(rig.timer.requests.back() == milliseconds{2});
+    rig.batcher.on_caught_up();
+    REQUIRE(rig.store.batches().size() == 1);
+    CHECK(rig.store.batches()[0].bans.size() == 1);
+    CHECK(rig.store.batches()[0].files.at(0).offset == 200);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+
+    // No more lines and no catching up: the wake-up after ban_delay.
+    rig.ban("192.0.2.8");
+    rig.steady += milliseconds{1};
+    rig.batcher.on_wake();
+    CHECK(rig.store.batches().size() == 1);
+    CHECK(rig.timer.requests.back() == milliseconds{1});
+    rig.steady += milliseconds{1};
+    rig.batcher.on_wake();
+    REQUIRE(rig.store.batches().size() == 2);
+    CHECK(rig.firewall.held("exim", key("192.0.2.8")));
+    CHECK(rig.bans_changed == 2);
+}
+
+TEST_CASE("batcher: under a continuous stream a ban closes its batch after ban_delay",
+          "[pipeline]") {
+    BatcherRig rig;
+    rig.ban("192.0.2.7");
+    for (int i = 0; i < 300; ++i)
+        rig.line(); // the same instant: never due
+    CHECK(rig.store.batches().empty());
+    rig.steady += milliseconds{2};
+    // The clock is read every 256 lines: the batch closes within that many.
+    int lines = 0;
+    while (rig.store.batches().empty() && lines < 256) {
+        rig.line();
+        ++lines;
+    }
+    REQUIRE(rig.store.batches().size() == 1);
+    CHECK(lines == 256 - 301 % 256);
+    CHECK(rig.store.batches()[0].bans.size() == 1);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+}
+
+TEST_CASE("batcher: a store that refuses pauses the source, retries after 100, 200, 400 ms and "
+          "resumes it, losing nothing",
+          "[pipeline]") {
+    BatcherRig rig(PipelineLimits{});
+    rig.store.fail_commits(3);
+    rig.ban("192.0.2.7");
+    rig.line();
+    rig.batcher.on_caught_up();
+    CHECK(rig.source.paused);
+    CHECK(rig.store.batches().empty());
+    CHECK_FALSE(rig.firewall.held("exim", key("192.0.2.7"))); // never before the commit
+    CHECK(rig.results.notes.empty());
+    rig.batcher.on_caught_up(); // paused: no try before the backoff
+    CHECK(rig.store.failed_commits() == 1);
+    // While paused, a line that still arrives joins the kept batch.
+    rig.line();
+    for (int wait : {100, 200, 400}) {
+        REQUIRE(rig.timer.requests.back() == milliseconds{wait});
+        rig.steady += milliseconds{wait - 1};
+        rig.batcher.on_wake(); // too early: asks again for the rest
+        CHECK(rig.timer.requests.back() == milliseconds{1});
+        rig.steady += milliseconds{1};
+        rig.batcher.on_wake();
+    }
+    CHECK_FALSE(rig.source.paused);
+    CHECK(rig.store.failed_commits() == 3);
+    REQUIRE(rig.store.batches().size() == 1);
+    CHECK(rig.store.batches()[0].bans.size() == 1);
+    CHECK(rig.store.batches()[0].files.at(0).offset == 300);
+    CHECK(rig.firewall.held("exim", key("192.0.2.7")));
+    CHECK(rig.stats.store_failures == 3);
+    CHECK(rig.stats.commits == 1);
+    CHECK(rig.bans_changed == 1);
+    // Resumed, the backoff starts again from 100 ms.
+    rig.store.fail_commits(1);
+    rig.ban("192.0.2.8");
+    CHECK_FALSE(rig.batcher.flush());
+    CHECK(rig.timer.requests.back() == milliseconds{100});
 }
