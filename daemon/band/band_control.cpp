@@ -5,9 +5,7 @@
 #include "firewall/firewall.hpp"
 #include "store/store.hpp"
 
-#include <map>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 namespace exim_ban {
 namespace {
@@ -71,8 +69,7 @@ BandControl::BandControl(BandReadings& readings, BandSteering& steering, Store& 
     : readings_(readings)
     , steering_(steering)
     , store_(store)
-    , listing_(listing)
-    , started_(std::chrono::steady_clock::now()) {}
+    , listing_(listing) {}
 
 std::optional<json> BandControl::handle(const ControlRequest& request, const Reply& later) {
     const std::string& cmd = request.cmd;
@@ -112,27 +109,17 @@ json BandControl::status() {
                          {"bantime", jail->policy().bantime.count()}});
     }
     json files = json::array();
-    for (const auto& position : readings_.positions()) {
-        json file = {
-            {"path", position.path}, {"inode", position.inode}, {"offset", position.offset}};
-        struct stat st {};
-        if (::stat(position.path.c_str(), &st) == 0) {
-            file["size"] = st.st_size;
-            // Bytes written but not yet committed: 0 when the daemon keeps up.
-            const auto size = static_cast<std::uint64_t>(st.st_size);
-            file["lag_bytes"] =
-                st.st_ino == position.inode && size > position.offset ? size - position.offset : 0;
-        } else {
-            file["size"] = nullptr;
-            file["lag_bytes"] = nullptr;
-        }
-        files.push_back(std::move(file));
+    for (const auto& log : readings_.logs()) {
+        const LogPosition& position = log.position;
+        files.push_back({{"path", position.path},
+                         {"inode", position.inode},
+                         {"offset", position.offset},
+                         {"size", log.lag ? json(log.lag->size) : json(nullptr)},
+                         {"lag_bytes", log.lag ? json(log.lag->bytes) : json(nullptr)}});
     }
     const PipelineStats& counts = readings_.pipeline_stats();
     return {{"ok", true},
-            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::steady_clock::now() - started_)
-                             .count()},
+            {"uptime_s", readings_.uptime().count()},
             {"jails", jails},
             {"files", files},
             {"lines", counts.lines},

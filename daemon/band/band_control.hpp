@@ -5,10 +5,12 @@
 #pragma once
 
 #include "band/ban_listing.hpp"
+#include "band/log_lag.hpp"
 #include "control/control_server.hpp"
+#include "core/log_position.hpp"
 #include "export/dnsbl_export.hpp"
 #include "pipeline/ban_pipeline.hpp"
-#include "tail/tailer.hpp"
+#include "tail/tail_stats.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -22,16 +24,25 @@ namespace exim_ban {
 
 class Store;
 
+// A followed log as `status` shows it.
+struct FollowedLog {
+    LogPosition position;      // as the tailer reports it
+    std::optional<LogLag> lag; // nullopt when the path cannot be stat()ed
+};
+
 // What the commands read of the running daemon (the band service, or a
 // fake); read anew for each request, as a reload replaces the jails.
 class BandReadings {
   public:
     virtual ~BandReadings() = default;
+    // Since the daemon started (a reload does not restart it).
+    virtual std::chrono::seconds uptime() = 0;
     // The running configuration's jails, in its order: what a request's
     // jail index means.
     virtual const std::vector<std::unique_ptr<JailRuntime>>& jails() = 0;
     virtual const PipelineStats& pipeline_stats() = 0;
-    virtual std::vector<LogPosition> positions() = 0;
+    // One per followed path, in the tailer's order.
+    virtual std::vector<FollowedLog> logs() = 0;
     virtual TailStats tail_stats() = 0;
     virtual ControlServerStats control_stats() = 0;
     // nullopt when no dnsbl_zone is configured.
@@ -75,7 +86,6 @@ class BandControl final : public ControlHandler {
     BandSteering& steering_;
     Store& store_;
     BanListing& listing_;
-    std::chrono::steady_clock::time_point started_;
 };
 
 } // namespace exim_ban

@@ -1,6 +1,7 @@
 #include "band/band_service.hpp"
 
 #include "band/band_control.hpp"
+#include "band/log_lag.hpp"
 #include "band/log_paths.hpp"
 #include "band/store_opening.hpp"
 #include "band/systemd_notifier.hpp"
@@ -24,12 +25,11 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <ctime>
-#include <map>
 #include <spdlog/spdlog.h>
-#include <system_error>
+#include <string>
+#include <variant>
 
 namespace exim_ban {
 namespace {
@@ -56,14 +56,29 @@ std::int64_t current_log_ms() {
     return ms + static_cast<std::int64_t>(local.tm_gmtoff) * 1000;
 }
 
-Config load_band_config(const std::filesystem::path& file) {
+// What a step of start-up or reload made, or the problem that stopped it,
+// said for the admin: start-up stops with it, a reload is refused with it.
+template <typename T>
+using OrProblem = std::variant<T, std::string>;
+
+// Start-up's boundary: a problem stops the daemon, said once.
+template <typename T>
+T required_at_startup(OrProblem<T> made) {
+    if (const auto* problem = std::get_if<std::string>(&made))
+        throw StartupError(*problem);
+    return std::get<T>(std::move(made));
+}
+
+OrProblem<Config> load_band_config(const std::filesystem::path& file) {
+    // The config file's load boundary: its LoadError is caught here, at the
+    // call that loads it.
     try {
         Config config = load_config(file, DiskTextFileReader{}, own_addresses());
         for (const auto& warning : config.warnings)
             spdlog::warn("config: {}", warning);
         return config;
     } catch (const LoadError& error) {
-        throw StartupError(error.what());
+        return std::string(error.what());
     }
 }
 
@@ -87,16 +102,17 @@ struct LoadedJails {
     std::vector<std::vector<std::size_t>> routes; // per path: indexes into configs
 };
 
-LoadedJails load_jails(const Config& config) {
+OrProblem<LoadedJails> load_jails(const Config& config) {
     LoadedJails loaded;
     for (const auto& jail : config.jails) {
         if (!jail.enabled)
             continue;
+        // The filter file's load boundary, as for the config.
         try {
             loaded.filters.push_back(
                 load_filter(jail.filter, config.filters_dir, DiskTextFileReader{}));
         } catch (const LoadError& error) {
-            throw StartupError("jail [" + jail.name + "]: " + error.what());
+            return "jail [" + jail.name + "]: " + error.what();
         }
         for (const auto& warning : loaded.filters.back().warnings)
             spdlog::warn("jail [{}]: {}", jail.name, warning);
@@ -116,10 +132,9 @@ LoadedJails load_jails(const Config& config) {
         }
     }
     if (loaded.configs.empty())
-        throw StartupError(config.file.string() +
-                           ": no jail is enabled; set `enabled = true` in one");
+        return config.file.string() + ": no jail is enabled; set `enabled = true` in one";
     if (const auto problem = jails_problem(firewall_jails(config)))
-        throw StartupError(config.file.string() + ": " + *problem);
+        return config.file.string() + ": " + *problem;
     return loaded;
 }
 
@@ -136,14 +151,14 @@ class BandService::Impl final : public BandReadings, public BandSteering {
   public:
     explicit Impl(const BandOptions& options)
         : options_(options)
-        , config_(load_band_config(options.config))
+        , config_(required_at_startup(load_band_config(options.config)))
         , wake_timer_(io_,
                       [this] {
                           if (generation_)
                               generation_->pipeline->on_wake();
                       })
         , signals_(io_, SIGTERM, SIGINT, SIGHUP) {
-        LoadedJails jails = load_jails(config_);
+        const LoadedJails jails = required_at_startup(load_jails(config_));
         store_ = open_band_store(config_.database, options.rebuild_db, std::time(nullptr));
         try {
             if (options.dry_run)
@@ -160,16 +175,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             throw StartupError(std::string("firewall: ") + error.what());
         }
         control_ = std::make_unique<BandControl>(*this, *this, *store_, *ban_listing_);
-        try {
-            auto built = build(jails);
-            if (!built)
-                throw StartupError(std::string("database ") + config_.database.string() +
-                                   ": cannot read the state back: " + built.failure().message);
-            generation_ = std::move(built).value();
-        } catch (const std::system_error& error) {
-            // The tailer's system calls.
-            throw StartupError(std::string("tail: cannot follow the logs: ") + error.what());
-        }
+        generation_ = required_at_startup(build(jails));
         try {
             control_server_ = std::make_unique<ControlServer>(
                 io_, ControlServerOptions{config_.socket, config_.control_group}, *control_);
@@ -179,11 +185,21 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     }
 
     // BandReadings and BandSteering, for the control socket's commands.
+    std::chrono::seconds uptime() override {
+        return std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now() - started_);
+    }
     const std::vector<std::unique_ptr<JailRuntime>>& jails() override {
         return generation_->pipeline->jails();
     }
     const PipelineStats& pipeline_stats() override { return generation_->pipeline->stats(); }
-    std::vector<LogPosition> positions() override { return generation_->tailer->positions(); }
+    std::vector<FollowedLog> logs() override {
+        std::vector<FollowedLog> logs;
+        for (auto& position : generation_->tailer->positions()) {
+            const auto lag = log_lag(position);
+            logs.push_back({std::move(position), lag});
+        }
+        return logs;
+    }
     TailStats tail_stats() override {
         TailStats stats = tail_before_reloads_;
         stats += generation_->tailer->stats();
@@ -231,34 +247,42 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     }
 
   private:
-    // The store's failure to read the state back, as a value; the tailer
-    // throws std::system_error when it cannot follow the logs.
-    StoreRead<std::unique_ptr<Generation>> build(const LoadedJails& loaded) {
+    // Fails when the store cannot read the state back or the logs cannot
+    // be followed.
+    OrProblem<std::unique_ptr<Generation>> build(const LoadedJails& loaded) {
         auto generation = std::make_unique<Generation>();
         std::vector<std::unique_ptr<JailRuntime>> jails;
         for (std::size_t i = 0; i < loaded.configs.size(); ++i) {
             jails.push_back(std::make_unique<JailRuntime>(*loaded.configs[i], loaded.filters[i]));
             const auto restored = jails.back()->restore(*store_);
             if (!restored)
-                return restored.failure();
+                return state_unread(restored.failure());
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
                          jails.back()->name, restored->keys, restored->hits);
         }
         auto offsets = store_->file_offsets();
         if (!offsets)
-            return offsets.failure();
+            return state_unread(offsets.failure());
         generation->paths = loaded.paths;
         generation->pipeline = std::make_unique<BanPipeline>(
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
-        generation->tailer = std::make_unique<Tailer>(io_, loaded.paths, std::move(offsets).value(),
-                                                      *generation->pipeline);
+        TailerOpening opened =
+            Tailer::open(io_, loaded.paths, std::move(offsets).value(), *generation->pipeline);
+        if (!opened.tailer)
+            return "tail: cannot follow the logs: " + opened.error;
+        generation->tailer = std::move(opened.tailer);
         generation->pipeline->attach(*generation->tailer);
         generation->pipeline->on_bans_changed([this] {
             if (dnsbl_)
                 dnsbl_->bans_changed();
         });
         return generation;
+    }
+
+    std::string state_unread(const StoreFailure& failure) const {
+        return "database " + config_.database.string() +
+               ": cannot read the state back: " + failure.message;
     }
 
     void wait_for_signal() {
@@ -290,40 +314,31 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     // Builds the new configuration's generation beside the running one and
     // swaps it in; returns why it could not, and then nothing has changed.
     std::optional<std::string> replace_generation() {
-        std::optional<Config> next;
-        std::optional<LoadedJails> jails;
-        // The load boundary: files, filters and values that do not load.
-        try {
-            next = load_band_config(options_.config);
-            jails = load_jails(*next);
-        } catch (const StartupError& error) {
-            return error.what();
-        }
+        auto next = load_band_config(options_.config);
+        if (const auto* problem = std::get_if<std::string>(&next))
+            return *problem;
+        const auto jails = load_jails(std::get<Config>(next));
+        if (const auto* problem = std::get_if<std::string>(&jails))
+            return *problem;
         if (!generation_->pipeline->flush())
             return std::string("the store does not take the current batch; try again later");
         // Built from the store, which now holds everything read: the new
         // trackers start where the old ones are.
-        std::optional<StoreRead<std::unique_ptr<Generation>>> built;
-        try {
-            built.emplace(build(*jails));
-        } catch (const std::system_error& error) {
-            // Only a kernel without inotify, which start-up would have met.
-            return std::string(error.what());
-        }
-        if (!*built)
-            return "database: cannot read the state back: " + built->failure().message;
+        auto built = build(std::get<LoadedJails>(jails));
+        if (const auto* problem = std::get_if<std::string>(&built))
+            return *problem;
         // Setting the firewall up is loading the configuration into the
         // kernel: its one exception, at this boundary.
         try {
-            firewall_->setup(firewall_jails(*next));
+            firewall_->setup(firewall_jails(std::get<Config>(next)));
         } catch (const FirewallSetupError& error) {
             return std::string(error.what());
         }
-        auto next_generation = std::move(*built).value();
+        auto next_generation = std::get<std::unique_ptr<Generation>>(std::move(built));
         generation_->tailer->stop();
         next_generation->pipeline->carry_over(*generation_->pipeline);
         tail_before_reloads_ += generation_->tailer->stats();
-        config_ = std::move(*next);
+        config_ = std::get<Config>(std::move(next));
         generation_ = std::move(next_generation);
         generation_->pipeline->request_reconcile();
         start_dnsbl();
@@ -419,7 +434,8 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     std::unique_ptr<ControlServer> control_server_;
     std::unique_ptr<AsioWakeTimer> dnsbl_timer_; // calls dnsbl_ back: made with it, gone after it
     std::unique_ptr<DnsblExport> dnsbl_;
-    steady_clock::time_point next_purge_ = steady_clock::now() + purge_every;
+    const steady_clock::time_point started_ = steady_clock::now();
+    steady_clock::time_point next_purge_ = started_ + purge_every;
     TailStats tail_before_reloads_;
     int exit_code_ = 0;
 };
@@ -434,8 +450,8 @@ int BandService::run() {
 }
 
 std::string check_band_config(const std::filesystem::path& file) {
-    const Config config = load_band_config(file);
-    const LoadedJails jails = load_jails(config);
+    const Config config = required_at_startup(load_band_config(file));
+    const LoadedJails jails = required_at_startup(load_jails(config));
     std::string names;
     for (const JailConfig* jail : jails.configs)
         names += (names.empty() ? "" : ", ") + jail->name;

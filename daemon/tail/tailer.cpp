@@ -17,6 +17,7 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
+#include <system_error>
 #include <utility>
 
 namespace exim_ban {
@@ -713,9 +714,22 @@ void Tailer::Impl::retry_later(Log& log) {
 
 // --- Tailer ---
 
-Tailer::Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
-               const std::vector<LogPosition>& resume, TailSink& sink)
-    : impl_(std::make_unique<Impl>(io, std::move(paths), resume, sink)) {}
+TailerOpening Tailer::open(boost::asio::io_context& io, std::vector<std::string> paths,
+                           const std::vector<LogPosition>& resume, TailSink& sink) {
+    // InotifyWatches throws when inotify_init1 fails for want of inotify
+    // (not for a limit, which is polled through): the one failure that
+    // stops the tailer, made a value here, where the tailer is made.
+    try {
+        return {std::unique_ptr<Tailer>(
+                    new Tailer(std::make_unique<Impl>(io, std::move(paths), resume, sink))),
+                {}};
+    } catch (const std::system_error& error) {
+        return {nullptr, error.what()};
+    }
+}
+
+Tailer::Tailer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 
 Tailer::~Tailer() = default;
 

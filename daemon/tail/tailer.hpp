@@ -17,11 +17,11 @@
 #include "core/log_position.hpp"
 #include "tail/log_source.hpp"
 #include "tail/tail_sink.hpp"
+#include "tail/tail_stats.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,42 +29,30 @@
 
 namespace exim_ban {
 
-struct TailStats {
-    std::uint64_t bytes = 0; // read (bytes read again after a pause count again)
-    std::uint64_t lines = 0;
-    std::uint64_t cut_lines = 0;
-    std::uint64_t rotations = 0;   // renamed or replaced files followed
-    std::uint64_t truncations = 0; // truncated files read again from 0
-    std::uint64_t read_errors = 0; // open/read/watch failures, retried
-
-    // A reload replaces the tailer; the daemon's counts go on from the old one's.
-    TailStats& operator+=(const TailStats& other) {
-        bytes += other.bytes;
-        lines += other.lines;
-        cut_lines += other.cut_lines;
-        rotations += other.rotations;
-        truncations += other.truncations;
-        read_errors += other.read_errors;
-        return *this;
-    }
-};
-
 // Waits between retries of a log that cannot be opened or read: 1 s,
 // doubling, at most 30 s, so that a log made readable again is followed soon
 // and a broken one costs little.
 inline constexpr std::chrono::seconds tail_first_retry{1};
 inline constexpr std::chrono::seconds tail_longest_retry{30};
 
+class Tailer;
+
+// A tailer, or why the logs cannot be followed.
+struct TailerOpening {
+    std::unique_ptr<Tailer> tailer; // null when the logs cannot be followed
+    std::string error;              // then why: the kernel has no inotify
+};
+
 class Tailer final : public LogSource {
   public:
     // `paths`: the files to follow (no globs); `resume`: positions a
     // previous run committed (any order; paths not listed start at 0, as a
-    // new file's backlog is judged in log time downstream). Throws
-    // std::system_error only when the kernel has no inotify; past an
-    // inotify limit (no instance, no watch) the logs are polled until it
-    // allows them to be watched. Nothing is read before start().
-    Tailer(boost::asio::io_context& io, std::vector<std::string> paths,
-           const std::vector<LogPosition>& resume, TailSink& sink);
+    // new file's backlog is judged in log time downstream). Fails only when
+    // the kernel has no inotify; past an inotify limit (no instance, no
+    // watch) the logs are polled until it allows them to be watched.
+    // Nothing is read before start().
+    static TailerOpening open(boost::asio::io_context& io, std::vector<std::string> paths,
+                              const std::vector<LogPosition>& resume, TailSink& sink);
     ~Tailer() override;
     Tailer(const Tailer&) = delete;
     Tailer& operator=(const Tailer&) = delete;
@@ -99,6 +87,7 @@ class Tailer final : public LogSource {
 
   private:
     class Impl;
+    explicit Tailer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -28,9 +28,10 @@ class FakeBand final : public BandReadings, public BandSteering {
     };
 
     // --- what the test controls ---
+    std::chrono::seconds up{0};
     std::vector<std::unique_ptr<JailRuntime>> jail_runtimes;
     PipelineStats stats;
-    std::vector<LogPosition> files;
+    std::vector<FollowedLog> files;
     TailStats tail;
     ControlServerStats control;
     std::optional<DnsblExportStats> dnsbl;
@@ -45,9 +46,10 @@ class FakeBand final : public BandReadings, public BandSteering {
     int flushes = 0;
 
     // --- BandReadings ---
+    std::chrono::seconds uptime() override { return up; }
     const std::vector<std::unique_ptr<JailRuntime>>& jails() override { return jail_runtimes; }
     const PipelineStats& pipeline_stats() override { return stats; }
-    std::vector<LogPosition> positions() override { return files; }
+    std::vector<FollowedLog> logs() override { return files; }
     TailStats tail_stats() override { return tail; }
     ControlServerStats control_stats() override { return control; }
     std::optional<DnsblExportStats> dnsbl_stats() override { return dnsbl; }

@@ -52,21 +52,48 @@ struct Rig {
 
 } // namespace
 
-TEST_CASE("band control: status shows the jails, their policy and the files", "[band]") {
+TEST_CASE("band control: status shows the uptime, the jails, their policy and the files",
+          "[band]") {
     Rig rig;
+    rig.band.up = std::chrono::seconds{3725};
     rig.band.stats.lines = 12;
     rig.band.stats.bans = 2;
-    rig.band.files.push_back({"/nonexistent/mainlog", 1, 7, "", 40});
+    rig.band.files.push_back({{"/var/log/exim4/mainlog", 1, 7, "", 40}, LogLag{100, 60}});
+    rig.band.files.push_back({{"/nonexistent/rejectlog", 1, 8, "", 5}, std::nullopt});
     const json reply = rig.ask({{"cmd", "status"}});
     CHECK(reply["ok"] == true);
+    CHECK(reply["uptime_s"] == 3725);
     REQUIRE(reply["jails"].size() == 2);
     CHECK(reply["jails"][1]["name"] == "submission");
     CHECK(reply["jails"][0]["maxretry"] == 3);
     CHECK(reply["jails"][0]["bantime"] == 600);
-    CHECK(reply["files"][0]["offset"] == 40);
-    CHECK(reply["files"][0]["size"].is_null()); // cannot be stat()ed
+    REQUIRE(reply["files"].size() == 2);
+    CHECK(reply["files"][0] == json{{"path", "/var/log/exim4/mainlog"},
+                                    {"inode", 7},
+                                    {"offset", 40},
+                                    {"size", 100},
+                                    {"lag_bytes", 60}});
+    // A path that cannot be stat()ed: no size, no lag.
+    CHECK(reply["files"][1] == json{{"path", "/nonexistent/rejectlog"},
+                                    {"inode", 8},
+                                    {"offset", 5},
+                                    {"size", nullptr},
+                                    {"lag_bytes", nullptr}});
     CHECK(reply["lines"] == 12);
     CHECK(reply["bans"] == 2);
+}
+
+TEST_CASE("band control: status's files and uptime are written as exim-banctl reads them",
+          "[band]") {
+    Rig rig;
+    rig.band.up = std::chrono::seconds{61};
+    rig.band.files.push_back({{"/var/log/exim4/mainlog", 1, 7, "", 40}, LogLag{100, 60}});
+    rig.band.files.push_back({{"/nonexistent/rejectlog", 1, 8, "", 5}, std::nullopt});
+    const std::string files = rig.ask({{"cmd", "status"}})["files"].dump();
+    CHECK(files == R"([{"inode":7,"lag_bytes":60,"offset":40,"path":"/var/log/exim4/mainlog",)"
+                   R"("size":100},{"inode":8,"lag_bytes":null,"offset":5,)"
+                   R"("path":"/nonexistent/rejectlog","size":null}])");
+    CHECK(rig.ask({{"cmd", "status"}}).dump().find(R"("uptime_s":61)") != std::string::npos);
 }
 
 TEST_CASE("band control: list is answered later, by the listing, for the jail asked", "[band]") {

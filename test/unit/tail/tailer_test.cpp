@@ -103,7 +103,10 @@ class TailTest {
         std::vector<std::string> names;
         for (const auto& path : paths)
             names.push_back(path.string());
-        tailer = std::make_unique<Tailer>(io, names, resume, sink);
+        TailerOpening opened = Tailer::open(io, names, resume, sink);
+        INFO(opened.error);
+        REQUIRE(opened.tailer);
+        tailer = std::move(opened.tailer);
         tailer->start();
     }
 
