@@ -284,6 +284,11 @@ class Check:
         size = len(self.log_bytes)
         band_harness.wait_for("exim-band to commit the whole mainlog (%d bytes)" % size,
                               lambda: self.offset() >= size, timeout=30)
+        # A batch's bans reach the kernel just after its commit: on a busy
+        # machine the commit can be seen first.
+        band_harness.wait_for("the kernel to hold the store's %d bans" % self.stored_bans(),
+                              lambda: sum(len(v) for v in self.nft_list().values()) >= self.stored_bans(),
+                              timeout=30)
         kernel = self.nft_list()
         self.band.stop()
         clients = {s["client"] for s in self.sessions}
@@ -319,6 +324,11 @@ class Check:
                 return max((r[0] for r in db.execute("SELECT offset FROM files")), default=0)
         except sqlite3.OperationalError:
             return 0
+
+    def stored_bans(self):
+        """The bans the daemon committed, one a jail and key."""
+        with sqlite3.connect("file:%s?mode=ro" % self.band.database, uri=True, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT jail, key FROM bans)").fetchone()[0]
 
     def nft_list(self):
         p = subprocess.run([self.banctl, "nft-list", "--json"], capture_output=True, text=True, timeout=30)
