@@ -16,15 +16,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from command_line import start  # noqa: E402
-from test_run import run_test  # noqa: E402
+from command_line import run_netns_test  # noqa: E402
 from failure import Failure, check, checks_held  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line, wait_for  # noqa: E402
@@ -186,12 +184,7 @@ class Lister:
 
 
 def main():
-    status = start(4, __doc__, netns=True)
-    if status is not None:
-        return status
-    band_binary, banctl, monitor = (os.path.abspath(a) for a in sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="exim-band-list-load-") as tmp:
-        return run_test(Test(band_binary, banctl, monitor, tmp), (Failure, MonitorEnded), say)
+    return run_netns_test(Test, 4, __doc__, "exim-band-list-load-", say)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -34,14 +33,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from command_line import start  # noqa: E402
+from command_line import run_netns_test  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line, wait_for  # noqa: E402
 from flood_lines import SHAPES, FloodPlan  # noqa: E402
-from nft_monitor import Monitor, MonitorEnded  # noqa: E402
+from nft_monitor import Monitor  # noqa: E402
 from process_info import cpu_seconds, memory_kb  # noqa: E402
-from test_run import run_test  # noqa: E402
 
 LINES = 5_000_000
 ADDRESSES = 2_000_000
@@ -285,12 +283,7 @@ class Test:
 
 
 def main():
-    status = start(4, __doc__, netns=True)
-    if status is not None:
-        return status
-    band_binary, banctl, monitor = (os.path.abspath(a) for a in sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="exim-band-flood-") as tmp:
-        return run_test(Test(band_binary, banctl, monitor, tmp), (Failure, MonitorEnded), say)
+    return run_netns_test(Test, 4, __doc__, "exim-band-flood-", say)
 
 
 if __name__ == "__main__":

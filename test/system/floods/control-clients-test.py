@@ -16,20 +16,18 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from command_line import start  # noqa: E402
+from command_line import run_netns_test  # noqa: E402
 from failure import Failure  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import Band, failure_line  # noqa: E402
 from control_clients import Crowd, connect, read_reply  # noqa: E402
 from nft_monitor import Monitor, MonitorEnded  # noqa: E402
 from process_info import allow_open_files, memory_kb, open_files_limit  # noqa: E402
-from test_run import run_test  # noqa: E402
 
 CLIENTS = 1000
 MAX_CLIENTS = 1024           # ControlServerOptions::max_clients
@@ -184,15 +182,10 @@ class Test:
 
 
 def main():
-    status = start(3, __doc__, netns=True)
-    if status is not None:
-        return status
-    band_binary, monitor = (os.path.abspath(a) for a in sys.argv[1:])
     # The crowd's thread and the ban timer's share the interpreter: switch
     # often, so that a write() is not held up behind the crowd's loop.
     sys.setswitchinterval(0.0005)
-    with tempfile.TemporaryDirectory(prefix="exim-band-clients-") as tmp:
-        return run_test(Test(band_binary, monitor, tmp), (Failure, MonitorEnded), say)
+    return run_netns_test(Test, 3, __doc__, "exim-band-clients-", say)
 
 
 if __name__ == "__main__":

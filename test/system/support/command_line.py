@@ -6,10 +6,27 @@ import os
 import random
 import shutil
 import sys
+import tempfile
 import time
 
 import own_netns
 from failure import Failure
+from nft_monitor import MonitorEnded
+from test_run import run_test
+
+
+def run_netns_test(make_test, count, doc, prefix, say):
+    """A driver whose arguments are the binaries it tests, run in a network
+    namespace of its own: start()'s checks, then make_test(*their absolute
+    paths, a fresh temporary directory named PREFIX...) through
+    test_run.run_test, a Failure or the monitor's end being a FAIL. Returns
+    the exit status."""
+    status = start(count, doc, netns=True)
+    if status is not None:
+        return status
+    binaries = [os.path.abspath(a) for a in sys.argv[1:]]
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return run_test(make_test(*binaries, tmp), (Failure, MonitorEnded), say)
 
 
 def start(count, doc, say=print, root_for=None, tools=(), netns=False):
