@@ -71,7 +71,7 @@ N_ATTACK_KINDS = len(ATTACK_KINDS)
 # Every line is "{ts}{pfx} " + body. {pfx} is "" (Debian's default
 # log_selector) or " [pid]" (+pid); {peer} is "[ip]" or "[ip]:port I=[ip]:port"
 # (+incoming_port +incoming_interface); {tlsinfo} is "" or " X=... CV=no SNI=..."
-# on a TLS connection. Bodies follow Exim 4.96 as test/data/exim-corpus shows it.
+# on a TLS connection. Bodies follow Exim 4.96 as test/data/exim-corpus/4.96 shows it.
 BUILTIN = {
     # --- attack shapes (mode normal) ----------------------------------------
     "auth535": [
@@ -994,7 +994,7 @@ def _sha1(path):
 def corpus_paths(args):
     if args.no_corpus:
         return []
-    d = args.corpus_dir or os.path.join(REPO, "test", "data", "exim-corpus")
+    d = args.corpus_dir or os.path.join(REPO, "test", "data", "exim-corpus", "4.96")
     return [os.path.join(d, n) for n in ("mainlog-A", "mainlog-B") if os.path.isfile(os.path.join(d, n))]
 
 
@@ -1133,7 +1133,7 @@ def main():
     ap.add_argument("--attackers", type=int, default=0,
                     help="attacker population (default lines/100, between 1,000 and 100,000)")
     ap.add_argument("--corpus-dir", help="captured mainlog-A/-B to take attack shapes from "
-                    "(default test/data/exim-corpus)")
+                    "(default test/data/exim-corpus/4.96)")
     ap.add_argument("--no-corpus", action="store_true", help="use the built-in attack shapes only")
     ap.add_argument("--jobs", type=int, default=min(8, os.cpu_count() or 1), help="generator processes")
     ap.add_argument("--generate-only", action="store_true", help="write the log (needs --log; overwritten if it exists) and stop")
@@ -1301,7 +1301,7 @@ def main():
             fmt_n(manifest["attack_lines"]), 100 * manifest["attack_share"], fmt_n(manifest["attack_hosts"]),
             ", ".join("%s %s" % (k, fmt_n(v)) for k, v in manifest["kinds"].items() if v)))
         if manifest.get("corpus_groups"):
-            P("  shapes from    test/data/exim-corpus: %s" % ", ".join(manifest["corpus_groups"]))
+            P("  shapes from    test/data/exim-corpus/4.96: %s" % ", ".join(manifest["corpus_groups"]))
     P("  cpu            %s%s; load average %.1f%s" % (
         cpu_model(), ", both tools pinned to core %d" % args.cpu if args.cpu >= 0 else "", os.getloadavg()[0],
         " (other work on this machine skews the figures)" if os.getloadavg()[0] > 1.5 else ""))

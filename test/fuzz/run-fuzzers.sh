@@ -52,8 +52,8 @@ seed_files() { # target, then whole files as inputs (names may repeat)
 work=$build/fuzz-work
 rm -rf "$work"
 mkdir -p "$work" "$build/fuzz-artifacts"
-seed line_matcher test/data/exim-corpus/mainlog-A test/data/fail2ban/logs/exim test/data/fail2ban/logs/exim-spam
-seed parsers test/data/exim-corpus/mainlog-B test/fuzz/seeds/parsers.txt
+seed line_matcher test/data/exim-corpus/4.96/mainlog-A test/data/fail2ban/logs/exim test/data/fail2ban/logs/exim-spam
+seed parsers test/data/exim-corpus/4.96/mainlog-B test/fuzz/seeds/parsers.txt
 seed control_request test/fuzz/seeds/control_requests.txt
 seed_files filter_loader filters/*.conf test/data/fail2ban/filter.d/*.conf
 seed_files config_loader test/fuzz/seeds/*.conf

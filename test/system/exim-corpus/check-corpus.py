@@ -13,8 +13,11 @@ and compares the "hosts" it reports with expect.json, per log:
     counted, see expect.json "notes");
   - no benign or victim address appears;
   - no address appears that expect.json does not list as an attacker.
-Prints a table of mismatches and exits 1 if there is any; exits 2 if BANCTL
-fails or prints no JSON object; 0 when everything matches.
+Prints the version's table (expect.json "exim"): per client the expected and
+counted hits in each mode, summed over both logs; the victim and benign
+addresses named (must be 0); the ambiguous lines and why (expect.json
+"notes"). Then a table of mismatches, and exits 1 if there is any; exits 2
+if BANCTL fails or prints no JSON object; 0 when everything matches.
 """
 
 import ipaddress
@@ -73,6 +76,79 @@ def lines_naming(path, addr, limit=4):
     return shown
 
 
+def ambiguous_lines(d, hosts, amb):
+    """per (log, address) in amb the lines of the kinds a client may declare
+    ambiguous, as corpus.py's reference classifier finds them"""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import corpus  # noqa: E402 -- beside this script; only when a corpus has ambiguous lines
+    servers = {canon(a) for s in corpus.SERVER.values() for a in s.values()}
+    clients = [a for a, e in hosts.items() if e["role"] != "victim" and a not in servers]
+    shown = {}
+    for x in LOGS:
+        with open(os.path.join(d, f"mainlog-{x}"), encoding="latin-1") as f:
+            per, _ = corpus.classify(f.read().splitlines(), clients)
+        for addr, logs in amb.items():
+            if x in logs:
+                # the ambiguous ones: a forged address beside the real one
+                shown[(x, addr)] = [ln for k, ln in per.get(addr, [])
+                                    if k in AMBIGUOUS_KINDS and corpus.addresses_in(ln) - servers - {addr}]
+    return shown
+
+
+def print_table(d, version, hosts, got, notes):
+    """per client: expected and counted hits in each mode (both logs), the
+    victims and benign addresses named, the ambiguous lines and why"""
+    print(f"\n== Exim {version or '?'}: {d}")
+    hdr = ("address", "role", "normal exp", "got", "more exp", "got", "", "what")
+    rows = []
+    for addr, e in hosts.items():
+        cells = []
+        bad = False
+        for mode in MODES:
+            want = sum(e.get("per_log", {}).get(x, {}).get(mode, 0) for x in LOGS)
+            slack = sum(e.get("ambiguous", {}).get(x, {}).get(mode, 0) for x in LOGS)
+            n = sum(got[x][mode].get(addr, 0) for x in LOGS)
+            cells += [f"{want}..{want + slack}" if slack else str(want), str(n)]
+            bad = bad or not want <= n <= want + slack
+        if e["role"] != "attacker" and cells == ["0", "0", "0", "0"]:
+            continue
+        rows.append((addr, e["role"], *cells, "MISMATCH" if bad else "", e.get("what", "")))
+    w = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr) - 1)]
+    fmt = "  ".join(f"{{:{n}}}" for n in w) + "  {}"
+    print(fmt.format(*hdr))
+    for r in rows:
+        print(fmt.format(*r))
+    for role in ("victim", "benign"):
+        named = {m: sum(got[x][m].get(a, 0) for x in LOGS for a, e in hosts.items() if e["role"] == role)
+                 for m in MODES}
+        total = sum(1 for e in hosts.values() if e["role"] == role)
+        print(f"{role} addresses named: normal {named['normal']}, more {named['more']} "
+              f"(of {total}, must be 0)")
+    amb = {a: e["ambiguous"] for a, e in hosts.items() if e.get("ambiguous")}
+    if not amb:
+        return
+    print("ambiguous lines (client text on both sides of the real address; may count or not, "
+          "never for another address):")
+    try:
+        lines = ambiguous_lines(d, hosts, amb)
+    except (ImportError, SystemExit) as e:
+        lines = {}
+        print(f"  (lines not shown: {e})")
+    for addr in amb:
+        for x in amb[addr]:
+            counted = {m: got[x][m].get(addr, 0) for m in MODES}
+            print(f"  [{x}] {addr}: counted normal {counted['normal']}, more {counted['more']}")
+            for n in notes:
+                if n.startswith(addr + ":"):
+                    print(f"      why: {n[len(addr) + 2:]}")
+            for ln in lines.get((x, addr), []):
+                print(f"      {ln}")
+
+
+# the kinds a corpus client may declare ambiguous (corpus.py's maybe())
+AMBIGUOUS_KINDS = ("auth535", "sync", "dropped", "syntax", "helo_invalid")
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     if len(sys.argv) != 3:
@@ -86,6 +162,7 @@ def main():
     with open(os.path.join(d, "expect.json")) as f:
         expect = json.load(f)
     notes = expect.pop("notes", [])
+    version = expect.pop("exim", None)
     hosts = {}
     for addr, e in expect.items():
         ca = canon(addr)
@@ -96,20 +173,21 @@ def main():
 
     rows = []  # (log, mode, address, role, expected, got, why)
     checks = 0
+    got = {x: {} for x in LOGS}
     for x in LOGS:
         log = os.path.join(d, f"mainlog-{x}")
         for mode in MODES:
             out = run_banctl(banctl, log, mode)
-            got = {}
+            counted = got[x][mode] = {}
             for key, n in out["hosts"].items():
                 ca = canon(key)
                 if ca is None:
                     rows.append((x, mode, key, "?", "-", n, "not an IP address"))
                     continue
-                got[ca] = got.get(ca, 0) + int(n)
+                counted[ca] = counted.get(ca, 0) + int(n)
             for addr, e in hosts.items():
                 checks += 1
-                n = got.pop(addr, 0)
+                n = counted.get(addr, 0)
                 role = e["role"]
                 if role == "attacker":
                     want = e.get("per_log", {}).get(x, {}).get(mode, 0)
@@ -120,11 +198,13 @@ def main():
                         rows.append((x, mode, addr, role, shown, n, why))
                 elif n:
                     rows.append((x, mode, addr, role, 0, n, f"{role} address counted"))
-            for addr, n in sorted(got.items()):
-                rows.append((x, mode, addr, "unknown", 0, n, "address not in expect.json"))
+            for addr, n in sorted(counted.items()):
+                if addr not in hosts:
+                    rows.append((x, mode, addr, "unknown", 0, n, "address not in expect.json"))
 
+    print_table(d, version, hosts, got, notes)
     if rows:
-        print(f"check-corpus: {len(rows)} mismatch(es) in {d} (BANCTL {banctl})")
+        print(f"\ncheck-corpus: {len(rows)} mismatch(es) in {d} (BANCTL {banctl})")
         hdr = ("log", "mode", "address", "role", "expected", "got", "why")
         w = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
         fmt = "  ".join(f"{{:{n}}}" for n in w)
@@ -139,12 +219,8 @@ def main():
             seen.add((x, addr))
             what = hosts.get(addr, {}).get("what", "")
             print(f"  [{x}] {addr} {('(' + what + ')') if what else ''}")
-            for ln in lines_naming(os.path.join(d, f"mainlog-{x}"), addr):
+            for ln in lines_naming(os.path.join(d, f"mainlog-{x}"), addr, limit=12):
                 print(f"      {ln}")
-        if notes:
-            print("\nnotes from expect.json:")
-            for n in notes:
-                print(f"  - {n}")
         return 1
     attackers = sum(1 for e in hosts.values() if e["role"] == "attacker")
     print(f"check-corpus: {d}: all {checks} checks passed ({attackers} attackers, "

@@ -18,6 +18,8 @@ and by hand:
                               kind the reference classifier gives it and its
                               client (addresses from DIR/expect.json)
 
+The Exim under test is any of 4.96 to 4.99 (run-corpus exports its version
+as CORPUS_EXIM_VERSION; the few expectations that differ ask exim_version()).
 Every simulated client has its own source address (10.99.1.N, fd00:99:1::N);
 addresses 10.99.9.N / fd00:99:9::N are "victims": they only appear inside text
 that attackers send and never connect.
@@ -64,12 +66,21 @@ MORE = (
     "auth_other",     # <driver> authenticator failed for ... [ip]: 501 ... (cancelled, bad base64)
     "sync",           # SMTP protocol synchronization error (...): rejected ...
     "dropped",        # SMTP call from ... [ip] dropped: too many ...
-    "rcpt",           # H=... [ip] ... rejected RCPT ...
-    "sender_verify",  # H=... [ip] sender verify fail for <...>: ...
+    "rcpt",           # H=... [ip] ... rejected RCPT <...>: <abuse reason> (RCPT_ABUSE)
+    "sender_verify",  # H=... [ip] sender verify fail for <...>: <any reason>
     "syntax",         # SMTP syntax error in "..." H=... [ip] ...
     "drop_acl",       # SMTP connection from ... [ip] closed by DROP in ACL
     "no_mail",        # no MAIL in SMTP connection from ... [ip] ...
+    "vrfy",           # H=... [ip] rejected VRFY|EXPN ...
+    "helo_invalid",   # rejected HELO|EHLO from ... [ip]: syntactically invalid argument(s): ...
+    "order",          # SMTP protocol error in "..." H=... [ip] sender not yet given |
+                      #   valid RCPT command must precede DATA (commands out of order)
 )
+# The reasons of a "rejected RCPT" that show the client abusing the server.
+# Never counted: temporary rejections (greylisting, "Could not complete sender
+# verify"), and the site's own policy (over quota, DNS blacklists, content):
+# the honest clients below make those lines.
+RCPT_ABUSE = ("relay not permitted", "Unknown user", "Unrouteable address", "Sender verify failed")
 KINDS = NORMAL + MORE
 MODES = ("normal", "more")
 
@@ -116,7 +127,8 @@ def b64(s):
 # --------------------------------------------------------------------------
 
 class Client:
-    def __init__(self, addr, role, what, run, submit_ok=False, auth_ok=False, blacklist=0):
+    def __init__(self, addr, role, what, run, submit_ok=False, auth_ok=False, blacklist=0,
+                 greylisted=False, dnsbl=False):
         self.addr = addr
         self.role = role
         self.what = what
@@ -124,6 +136,8 @@ class Client:
         self.submit_ok = submit_ok
         self.auth_ok = auth_ok
         self.blacklist = blacklist
+        self.greylisted = greylisted  # the RCPT ACL defers it ("greylisting")
+        self.dnsbl = dnsbl            # B's RCPT ACL denies it as DNSBL-listed
         self.kinds = {"A": [], "B": []}
         self.ambiguous = {"A": [], "B": []}  # kinds a filter may or may not count
         self.notes = []
@@ -305,6 +319,19 @@ def submit(c, inst, port, tls, user, pw, mech="LOGIN", helo="client.example", ma
 # the scenarios: who connects where and what each client sends
 # --------------------------------------------------------------------------
 
+def exim_version():
+    """the version under test (run-corpus exports it) as a tuple of ints"""
+    v = os.environ.get("CORPUS_EXIM_VERSION", "4.96")
+    return tuple(int(x) for x in v.split("."))
+
+
+def acl_before_tls():
+    """Exim 4.97 and later run the connect ACL of a TLS-on-connect port
+    before the handshake (a defer there drops the connection: "dropped by
+    'connect' ACL"); 4.96 after it"""
+    return exim_version() >= (4, 97)
+
+
 def blast(inst, data, kinds, first=None):
     """a bot that does not wait for the greeting; first: the code of the
     first reply the bot must see (554 where early input is refused)"""
@@ -353,6 +380,40 @@ def define():
     add(v6(13), "benign", "B 25 MX delivery over IPv6", good_mx("B", "bob@remote.example", "carol@lab.example"))
     add(v4(14), "benign", "B 25 MX delivery; listed in the blacklist under the threshold",
         good_mx("B", "", "alice@lab.example"), blacklist=3)
+
+    # ---- honest senders the site turns away: counted in no mode --------------------
+    # a temporary rejection is never a hit, nor is the site's own policy
+    def turned_away(inst, sender, rcpt, code, then=None):
+        """MAIL, a RCPT that gets `code`, then (optionally) a RCPT and a
+        message the server takes"""
+        def run(c):
+            s = Session(c, inst, 25)
+            s.cmd("EHLO mx.honest.example", 250)
+            s.cmd(f"MAIL FROM:<{sender}>", 250)
+            s.cmd(f"RCPT TO:<{rcpt}>", code)
+            if then:
+                s.cmd(f"RCPT TO:<{then}>", 250)
+                s.cmd("DATA", 354)
+                s.send("Subject: corpus\r\n\r\ncorpus test\r\n.\r\n")
+                if s.read_reply()[0] != 250:
+                    raise SmtpError(f"{c.addr}: message not accepted")
+            s.quit()
+        return run
+
+    add(v4(15), "benign", "B 25 greylisted MX: RCPT deferred (451)",
+        turned_away("B", "news@remote.example", "alice@lab.example", 451), greylisted=True)
+    add(v6(15), "benign", "A 25 greylisted MX over IPv6: RCPT deferred (451)",
+        turned_away("A", "", "bob@lab.example", 451), greylisted=True)
+    add(v4(16), "benign", "A 25 MX: one mailbox over quota (550), the other takes the message",
+        turned_away("A", "", "full@lab.example", 550, then="alice@lab.example"))
+    add(v6(16), "benign", "B 25 MX over IPv6: mailbox over quota (550)",
+        turned_away("B", "news@remote.example", "full@lab.example", 550))
+    add(v4(17), "benign", "A 25 sender in a domain whose DNS fails: sender verify defers (451)",
+        turned_away("A", "list@dnsfail.example", "alice@lab.example", 451))
+    add(v6(17), "benign", "B 25 sender in a domain whose DNS fails, IPv6: sender verify defers (451)",
+        turned_away("B", "list@dnsfail.example", "carol@lab.example", 451))
+    add(v4(18), "benign", "B 25 host on a DNS blacklist: RCPT denied (site policy, exim-spam's)",
+        turned_away("B", "", "alice@lab.example", 550), dnsbl=True)
 
     # ---- password guessers (swaks, wrong passwords) ------------------------------
     def guesser(inst, port, tls, mech, tries):
@@ -640,20 +701,55 @@ def define_more():
         s.cmd("MAIL FROM <x@y>", 500)
         s.quit()
         c.expect("B", "syntax", "syntax")
-        # 2: commands out of order are "SMTP protocol error"s that no mode counts
+        # 2: commands out of order (SMTP protocol errors) count in mode more
         s = session(c, "B", helo="broken.example")
         s.cmd("RCPT TO:<x@y>", 503)
         s.cmd("DATA", 503)
         s.quit()
-        c.expect("B", "no_mail")
-        # 3: "rejected HELO ... syntactically invalid" and "unqualified sender
-        #    rejected" are not counted either
+        c.expect("B", "order", "order", "no_mail")
+        # 3: "rejected HELO ... syntactically invalid" counts in mode more; an
+        #    unqualified sender's 501 is not logged
         s = session(c, "B", helo="broken.example")
         s.cmd("HELO", 501)
         s.cmd("MAIL FROM:bogus", 501)
         s.quit()
+        c.expect("B", "helo_invalid")
 
     add(v4(86), "attacker", "B 25 SMTP syntax errors, commands out of order, HELO without name", syntax)
+
+    def out_of_order(c):
+        s = session(c, "A", helo="broken.example")
+        s.cmd("DATA", 503)
+        s.cmd("MAIL FROM:<>", 250)
+        s.cmd("DATA", 503)
+        s.quit()
+        c.expect("A", "order", "order")
+
+    add(v6(90), "attacker", "A 25 DATA before MAIL and before RCPT (commands out of order), IPv6",
+        out_of_order)
+
+    def refused(inst, helo, codes, kind, cmds):
+        """after EHLO, each command refused with one of `codes`: a `kind` line"""
+        def run(c):
+            s = session(c, inst, helo=helo)
+            for line in cmds:
+                if s.cmd(line)[0] not in codes:
+                    raise SmtpError(f"{c.addr}: {line} was not refused")
+                c.expect(inst, kind)
+            s.quit()
+            c.expect(inst, "no_mail")
+        return run
+
+    # a refused VRFY gets 252, a refused EXPN 550
+    add(v4(88), "attacker", "A 25 VRFY and EXPN refused",
+        refused("A", "harvester.example", (252, 550), "vrfy",
+                ["VRFY alice@lab.example", "EXPN staff", "vrfy postmaster@lab.example"]))
+    add(v6(88), "attacker", "B 25 VRFY and EXPN refused over IPv6",
+        refused("B", "harvester.example", (252, 550), "vrfy", ["VRFY root@lab.example", "EXPN all"]))
+    add(v4(89), "attacker", "B 25 EHLO and HELO with invalid arguments",
+        refused("B", "ok.example", (501,), "helo_invalid", ["EHLO inv@lid!", "HELO a,b", "EHLO"]))
+    add(v6(89), "attacker", "A 25 EHLO with an invalid argument over IPv6",
+        refused("A", "ok.example", (501,), "helo_invalid", ["EHLO bad/name"]))
 
     def auth_other(c):
         s = session(c, "B", 465, "onconnect", helo="ylmf-pc")
@@ -696,6 +792,14 @@ def define_more():
     add(v6(70), "attacker", "A 25 EHLO [IPv6:victim] then AUTH (not advertised)",
         helo_literal_auth("A", f"[IPv6:{victim(1, 6)}]", ["not_advertised", "no_mail"]))
 
+    # exim-ban's filters refuse ") [" in client text after the address: it is
+    # how Exim ends a HELO before an address, so with helo_accept_junk_hosts a
+    # forged address in the HELO would put the real one there. A user name
+    # holding ") [" makes its 535 line ambiguous in that sense.
+    junk_helo_note = ("{addr}: the client text after the real host holds \") [\", the way Exim ends a "
+                      "HELO before an address; were junk HELOs accepted the real host could stand there, "
+                      "so exim-ban declines to count the line; it must never yield {victims}")
+
     def helo_junk(c):
         s = Session(c, "A", 25)
         code = s.cmd(f"EHLO x]) [{victim(5)}]: 535 Incorrect authentication data")[0]
@@ -704,16 +808,9 @@ def define_more():
         s.cmd("AUTH LOGIN", 503)
         s.quit()
         c.expect("A", "not_advertised", "no_mail")
+        c.maybe("A", "helo_invalid", junk_helo_note.format(addr=c.addr, victims=victim(5)))
 
     add(v4(71), "attacker", "A 25 junk EHLO naming a victim, then AUTH", helo_junk)
-
-    # exim-ban's filters refuse ") [" in client text after the address: it is
-    # how Exim ends a HELO before an address, so with helo_accept_junk_hosts a
-    # forged address in the HELO would put the real one there. A user name
-    # holding ") [" makes its 535 line ambiguous in that sense.
-    junk_helo_note = ("{addr}: the client text after the real host holds \") [\", the way Exim ends a "
-                      "HELO before an address; were junk HELOs accepted the real host could stand there, "
-                      "so exim-ban declines to count the line; it must never yield {victims}")
 
     def set_id_tail(inst, port, tls, mech, user):
         def run(c):
@@ -837,10 +934,36 @@ def define_more():
         except Exception as e:
             c.log.append(f"sni: {e!r}")
         s.wait_closed()
+        if acl_before_tls():
+            c.expect("A", "submission", "nixed_connect")
 
-    # GnuTLS refuses the name: "TLS error on connection from [ip] (gnutls_handshake):
-    # A disallowed SNI server name has been received." -- counted in no mode
-    add(v4(79), "attacker", "A 465 TLS SNI naming a victim (refused by GnuTLS)", sni_injection)
+    # Exim 4.96 starts TLS first: GnuTLS (Debian's) refuses the name, "TLS
+    # error on connection from [ip] (gnutls_handshake): A disallowed SNI
+    # server name has been received." -- counted in no mode. 4.97 and later
+    # run the connect ACL first, which drops the host (not allowed to submit)
+    # before the handshake: the SNI never reaches a line.
+    add(v4(79), "attacker", "A 465 TLS SNI naming a victim (4.96: refused by GnuTLS; "
+        "4.97+: connect ACL before TLS)", sni_injection)
+
+    def set_id_fields(c):
+        # a user name with forged host fields of the newer Exims (Ci=, D=),
+        # no ") [": the 535 line counts for the real host only
+        s = session(c, "B", 587, "starttls", helo="ylmf-pc")
+        s.auth_login(f'x" H=[{victim(16, 6)}]:25 I=[fd00:99::2]:25 Ci=9 D=2s', "wrong")
+        s.quit()
+        c.expect("B", "auth535", "no_mail")
+
+    add(v6(77), "attacker", "B 587 AUTH LOGIN user with forged H=, Ci= and D= fields", set_id_fields)
+
+    def helo_fields(c):
+        # a HELO literal, then a session closed with forged Ci=/D= in the
+        # rejected command: each line's real host stands first
+        s = session(c, "A", 25, helo=f"[{victim(17)}]")
+        s.cmd(f"AUTH LOGIN Ci=1 D=1s [{victim(18)}]", 503)
+        s.quit()
+        c.expect("A", "not_advertised", "no_mail")
+
+    add(v4(90), "attacker", "A 25 EHLO [victim], AUTH with forged Ci= and D=", helo_fields)
 
 
 def main_setup(work):
@@ -849,16 +972,16 @@ def main_setup(work):
     with open(os.path.join(work, "passwd"), "w") as f:
         for u, p in PASSWD.items():
             f.write(f"{u}: {p}\n")
-    with open(os.path.join(work, "A", "submission-hosts"), "w") as f:
-        f.write("# hosts that may connect to 465/587 (corpus.py)\n")
-        for c in CLIENTS:
-            if c.submit_ok:
-                f.write(c.addr + "\n")
-    with open(os.path.join(work, "A", "auth-hosts"), "w") as f:
-        f.write("# hosts that may AUTH on 465/587 (corpus.py)\n")
-        for c in CLIENTS:
-            if c.auth_ok:
-                f.write(c.addr + "\n")
+    def host_list(inst, name, what, member):
+        with open(os.path.join(work, inst, name), "w") as f:
+            f.write(f"# {what} (corpus.py)\n")
+            f.writelines(c.addr + "\n" for c in CLIENTS if member(c))
+
+    host_list("A", "submission-hosts", "hosts that may connect to 465/587", lambda c: c.submit_ok)
+    host_list("A", "auth-hosts", "hosts that may AUTH on 465/587", lambda c: c.auth_ok)
+    for inst in ("A", "B"):
+        host_list(inst, "greylisted-hosts", "hosts the RCPT ACL defers", lambda c: c.greylisted)
+    host_list("B", "dnsbl-hosts", "hosts the RCPT ACL denies as DNSBL-listed", lambda c: c.dnsbl)
     db = sqlite3.connect(os.path.join(work, "B", "blacklist.db"))
     db.execute("create table blacklist (ip text, count integer)")
     for c in CLIENTS:
@@ -920,7 +1043,7 @@ def shapes_for(host):
     position: as "[ip]" in H= style host info, or bare in the logwrites"""
     a = ipaddress.ip_address(host)
     h = "(?:" + "|".join(re.escape(f) for f in {a.compressed, a.exploded, str(a)}) + ")"
-    hi = (r"(?:H=)?(?:\S+ )?(?:\([^)]*\) )?\[" + h + r"\](?::\d+)?(?: I=\[[0-9a-f.:]+\]:\d+)?"
+    hi = (r"(?:H=)?(?:\S+ )?(?:\([^)]*\) )?\[" + h + r"\](?::\d+)?(?: I=\[[0-9a-f.:]+\]:\d+)?(?: Ci=\S+)?"
           r'(?: (?:X|CV|SNI|DN)=(?:"[^"]*"|\S+))*')
     return [
         ("auth535", TS + r"\w+ authenticator failed for " + hi + r": 535 Incorrect authentication data"),
@@ -930,16 +1053,21 @@ def shapes_for(host):
         ("auth_rejected", TS + hi + r" rejected AUTH .*: AUTH not (?:accepted|permitted)$"),
         ("nixed_auth", TS + r"AUTH nixed: " + h + r" "),
         ("nixed_connect", TS + r"AUTH nixed " + h + r" "),
-        ("submission", TS + hi + r' (?:temporarily )?rejected connection in "connect" ACL: Submission not permitted on \d+$'),
+        # 4.97 and later drop a deferred TLS-on-connect session before the handshake
+        ("submission", TS + hi + r' (?:(?:temporarily )?rejected connection in "connect" ACL'
+                                 r"|dropped by 'connect' ACL): Submission not permitted on \d+$"),
         ("blacklisted", TS + hi + r' rejected connection in "connect" ACL: Blacklisted: Denied access - history of unwanted activity$'),
         ("deferred", TS + hi + r' temporarily rejected connection in "connect" ACL: Sender deferred '),
         ("auth_other", TS + r"\w+ authenticator failed for " + hi + r": \d{3} "),
         ("sync", TS + r"SMTP protocol synchronization error \([^)]*\): rejected (?:connection from |\".*\" )" + hi + r" (?:next )?input="),
         ("dropped", TS + r"SMTP call from " + hi + r" dropped: too many "),
-        ("rcpt", TS + hi + r"(?: F=<.*>)? rejected RCPT "),
+        ("rcpt", TS + hi + r"(?: F=<.*>)? rejected RCPT <.*>: (?:" + "|".join(RCPT_ABUSE) + ")$"),
         ("sender_verify", TS + hi + r" sender verify fail for <"),
+        ("vrfy", TS + hi + r" rejected (?:VRFY|EXPN) "),
+        ("helo_invalid", TS + r"rejected (?:HELO|EHLO) from " + hi + r": syntactically invalid argument\(s\): "),
+        ("order", TS + r'SMTP protocol error in ".*" ' + hi + r" (?:sender not yet given|valid RCPT command must precede DATA)$"),
         ("syntax", TS + r'SMTP syntax error in ".*" ' + hi + r" "),
-        ("drop_acl", TS + r"(?:\S+ )?SMTP connection from " + hi + r" closed by DROP in ACL$"),
+        ("drop_acl", TS + r"(?:\S+ )?SMTP connection (?:Ci=\S+ )?from " + hi + r"(?: D=\S+)? closed by DROP in ACL$"),
         ("no_mail", TS + r"no MAIL in SMTP connection from " + hi + r"(?: |$)"),
     ]
 
@@ -1042,6 +1170,7 @@ def main_expect(work, out):
         result[canon(v)] = {"role": "victim", "hits": {"normal": 0, "more": 0}, "per_log": {},
                             "what": "appears only in text attackers sent; never connects"}
     result["notes"] = notes
+    result["exim"] = os.environ.get("CORPUS_EXIM_VERSION", "")
     with open(os.path.join(out, "expect.json"), "w") as f:
         json.dump(result, f, indent=1, sort_keys=False)
         f.write("\n")
@@ -1060,7 +1189,7 @@ def main_classify(d):
         expect = json.load(f)
     servers = {canon(a) for s in SERVER.values() for a in s.values()}
     clients = [a for a, e in expect.items()
-               if a != "notes" and e["role"] != "victim" and a not in servers]
+               if a not in ("notes", "exim") and e["role"] != "victim" and a not in servers]
     for inst in ("A", "B"):
         with open(os.path.join(d, f"mainlog-{inst}"), encoding="latin-1") as f:
             per, other = classify(f.read().splitlines(), clients)

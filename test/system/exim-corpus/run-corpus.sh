@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# run-corpus OUTDIR -- write a corpus of real Exim 4.96 mainlogs.
+# run-corpus OUTDIR [EXIM] -- write a corpus of real Exim mainlogs.
 #
-# Starts two Exim daemons (configs exim-A.conf and exim-B.conf beside this
+# EXIM is the Exim binary to run (default: `exim` on the PATH, Debian 12's
+# 4.96; test/system/exim-builds/build-exim.sh prints the others'). Starts two
+# Exim daemons (configs exim-A.conf and exim-B.conf beside this
 # script) in a private server network namespace, drives scripted SMTP clients
 # (swaks and corpus.py's raw client) from a second namespace, each simulated
 # client from its own address, then writes
 #   OUTDIR/mainlog-A, OUTDIR/mainlog-B   the two real mainlogs
-#   OUTDIR/expect.json                   per address: role and expected hits
+#   OUTDIR/expect.json                   per address: role and expected hits,
+#                                        and the Exim version ("exim")
 # expect.json is derived from what the clients did and is cross-checked here
 # against the real logs (corpus.py expect): a disagreement fails the run.
 #
-# Needs root, exim4-daemon-heavy, swaks, openssl, iproute2, python3.
+# Needs root, exim4-daemon-heavy (or EXIM), swaks, openssl, iproute2, python3.
 # Network traffic stays inside the two namespaces this script creates
 # (10.99.0.0/16, fd00:99::/32); the host's own network is never touched.
 # Everything it starts or creates is removed on exit, also on failure.
 set -euo pipefail
 
-usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
-[ $# -eq 1 ] || usage
+usage() { echo "usage: $0 OUTDIR [EXIM]" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || usage
 out=$1
+exim_bin=${2:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 driver=$here/corpus.py
 
@@ -27,7 +31,9 @@ say() { printf 'run-corpus: %s\n' "$*" >&2; }
 . "$here/../support/netns-lib.sh"
 
 needs_root "network namespaces, Exim daemons"
-needs_tools exim swaks openssl ip python3
+needs_tools swaks openssl ip python3
+[ -n "$exim_bin" ] || { needs_tools exim; exim_bin=$(command -v exim); }
+executables "$exim_bin"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -38,12 +44,19 @@ ns_c=${tag}c
 started=$(date +%s)
 
 work_dir exim-corpus   # the Exim user must reach spool, logs and TLS files
+# Every `exim` below, netns-lib's included, is the one under test: a
+# set-uid copy where the Exim user can reach it, as it re-executes itself
+# (exim_path) for deliveries after dropping root (a build's cache may sit
+# in root's home).
+mkdir "$work/bin"
+install -m 4755 -o root -g root "$exim_bin" "$work/bin/exim"
+export PATH=$work/bin:$PATH
 
 # --- configuration files -----------------------------------------------------
 for inst in A B; do
   d=$work/$inst
   mkdir -p "$d/spool" "$d/log" "$d/mail"
-  sed "s|@LAB@|$work|" "$here/exim-$inst.conf" >"$d/exim.conf"
+  sed -e "s|@LAB@|$work|" -e "s|@EXIM@|$work/bin/exim|" "$here/exim-$inst.conf" >"$d/exim.conf"
   chmod 644 "$d/exim.conf"
   chown -R Debian-exim:Debian-exim "$d/spool" "$d/log" "$d/mail"
 done
@@ -58,9 +71,19 @@ python3 "$driver" setup "$work" >"$work/clients"
 chmod -R a+rX "$work"
 
 exim_trusted "$work/A/exim.conf" "$work/B/exim.conf"
+# "Exim version 4.97.1 #0 built ...", "Library version: OpenSSL ..."
+exim -C "$work/A/exim.conf" -bV >"$work/exim-bV" 2>&1
+exim_version=$(sed -n 's/^Exim version \([0-9.]*\) .*/\1/p' "$work/exim-bV")
+[ -n "$exim_version" ] || { cat "$work/exim-bV" >&2; fail "$exim_bin -bV names no version"; }
+export CORPUS_EXIM_VERSION=$exim_version
+say "Exim $exim_version ($exim_bin)"
 
 # --- network: server namespace <-veth-> client namespace -----------------------
 netns_add "$ns_s" "$ns_c"
+# the servers' resolver asks a port nothing listens on: a DNS lookup (the
+# sender verification of corpus.py's DNS_FAIL domain) fails at once, as a
+# deferral, and no query leaves the namespace
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$(netns_etc "$ns_s" resolv.conf)"
 veth "$ns_s" "${tag}vs" "$ns_c" "${tag}vc"
 link_up "$ns_s" "${tag}vs" 10.99.0.1/16 10.99.0.2/16 fd00:99::1/32 fd00:99::2/32
 with_prefix 16 32 <"$work/clients" | link_up "$ns_c" "${tag}vc" 10.99.0.9/16 fd00:99::9/32 -
@@ -99,11 +122,11 @@ for inst in A B; do
   if [ -s "$work/$inst/log/paniclog" ]; then
     say "paniclog of $inst is not empty:"; cat "$work/$inst/log/paniclog" >&2; exit 1
   fi
-  cp "$work/$inst/log/mainlog" "$out/mainlog-$inst"
+  install -m 644 "$work/$inst/log/mainlog" "$out/mainlog-$inst"
 done
 
 [ "$drive_rc" -eq 0 ] || { say "client errors (see above); logs are in $out"; exit 1; }
 
 # --- expect.json, checked against the real logs -----------------------------------
 python3 "$driver" expect "$work" "$out"
-say "done in $(( $(date +%s) - started )) s: $out/mainlog-A $out/mainlog-B $out/expect.json"
+say "Exim $exim_version done in $(( $(date +%s) - started )) s: $out/mainlog-A $out/mainlog-B $out/expect.json"
