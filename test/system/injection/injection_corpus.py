@@ -1,8 +1,8 @@
-"""The injection corpus of test/data/injection/ (format: its README.md):
-entries of (technique, note, connecting host, planted victim, modes that
-must hit the host, the log line as bytes), and the address ranges of
-attackers and victims. Read by check-injection and by exim-injection-test's
-driver."""
+"""The injection corpus of test/data/injection/ and the filter cases of
+test/data/filter-cases/ (format: the corpus's README.md): entries of
+(technique, note, connecting host, planted victim or None, modes that must
+hit the host, the log line as bytes), and the address ranges of attackers
+and victims. Read by check-injection and by exim-injection-test's driver."""
 
 import glob
 import ipaddress
@@ -77,7 +77,8 @@ class Entry:
         self.line = line
         try:
             self.host = canon(fields.pop("host"))
-            self.victim = canon(fields.pop("victim"))
+            victim = fields.pop("victim", None)
+            self.victim = canon(victim) if victim is not None else None
             hit = fields.pop("hit")
         except (KeyError, ValueError) as e:
             raise CorpusError("%s: bad or missing host=, victim= or hit= (%s)" % (where, e))
@@ -89,7 +90,7 @@ class Entry:
         self.modes = tuple(m for h in hit.split(",") for m in HIT_SETS[h])
         if not in_ranges(self.host, ATTACKERS):
             raise CorpusError("%s: host %s is not in the attackers' ranges" % (where, self.host))
-        if not in_ranges(self.victim, VICTIMS):
+        if self.victim is not None and not in_ranges(self.victim, VICTIMS):
             raise CorpusError("%s: victim %s is not in the victims' ranges" % (where, self.victim))
         if b"\n" in line:
             raise CorpusError("%s: the line holds a newline byte" % where)

@@ -1,4 +1,5 @@
-// The shipped filters against the injection corpus of test/data/injection/.
+// The shipped filters against the injection corpus (test/data/injection/)
+// and the filter cases (test/data/filter-cases/), both in the corpus's format.
 #include "core/cidr_set.hpp"
 #include "core/exim_line.hpp"
 #include "core/line_matcher.hpp"
@@ -57,12 +58,11 @@ const LineMatcher& matcher_for(const std::string& mode) {
     return *slot;
 }
 
-} // namespace
-
-// test/data/injection/*.corpus (format: its README.md): each line gives its
-// connecting host in the modes its "hit=" names and nothing in the others;
-// the planted victims (198.51.100.0/24, 2001:db8:f00d::/48) never.
-TEST_CASE("injection corpus: client text never names the banned host", "[security]") {
+// Every entry of DIRECTORY/*.corpus (format: test/data/injection/README.md)
+// gives its connecting host in the modes its "hit=" names and nothing in the
+// others; the victims' ranges (198.51.100.0/24, 2001:db8:f00d::/48, where
+// an entry plants its "victim=") never. Returns how many entries it read.
+int check_corpus(const std::string& directory) {
     CidrSet victims;
     victims.add(*IpPrefix::parse("198.51.100.0/24"));
     victims.add(*IpPrefix::parse("2001:db8:f00d::/48"));
@@ -74,8 +74,7 @@ TEST_CASE("injection corpus: client text never names the banned host", "[securit
         {"spam", {"spam"}}};
 
     std::vector<std::filesystem::path> files;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(std::string(EXIM_BAN_TEST_DATA_DIR) + "/injection"))
+    for (const auto& entry : std::filesystem::directory_iterator(directory))
         if (entry.path().extension() == ".corpus")
             files.push_back(entry.path());
     std::sort(files.begin(), files.end());
@@ -137,5 +136,18 @@ TEST_CASE("injection corpus: client text never names the banned host", "[securit
             }
         }
     }
-    CHECK(entries >= 200);
+    return entries;
+}
+
+} // namespace
+
+TEST_CASE("injection corpus: client text never names the banned host", "[security]") {
+    CHECK(check_corpus(std::string(EXIM_BAN_TEST_DATA_DIR) + "/injection") >= 200);
+}
+
+// test/data/filter-cases: each shape Exim 4.96 to 4.99 writes (its source
+// noted beside it), the modes that count it, and the honest senders'
+// shapes (deferrals, policy) that no exim mode counts.
+TEST_CASE("filter cases: every Exim shape hits in exactly its modes", "[filter]") {
+    CHECK(check_corpus(std::string(EXIM_BAN_TEST_DATA_DIR) + "/filter-cases") >= 100);
 }
