@@ -24,10 +24,11 @@ unsigned digit(char c) {
     return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
 }
 
-// See read_date_time. Straight-line code: this runs once for every line of
-// every log; the separator is a template argument so that the mainlog's
-// path compares with a constant.
-template <char Separator>
+// "YYYY-MM-DD" Separator "HH:MM:SS[.d{1,6}]", with Exim's "[ +hhmm]" after
+// it when EximOffset; advances pos past it. Straight-line code: this runs
+// once for every line of every log, so the shape is a template argument
+// and the mainlog's path compares with constants.
+template <char Separator, bool EximOffset>
 std::optional<LogTime> date_time_at(std::string_view text, std::size_t& pos) {
     const std::size_t p = pos;
     if (p > text.size() || text.size() - p < 19)
@@ -79,27 +80,23 @@ std::optional<LogTime> date_time_at(std::string_view text, std::size_t& pos) {
         time.milliseconds = fraction;
         q += 1 + digits;
     }
+    if (EximOffset && q + 6 <= text.size() && text[q] == ' ' &&
+        (text[q + 1] == '+' || text[q + 1] == '-') &&
+        (q + 6 == text.size() || text[q + 6] == ' ')) {
+        const int hh = digits_at(text, q + 2, 2), mm = digits_at(text, q + 4, 2);
+        if (hh >= 0 && mm >= 0 && hh <= 14 && mm <= 59) {
+            const int offset = (hh * 3600 + mm * 60) * (text[q + 1] == '-' ? -1 : 1);
+            time.utc_offset = offset;
+            q += 6;
+        }
+    }
     pos = q;
     return time;
 }
 
 // Exim's "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
 std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
-    std::size_t q = pos;
-    std::optional<LogTime> time = date_time_at<' '>(text, q);
-    if (!time)
-        return std::nullopt;
-    if (q + 6 <= text.size() && text[q] == ' ' && (text[q + 1] == '+' || text[q + 1] == '-') &&
-        (q + 6 == text.size() || text[q + 6] == ' ')) {
-        const int hh = digits_at(text, q + 2, 2), mm = digits_at(text, q + 4, 2);
-        if (hh >= 0 && mm >= 0 && hh <= 14 && mm <= 59) {
-            const int offset = (hh * 3600 + mm * 60) * (text[q + 1] == '-' ? -1 : 1);
-            time->utc_offset = offset;
-            q += 6;
-        }
-    }
-    pos = q;
-    return time;
+    return date_time_at<' ', true>(text, pos);
 }
 
 // What follows the time (and tag) and its space: up to two "[pid] " fields
@@ -127,7 +124,8 @@ std::optional<std::string_view> exim_message(std::string_view rest) {
 } // namespace
 
 std::optional<LogTime> read_date_time(std::string_view text, std::size_t& pos, char separator) {
-    return separator == ' ' ? date_time_at<' '>(text, pos) : date_time_at<'T'>(text, pos);
+    return separator == ' ' ? date_time_at<' ', false>(text, pos)
+                            : date_time_at<'T', false>(text, pos);
 }
 
 std::optional<EximLine> split_exim_line(std::string_view line) {
