@@ -6,11 +6,15 @@ Exim splits them into "[1/2] ", "[2/2] " parts. From one address (added to
 DEV here, 10.99.2.1), with a 900-character EHLO name (valid labels):
   A:25   AUTH LOGIN with a 1,000-character initial response, twice, where
          A advertises no AUTH (the host stands after the split);
-  B:465  three wrong passwords for a 1,000-character user (TLS).
-Writes WORK/long-entries.json: the address and the sessions' replies."""
+  B:465  three wrong passwords for a 1,000-character user (TLS);
+  B:25   a message that B's DATA ACL refuses (exim-syslog-test.sh adds a
+         deny for its X-Syslog-Test header): with syslog_duplication = false
+         Exim sends the reject log's copy, the message's headers after a
+         newline each ("[1\\9] ", "[2\\9] "...), one a forged failure line
+         of a victim that must never count.
+Prints the sessions' replies."""
 
 import base64
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +24,13 @@ from smtp_client import Conversation  # noqa: E402
 
 GUESSER = "10.99.2.1"
 HELO = ".".join(["l%02d" % n + "x" * 60 for n in range(14)]) + ".example"
+
+
+VICTIM = "10.99.9.77"  # in the corpus's victim range: never connects
+MESSAGE = ("X-Syslog-Test: refuse me\r\n"
+           "X-Forged: 2026-12-07 14:01:05 login authenticator failed for (x) [%s]: 535 Incorrect "
+           "authentication data (set_id=admin)\r\n"
+           "Subject: headers into the reject log\r\n\r\nbody\r\n." % VICTIM)
 
 
 def session(dst, port, commands, tls_name=None):
@@ -46,8 +57,8 @@ def main(work, dev):
         plain = base64.b64encode(("\0%s\0wrong-%d" % (user, attempt)).encode()).decode()
         replies.append(session("10.99.0.2", 465, ["EHLO " + HELO, "AUTH PLAIN " + plain],
                                tls_name="mx-b.lab.example"))
-    with open(os.path.join(work, "long-entries.json"), "w") as f:
-        json.dump({"address": GUESSER, "replies": replies}, f)
+    replies.append(session("10.99.0.2", 25, ["EHLO client.example", "MAIL FROM:<>",
+                                             "RCPT TO:<carol@lab.example>", "DATA", MESSAGE]))
     print("long_entries: replies %s" % replies, file=sys.stderr)
 
 

@@ -7,7 +7,8 @@ Exim wrote both to its mainlogs and through rsyslog.
       each syslog file (WORK/syslog-traditional, WORK/syslog-rfc3339), with
       the exim filter in modes normal and more: every file gives the same
       hosts with the same counts; each syslog file joined split entries
-      (split_parts > 0) and dropped none; the long-entry guesser is counted.
+      (split_parts > 0) and dropped none; the long-entry guesser is counted,
+      no victim ever.
   syslog_check.py bans BAND BANCTL WORK ROUTE
       (inside a network namespace of its own) exim-band with nftables on
       ROUTE's logs (mainlog: both mainlogs; traditional, rfc3339: the syslog
@@ -34,6 +35,7 @@ from say import sayer  # noqa: E402
 say = sayer("exim-syslog")
 MODES = ("normal", "more")
 GUESSER = "10.99.2.1"  # long_entries.py's
+VICTIMS = ("10.99.9.", "fd00:99:9:")  # the corpus's: they never connect
 SYSLOG_FILES = ("syslog-traditional", "syslog-rfc3339")
 
 
@@ -67,6 +69,9 @@ def main_scan(banctl, work):
                 len(hosts), sum(r.get("split_parts", 0) for r in reports),
                 sum(r.get("dropped_parts", 0) for r in reports)))
         want = results["mainlog"][0]
+        victims = [h for route in results for h in results[route][0] if h.startswith(VICTIMS)]
+        if victims:
+            problems.append("%s: victims counted: %s" % (mode, victims))
         if not want.get(GUESSER):
             problems.append("%s: the long-entry guesser %s has no hit in the mainlogs" % (mode, GUESSER))
         for route in ("traditional", "rfc3339"):
