@@ -122,6 +122,10 @@ std::optional<SyslogLine> split_syslog_line(std::string_view line) {
         parsed.time = read_date_time(line, pos, 'T');
         if (!parsed.time)
             return std::nullopt;
+        // RFC 3339 allows any number of fraction digits; past the sixth
+        // they say nothing a log time keeps.
+        while (pos > 19 && line[19] == '.' && pos < line.size() && is_digit(line[pos]))
+            ++pos;
         parsed.time->utc_offset = read_rfc3339_offset(line, pos);
         if (!parsed.time->utc_offset)
             return std::nullopt;
