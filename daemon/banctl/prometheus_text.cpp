@@ -12,10 +12,11 @@ struct Counter {
     const char* help;
 };
 
-constexpr std::array<Counter, 16> counters{{
+constexpr std::array<Counter, 17> counters{{
     {"lines", "Log lines read."},
     {"cut_lines", "Lines longer than 16 KiB, cut."},
     {"untimed_lines", "Lines without an Exim timestamp."},
+    {"dropped_parts", "Parts of syslog entries Exim split that never completed."},
     {"hits", "Hits counted against a key."},
     {"ignored_hits", "Hits of ignored hosts, not counted."},
     {"bans", "Bans made (from the log, by hand, renewed)."},

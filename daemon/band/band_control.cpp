@@ -277,6 +277,7 @@ json BandControl::stats() {
         {"lines", s.lines},
         {"cut_lines", s.cut_lines},
         {"untimed_lines", s.untimed_lines},
+        {"dropped_parts", s.dropped_parts},
         {"hits", s.hits},
         {"ignored_hits", s.ignored_hosts},
         {"bans", s.bans},

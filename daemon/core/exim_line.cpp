@@ -1,5 +1,6 @@
 #include "core/exim_line.hpp"
 
+#include "core/syslog_line.hpp"
 #include "core/text.hpp"
 
 namespace exim_ban {
@@ -23,14 +24,17 @@ unsigned digit(char c) {
     return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
 }
 
-// "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
-// Straight-line code: this runs once for every line of every log.
-std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
+// "YYYY-MM-DD" Separator "HH:MM:SS[.d{1,6}]", with Exim's "[ +hhmm]" after
+// it when EximOffset; advances pos past it. Straight-line code: this runs
+// once for every line of every log, so the shape is a template argument
+// and the mainlog's path compares with constants.
+template <char Separator, bool EximOffset>
+std::optional<LogTime> date_time_at(std::string_view text, std::size_t& pos) {
     const std::size_t p = pos;
     if (p > text.size() || text.size() - p < 19)
         return std::nullopt;
     const char* s = text.data() + p;
-    if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+    if (s[4] != '-' || s[7] != '-' || s[10] != Separator || s[13] != ':' || s[16] != ':')
         return std::nullopt;
     const unsigned y0 = digit(s[0]), y1 = digit(s[1]), y2 = digit(s[2]), y3 = digit(s[3]);
     const unsigned mo0 = digit(s[5]), mo1 = digit(s[6]), d0 = digit(s[8]), d1 = digit(s[9]);
@@ -76,7 +80,8 @@ std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
         time.milliseconds = fraction;
         q += 1 + digits;
     }
-    if (q + 6 <= text.size() && text[q] == ' ' && (text[q + 1] == '+' || text[q + 1] == '-') &&
+    if (EximOffset && q + 6 <= text.size() && text[q] == ' ' &&
+        (text[q + 1] == '+' || text[q + 1] == '-') &&
         (q + 6 == text.size() || text[q + 6] == ' ')) {
         const int hh = digits_at(text, q + 2, 2), mm = digits_at(text, q + 4, 2);
         if (hh >= 0 && mm >= 0 && hh <= 14 && mm <= 59) {
@@ -89,45 +94,39 @@ std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
     return time;
 }
 
-// "HOST exim[PID]:" at pos (HOST without spaces, program exim, exim4, ...);
-// advances pos past the colon.
-bool read_syslog_tag(std::string_view text, std::size_t& pos) {
-    const std::size_t host_end = text.find(' ', pos);
-    if (host_end == std::string_view::npos || host_end == pos)
-        return false;
-    std::size_t q = host_end + 1;
-    if (text.substr(q, 4) != "exim")
-        return false;
-    q += 4;
-    while (q < text.size() &&
-           (is_digit(text[q]) || text[q] == '_' || text[q] == '-' || is_lower(text[q])))
-        ++q;
-    if (q >= text.size() || text[q] != '[')
-        return false;
-    const std::size_t digits_start = ++q;
-    while (q < text.size() && is_digit(text[q]))
-        ++q;
-    if (q == digits_start || q + 1 >= text.size() || text[q] != ']' || text[q + 1] != ':')
-        return false;
-    pos = q + 2;
-    return true;
+// Exim's "YYYY-MM-DD HH:MM:SS[.d{1,6}][ +hhmm]" at pos; advances pos past it.
+std::optional<LogTime> read_timestamp(std::string_view text, std::size_t& pos) {
+    return date_time_at<' ', true>(text, pos);
 }
 
-// "Mmm dd HH:MM:SS " (a syslog file's own date) at pos.
-bool read_syslog_date(std::string_view text, std::size_t& pos) {
-    if (pos + 16 > text.size())
-        return false;
-    const std::string_view d = text.substr(pos, 16);
-    const bool shape = is_upper(d[0]) && is_lower(d[1]) && is_lower(d[2]) && d[3] == ' ' &&
-                       (d[4] == ' ' || is_digit(d[4])) && is_digit(d[5]) && d[6] == ' ' &&
-                       d[9] == ':' && d[12] == ':' && d[15] == ' ';
-    if (!shape)
-        return false;
-    pos += 16;
-    return true;
+// What follows the time (and tag) and its space: up to two "[pid] " fields
+// (Exim's +pid, and syslog-ng's copy of it), then the message.
+std::optional<std::string_view> exim_message(std::string_view rest) {
+    for (int i = 0; i < 2; ++i) {
+        if (rest.size() > 2 && rest[0] == '[' && is_digit(rest[1])) {
+            std::size_t q = 2;
+            while (q < rest.size() && is_digit(rest[q]))
+                ++q;
+            if (q < rest.size() && rest[q] == ']') {
+                if (q + 1 >= rest.size() || rest[q + 1] != ' ')
+                    return std::nullopt;
+                rest.remove_prefix(q + 2);
+            }
+        }
+    }
+    if (!rest.empty() && rest.back() == '\r')
+        rest.remove_suffix(1);
+    if (rest.empty() || rest.front() == ' ')
+        return std::nullopt;
+    return rest;
 }
 
 } // namespace
+
+std::optional<LogTime> read_date_time(std::string_view text, std::size_t& pos, char separator) {
+    return separator == ' ' ? date_time_at<' ', false>(text, pos)
+                            : date_time_at<'T', false>(text, pos);
+}
 
 std::optional<EximLine> split_exim_line(std::string_view line) {
     std::size_t pos = 0;
@@ -135,7 +134,7 @@ std::optional<EximLine> split_exim_line(std::string_view line) {
     if (!time) {
         // A syslog or journal tag in front of Exim's own timestamp.
         pos = 0;
-        read_syslog_date(line, pos);
+        read_rfc3164_date(line, pos);
         if (!read_syslog_tag(line, pos) || pos >= line.size() || line[pos] != ' ')
             return std::nullopt;
         ++pos;
@@ -143,31 +142,34 @@ std::optional<EximLine> split_exim_line(std::string_view line) {
         if (!time)
             return std::nullopt;
     } else if (pos < line.size() && line[pos] == ' ') {
+        // Here the tag must name a pid: without one, "WORD exim...:" could
+        // be the first words of a mainlog message.
         std::size_t after_tag = pos + 1;
-        if (read_syslog_tag(line, after_tag))
+        const std::optional<SyslogTag> tag = read_syslog_tag(line, after_tag);
+        if (tag && tag->pid)
             pos = after_tag;
-    }
-
-    // Up to two "[pid]" fields: Exim's +pid, and syslog-ng's copy of it.
-    for (int i = 0; i < 2; ++i) {
-        if (pos + 3 < line.size() && line[pos] == ' ' && line[pos + 1] == '[' &&
-            is_digit(line[pos + 2])) {
-            std::size_t q = pos + 2;
-            while (q < line.size() && is_digit(line[q]))
-                ++q;
-            if (q < line.size() && line[q] == ']')
-                pos = q + 1;
-        }
     }
 
     if (pos >= line.size() || line[pos] != ' ')
         return std::nullopt;
-    std::string_view message = line.substr(pos + 1);
-    if (!message.empty() && message.back() == '\r')
-        message.remove_suffix(1);
-    if (message.empty() || message.front() == ' ')
+    const std::optional<std::string_view> message = exim_message(line.substr(pos + 1));
+    if (!message)
         return std::nullopt;
-    return EximLine{*time, message};
+    return EximLine{*time, *message};
+}
+
+std::optional<EximText> split_exim_text(std::string_view text) {
+    std::size_t pos = 0;
+    std::optional<LogTime> time = read_timestamp(text, pos);
+    if (time) {
+        if (pos >= text.size() || text[pos] != ' ')
+            return std::nullopt;
+        ++pos;
+    }
+    const std::optional<std::string_view> message = exim_message(text.substr(pos));
+    if (!message)
+        return std::nullopt;
+    return EximText{time, *message};
 }
 
 } // namespace exim_ban

@@ -3,13 +3,16 @@
 #include <cstdio>
 
 namespace exim_ban {
-namespace {
 
-struct CivilDate {
-    std::int64_t year;
-    unsigned month;
-    unsigned day;
-};
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+    year -= month <= 2;
+    const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+    const auto year_of_era = static_cast<unsigned>(year - era * 400);
+    const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    const unsigned day_of_era =
+        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
 
 // Howard Hinnant's inverse of days_from_civil.
 CivilDate civil_from_days(std::int64_t days) {
@@ -24,18 +27,6 @@ CivilDate civil_from_days(std::int64_t days) {
     const unsigned day = day_of_year - (153 * mp + 2) / 5 + 1;
     const unsigned month = mp < 10 ? mp + 3 : mp - 9;
     return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
-}
-
-} // namespace
-
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
-    year -= month <= 2;
-    const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-    const auto year_of_era = static_cast<unsigned>(year - era * 400);
-    const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    const unsigned day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
 }
 
 bool is_valid_date(std::int64_t year, unsigned month, unsigned day) {

@@ -29,8 +29,15 @@ struct LogTime {
     bool operator==(const LogTime&) const = default;
 };
 
-// Days from 1970-01-01 to the given proleptic Gregorian date.
+struct CivilDate {
+    std::int64_t year;
+    unsigned month;
+    unsigned day;
+};
+
+// Days from 1970-01-01 to the given proleptic Gregorian date, and back.
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
+CivilDate civil_from_days(std::int64_t days);
 bool is_valid_date(std::int64_t year, unsigned month, unsigned day);
 
 } // namespace exim_ban

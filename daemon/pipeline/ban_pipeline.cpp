@@ -1,7 +1,5 @@
 #include "pipeline/ban_pipeline.hpp"
 
-#include "core/exim_line.hpp"
-
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +14,14 @@ std::vector<std::string> names_of(const std::vector<std::unique_ptr<JailRuntime>
     return names;
 }
 
+std::vector<EximLogReader> readers_for(std::size_t logs, const PipelineClock& clock) {
+    std::vector<EximLogReader> readers;
+    readers.reserve(logs);
+    for (std::size_t log = 0; log < logs; ++log)
+        readers.emplace_back([&clock] { return clock.log_now_ms() / 1000; });
+    return readers;
+}
+
 } // namespace
 
 BanPipeline::BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
@@ -25,6 +31,7 @@ BanPipeline::BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
     : jails_(std::move(jails))
     , routes_(std::move(routes))
     , clock_(std::move(clock))
+    , readers_(readers_for(routes_.size(), clock_))
     , health_(store, firewall, timer, clock_, names_of(jails_), stats_)
     , batcher_(store, firewall, health_, timer, clock_, limits, stats_,
                [this] { announce_bans_changed(); })
@@ -39,17 +46,18 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
         ++stats_.cut_lines;
     batcher_.add_line();
     // A cut line ends in client text, not Exim's (see count_line): no hit.
-    const std::optional<EximLine> parsed = cut ? std::nullopt : split_exim_line(line);
-    if (parsed) {
-        if (log < routes_.size()) {
+    if (!cut && log < readers_.size()) {
+        const EximLogReader::Read read = readers_[log].read(line);
+        stats_.dropped_parts += read.dropped_parts;
+        if (read.kind == EximLogReader::Kind::entry) {
             for (const std::size_t jail : routes_[log]) {
-                const LineMatch match = jails_[jail]->match(parsed->message);
+                const LineMatch match = jails_[jail]->match(read.entry.message);
                 if (match.kind == LineMatch::Kind::hit)
-                    judge_hit(*jails_[jail], match, parsed->time.wall_seconds);
+                    judge_hit(*jails_[jail], match, read.entry.time.wall_seconds);
             }
+        } else if (read.kind == EximLogReader::Kind::untimed) {
+            ++stats_.untimed_lines;
         }
-    } else if (!cut) {
-        ++stats_.untimed_lines;
     }
     batcher_.line_done();
 }

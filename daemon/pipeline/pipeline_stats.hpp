@@ -14,6 +14,7 @@ struct PipelineStats {
     std::uint64_t lines = 0;
     std::uint64_t cut_lines = 0;
     std::uint64_t untimed_lines = 0;
+    std::uint64_t dropped_parts = 0; // of syslog entries Exim split that never completed
     std::uint64_t hits = 0;          // counted against a key
     std::uint64_t ignored_hosts = 0; // hits of ignored hosts, not counted
     std::uint64_t bans = 0;

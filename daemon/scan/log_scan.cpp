@@ -1,11 +1,14 @@
 #include "scan/log_scan.hpp"
 
+#include "core/exim_log_reader.hpp"
 #include "core/line_splitter.hpp"
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <fcntl.h>
 #include <memory>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -13,6 +16,19 @@ namespace exim_ban {
 namespace {
 
 constexpr std::size_t chunk_bytes = 1 << 20;
+
+// "Now" for a syslog date without a year, in log time (local wall-clock
+// seconds counted as if UTC): when the file was last written, so that an
+// old rotated log keeps its year; the present for a pipe.
+std::int64_t log_seconds_now_for(int fd) {
+    struct stat status {};
+    std::time_t when = std::time(nullptr);
+    if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode))
+        when = status.st_mtime;
+    std::tm local{};
+    ::localtime_r(&when, &local);
+    return static_cast<std::int64_t>(when) + local.tm_gmtoff;
+}
 
 } // namespace
 
@@ -40,8 +56,11 @@ ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
     const auto started = std::chrono::steady_clock::now();
     ScanReport report(matcher.pattern_count());
     LineSplitter splitter;
+    const std::int64_t now = log_seconds_now_for(fd);
+    EximLogReader reader([now] { return now; });
     auto on_line = [&](std::string_view line, bool cut) {
-        if (count_line(matcher, line, cut, report, judge) == LineOutcome::missed && on_missed)
+        if (count_line(matcher, reader, line, cut, report, judge) == LineOutcome::missed &&
+            on_missed)
             on_missed(line);
     };
     const auto buffer = std::make_unique<char[]>(chunk_bytes);
@@ -57,6 +76,7 @@ ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
         splitter.feed(std::string_view(buffer.get(), static_cast<std::size_t>(got)), on_line);
     }
     splitter.finish(on_line);
+    report.dropped_parts += reader.finish();
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;

@@ -1,12 +1,12 @@
 #include "scan/scan_report.hpp"
 
-#include "core/exim_line.hpp"
+#include "core/exim_log_reader.hpp"
 #include "core/jail_judge.hpp"
 
 namespace exim_ban {
 
-LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool cut,
-                       ScanReport& report, JailJudge* judge) {
+LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::string_view line,
+                       bool cut, ScanReport& report, JailJudge* judge) {
     ++report.lines;
     if (cut) {
         // Exim never writes a line this long (it replaces one past its 8 KiB
@@ -17,20 +17,26 @@ LineOutcome count_line(const LineMatcher& matcher, std::string_view line, bool c
         ++report.missed;
         return LineOutcome::missed;
     }
-    const std::optional<EximLine> parsed = split_exim_line(line);
-    if (!parsed) {
+    const EximLogReader::Read read = reader.read(line);
+    report.dropped_parts += read.dropped_parts;
+    if (read.kind == EximLogReader::Kind::part) {
+        ++report.split_parts;
+        return LineOutcome::part;
+    }
+    if (read.kind == EximLogReader::Kind::untimed) {
         ++report.untimed_lines;
         ++report.missed;
         return LineOutcome::missed;
     }
-    const LineMatch match = matcher.match(parsed->message);
+    const EximLine& entry = read.entry;
+    const LineMatch match = matcher.match(entry.message);
     switch (match.kind) {
     case LineMatch::Kind::hit:
         ++report.matched;
         ++report.pattern_hits[match.pattern];
         ++report.hosts[match.host];
         if (judge != nullptr) {
-            const auto outcome = judge->hit(match.host, parsed->time.wall_seconds);
+            const auto outcome = judge->hit(match.host, entry.time.wall_seconds);
             if (outcome.verdict == JailJudge::Verdict::banned)
                 report.bans.push_back(*outcome.ban);
             else if (outcome.verdict == JailJudge::Verdict::ignored)

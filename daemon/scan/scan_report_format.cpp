@@ -41,6 +41,11 @@ nlohmann::json scan_report_json(const ScanReport& report, const LoadedFilter& fi
         {"ignored", report.ignored},       {"seconds", report.seconds}, {"hosts", std::move(hosts)},
         {"patterns", std::move(patterns)},
     };
+    // Only a syslog file has parts: a mainlog's object stays DESIGN.md's.
+    if (report.split_parts > 0) {
+        json["split_parts"] = report.split_parts;
+        json["dropped_parts"] = report.dropped_parts;
+    }
     if (with_bans) {
         nlohmann::json bans = nlohmann::json::array();
         for (const auto& ban : report.bans)
@@ -96,7 +101,13 @@ void print_scan_report(std::ostream& out, const ScanReport& report, const Loaded
     }
 
     out << "Lines: " << report.lines << " lines, " << report.ignored << " ignored, "
-        << report.matched << " matched, " << report.missed << " missed\n";
+        << report.matched << " matched, " << report.missed << " missed";
+    if (report.split_parts > 0)
+        out << ", " << report.split_parts << " parts of split syslog entries";
+    out << '\n';
+    if (report.dropped_parts > 0)
+        out << "Dropped: " << report.dropped_parts
+            << " parts of syslog entries that never completed (never matched)\n";
     if (report.cut_lines + report.untimed_lines + report.invalid_hosts > 0)
         out << "Skipped: " << report.cut_lines << " cut at 16 KiB, " << report.untimed_lines
             << " without an Exim timestamp, " << report.invalid_hosts

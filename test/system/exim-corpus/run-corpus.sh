@@ -13,6 +13,16 @@
 # expect.json is derived from what the clients did and is cross-checked here
 # against the real logs (corpus.py expect): a disagreement fails the run.
 #
+# Hooks for a test that runs the same corpus another way (test/system/syslog):
+#   CORPUS_CONF_SED_A, CORPUS_CONF_SED_B  a sed expression for instance A's
+#                                         (B's) config after @LAB@ is set
+#   CORPUS_EXIM_WRAP                      a command that execs the Exim
+#                                         daemons (its arguments follow)
+#   CORPUS_EXTRA_DRIVE                    run in the client namespace after
+#                                         the clients, with the work
+#                                         directory and the client veth;
+#                                         then no expect.json is written
+#
 # Needs root, exim4-daemon-heavy (or EXIM), swaks, openssl, iproute2, python3.
 # Network traffic stays inside the two namespaces this script creates
 # (10.99.0.0/16, fd00:99::/32); the host's own network is never touched.
@@ -56,7 +66,8 @@ export PATH=$work/bin:$PATH
 for inst in A B; do
   d=$work/$inst
   mkdir -p "$d/spool" "$d/log" "$d/mail"
-  sed -e "s|@LAB@|$work|" -e "s|@EXIM@|$work/bin/exim|" "$here/exim-$inst.conf" >"$d/exim.conf"
+  conf_sed=CORPUS_CONF_SED_$inst
+  sed -e "s|@LAB@|$work|" -e "s|@EXIM@|$work/bin/exim|" -e "${!conf_sed:-}" "$here/exim-$inst.conf" >"$d/exim.conf"
   chmod 644 "$d/exim.conf"
   chown -R Debian-exim:Debian-exim "$d/spool" "$d/log" "$d/mail"
 done
@@ -89,8 +100,10 @@ link_up "$ns_s" "${tag}vs" 10.99.0.1/16 10.99.0.2/16 fd00:99::1/32 fd00:99::2/32
 with_prefix 16 32 <"$work/clients" | link_up "$ns_c" "${tag}vc" 10.99.0.9/16 fd00:99::9/32 -
 
 # --- the two Exim daemons ---------------------------------------------------------
-ip netns exec "$ns_s" exim -C "$work/A/exim.conf" -bd -q30m
-ip netns exec "$ns_s" exim -C "$work/B/exim.conf" -bd -q30m
+# shellcheck disable=SC2086  # the wrapper is a command and its words
+ip netns exec "$ns_s" ${CORPUS_EXIM_WRAP:-} exim -C "$work/A/exim.conf" -bd -q30m
+# shellcheck disable=SC2086
+ip netns exec "$ns_s" ${CORPUS_EXIM_WRAP:-} exim -C "$work/B/exim.conf" -bd -q30m
 wait_for 10 exim_listening "$ns_s" 10.99.0.1:25 10.99.0.1:465 10.99.0.1:587 \
   '[fd00:99::1]:25' '[fd00:99::1]:465' '[fd00:99::1]:587' \
   10.99.0.2:25 10.99.0.2:465 10.99.0.2:587 \
@@ -104,6 +117,10 @@ say "Exim A (pid $(cat "$work/A/exim.pid")) and B (pid $(cat "$work/B/exim.pid")
 drive_rc=0
 ip netns exec "$ns_c" python3 "$driver" drive "$work" &
 wait $! || drive_rc=$?
+if [ -n "${CORPUS_EXTRA_DRIVE:-}" ]; then
+  ip netns exec "$ns_c" "$CORPUS_EXTRA_DRIVE" "$work" "${tag}vc" &
+  wait $! || drive_rc=$?
+fi
 
 # --- let every session and delivery finish, then stop the daemons -----------------
 daemons="$(cat "$work/A/exim.pid") $(cat "$work/B/exim.pid")"
@@ -128,5 +145,10 @@ done
 [ "$drive_rc" -eq 0 ] || { say "client errors (see above); logs are in $out"; exit 1; }
 
 # --- expect.json, checked against the real logs -----------------------------------
+# (not with extra sessions: they are none of corpus.py's clients)
+if [ -n "${CORPUS_EXTRA_DRIVE:-}" ]; then
+  say "done in $(( $(date +%s) - started )) s: $out/mainlog-A $out/mainlog-B (extra sessions: no expect.json)"
+  exit 0
+fi
 python3 "$driver" expect "$work" "$out"
 say "Exim $exim_version done in $(( $(date +%s) - started )) s: $out/mainlog-A $out/mainlog-B $out/expect.json"

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+using exim_ban::read_date_time;
 using exim_ban::split_exim_line;
+using exim_ban::split_exim_text;
 
 namespace {
 std::string message_of(std::string_view line) {
@@ -60,4 +62,37 @@ TEST_CASE("times print as fail2ban annotates them", "[exim_line]") {
     CHECK(time_of("1999-12-31 23:59:59 m") == "1999-12-31T23:59:59");
     CHECK(time_of("2000-03-01 00:00:00 m") == "2000-03-01T00:00:00");
     CHECK(split_exim_line("1970-01-02 00:00:01 m")->time.wall_seconds == 86401);
+}
+
+TEST_CASE("what Exim passes to syslog: its timestamp and pid are optional", "[exim_line]") {
+    auto with_time = split_exim_text("2026-11-23 17:01:48.250 +0100 [4711] H=x msg");
+    REQUIRE(with_time);
+    REQUIRE(with_time->time);
+    CHECK(with_time->time->iso() == "2026-11-23T17:01:48");
+    CHECK(with_time->time->milliseconds == 250);
+    CHECK(with_time->message == "H=x msg");
+    auto without = split_exim_text("[4711] H=x msg");
+    REQUIRE(without);
+    CHECK_FALSE(without->time);
+    CHECK(without->message == "H=x msg");
+    CHECK(split_exim_text("H=x msg")->message == "H=x msg");
+    for (const char* bad :
+         {"", " lead", "[4711] ", "[4711]x", "2026-11-23 17:01:48 ", "2026-11-23 17:01:48"}) {
+        INFO(bad);
+        CHECK_FALSE(split_exim_text(bad));
+    }
+}
+
+TEST_CASE("dates and times with either separator", "[exim_line]") {
+    std::size_t pos = 2;
+    const auto rfc3339 = read_date_time("> 2026-12-07T14:01:05.123456+00:00", pos, 'T');
+    REQUIRE(rfc3339);
+    CHECK(rfc3339->iso() == "2026-12-07T14:01:05");
+    CHECK(rfc3339->milliseconds == 123);
+    CHECK(pos == 28);
+    pos = 0;
+    CHECK_FALSE(read_date_time("2026-12-07 14:01:05", pos, 'T'));
+    CHECK(pos == 0);
+    CHECK(read_date_time("2026-12-07 14:01:05", pos, ' '));
+    CHECK(pos == 19);
 }

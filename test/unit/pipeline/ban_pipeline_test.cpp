@@ -81,3 +81,28 @@ TEST_CASE("after a restart the store's memory completes the window", "[pipeline]
     after.pipeline->on_caught_up();
     CHECK(after.store.bans().size() == 1);
 }
+
+TEST_CASE("a syslog file's split entries count once, as their mainlog lines", "[pipeline]") {
+    PipelineRig rig;
+    const std::string failure = failure_line("10:00:00", "192.0.2.7").substr(20);
+    const std::string head = failure.substr(0, 40), tail = failure.substr(40);
+    for (const char* time : {"10:00:00", "10:00:01", "10:00:02"}) {
+        const std::string date = std::string("Nov 23 ") + time;
+        rig.line(date + " mx1 exim[77]: [1/2] [77] " + head);
+        rig.line(date + " mx1 exim[78]: other process");
+        rig.line(date + " mx1 exim[77]: [2/2] " + tail);
+    }
+    // A part after a lost one: dropped, never a hit of the text it carries.
+    rig.line("Nov 23 10:00:03 mx1 exim[79]: [2/2] " + failure_line("10:00:03", "198.51.100.1"));
+    rig.pipeline->on_caught_up();
+    REQUIRE(rig.store.batches().size() == 1);
+    const Batch& batch = rig.store.batches().front();
+    REQUIRE(batch.hits.size() == 3);
+    CHECK(batch.hits[0].key == key("192.0.2.7"));
+    CHECK(batch.hits[0].time == wall_ms("10:00:00") / 1000);
+    REQUIRE(batch.bans.size() == 1);
+    CHECK(batch.bans[0].key == key("192.0.2.7"));
+    CHECK(rig.pipeline->stats().lines == 10);
+    CHECK(rig.pipeline->stats().untimed_lines == 0);
+    CHECK(rig.pipeline->stats().dropped_parts == 1);
+}

@@ -110,3 +110,35 @@ TEST_CASE("the text report mirrors fail2ban-regex's summary", "[scan]") {
                               Catch::Contains("Lines: 2 lines, 0 ignored, 1 matched, 1 missed") &&
                               Catch::Contains("1 without an Exim timestamp"));
 }
+
+TEST_CASE("a syslog file gives the hits of its mainlog, split entries joined", "[scan]") {
+    const std::string failure = "login authenticator failed for (x) [192.0.2.1]: 535 Incorrect "
+                                "authentication data (set_id=admin)";
+    const std::string nixed = "AUTH nixed 2001:db8::7 587 connect";
+    const TempLog mainlog("2026-11-23 10:00:00 [41] " + failure + "\n2026-11-23 10:00:01 [42] " +
+                          nixed + "\n2026-11-23 10:00:02 [41] " + failure + "\n");
+    const TempLog syslog("Nov 23 10:00:00 mx1 exim[41]: [1/2] [41] " + failure.substr(0, 50) +
+                         "\n" + "Nov 23 10:00:01 mx1 exim[42]: [42] " + nixed + "\n" +
+                         "Nov 23 10:00:00 mx1 exim[41]: [2/2] " + failure.substr(50) + "\n" +
+                         "2026-11-23T10:00:02.5+00:00 mx1 exim[41]: [41] " + failure + "\n" +
+                         // Its first part lost: never a hit of the text it carries.
+                         "Nov 23 10:00:03 mx1 exim[43]: [2/2] " + failure + "\n" +
+                         "Nov 23 10:00:04 mx1 exim[44]: [1/2] [44] " + failure.substr(0, 50) +
+                         "\n");
+    const LineMatcher matcher(exim_filter().matcher_patterns());
+    const ScanReport from_mainlog = scan_log(LogFile(mainlog.path()), matcher, nullptr);
+    std::vector<std::string> missed;
+    const ScanReport from_syslog = scan_log(
+        LogFile(syslog.path()), matcher, [&](std::string_view line) { missed.emplace_back(line); });
+    CHECK(from_syslog.hosts == from_mainlog.hosts);
+    CHECK(from_syslog.pattern_hits == from_mainlog.pattern_hits);
+    CHECK(from_syslog.matched == 3);
+    CHECK(from_syslog.lines == 6);
+    CHECK(from_syslog.split_parts == 3);   // the joined first part, the orphan, the unfinished
+    CHECK(from_syslog.dropped_parts == 2); // the orphan, and the entry the log ended in
+    CHECK(from_syslog.missed == 0);
+    CHECK(missed.empty());
+    const auto json = scan_report_json(from_syslog, exim_filter());
+    CHECK(json["split_parts"] == 3);
+    CHECK(json["dropped_parts"] == 2);
+}
