@@ -705,8 +705,10 @@ void Tailer::Impl::resume_rotated(Log& log, const LogPosition& committed) {
             return;
         }
     }
-    spdlog::warn("tail: {}: the rotated file read up to offset {} is gone (what was written to it "
-                 "after the offset is lost)",
+    // Also after a grace period that ended with no commit since (the row
+    // is cleared with the next batch): then nothing was lost.
+    spdlog::warn("tail: {}: the rotated file read up to offset {} is gone (lines written to it "
+                 "after that offset, if any, are lost)",
                  log.path, position->offset);
 }
 
