@@ -298,6 +298,7 @@ json BandControl::stats() {
          {{"bytes", tail.bytes},
           {"rotations", tail.rotations},
           {"truncations", tail.truncations},
+          {"late_lines", tail.late_lines},
           {"read_errors", tail.read_errors}}},
         {"control",
          {{"connections", control.connections},

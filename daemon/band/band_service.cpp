@@ -100,10 +100,12 @@ struct LoadedJails {
     std::vector<LoadedFilter> filters;
     std::vector<std::string> paths;
     std::vector<std::vector<std::size_t>> routes; // per path: indexes into configs
+    std::chrono::seconds rotation_grace{0};
 };
 
 OrProblem<LoadedJails> load_jails(const Config& config) {
     LoadedJails loaded;
+    loaded.rotation_grace = config.rotation_grace;
     for (const auto& jail : config.jails) {
         if (!jail.enabled)
             continue;
@@ -267,8 +269,8 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         generation->pipeline = std::make_unique<BanPipeline>(
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
-        TailerOpening opened =
-            Tailer::open(io_, loaded.paths, std::move(offsets).value(), *generation->pipeline);
+        TailerOpening opened = Tailer::open(io_, loaded.paths, std::move(offsets).value(),
+                                            *generation->pipeline, loaded.rotation_grace);
         if (!opened.tailer)
             return "tail: cannot follow the logs: " + opened.error;
         generation->tailer = std::move(opened.tailer);

@@ -39,6 +39,9 @@ struct Config {
     std::filesystem::path dnsbl_zone; // empty: off
     std::chrono::seconds dnsbl_interval{1};
     std::chrono::seconds dbpurgeage{86400};
+    // How long a log renamed by a rotation must stay quiet before the tailer
+    // stops reading the late lines Exim writes to it; 0: at once.
+    std::chrono::seconds rotation_grace{300};
     std::filesystem::path filters_dir;
     std::vector<JailConfig> jails; // in the order they first appear
 

@@ -48,6 +48,7 @@ const std::map<std::string, std::string> global_defaults = {
     {"dnsbl_zone", ""},
     {"dnsbl_interval", "1s"},
     {"dbpurgeage", "1d"},
+    {"rotation_grace", "5m"},
     {"filters_dir", ""}, // filters.d beside the config file
 };
 
@@ -179,6 +180,12 @@ class Builder {
         config_.dnsbl_zone = zone.text.empty() ? std::filesystem::path{} : beside(file_, zone.text);
         config_.dnsbl_interval = to_duration(global("dnsbl_interval"), "dnsbl_interval");
         config_.dbpurgeage = to_duration(global("dbpurgeage"), "dbpurgeage");
+        const Value grace = global("rotation_grace");
+        config_.rotation_grace = to_duration(grace, "rotation_grace", true);
+        // Past an hour a rotated log's descriptor and disk space are held for
+        // writers that are surely gone.
+        if (config_.rotation_grace > std::chrono::hours(1))
+            fail(grace, "rotation_grace", "expected a duration from 0 to 1h");
         const Value filters = global("filters_dir");
         config_.filters_dir =
             filters.text.empty() ? file_.parent_path() / "filters.d" : beside(file_, filters.text);

@@ -5,9 +5,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace exim_ban {
+
+// The file renamed away from a watched path by a rotation, while it is still
+// followed for the lines that Exim processes which opened it before write to
+// it late (see the tailer's rotation_grace), and how far it has been read.
+struct RotatedFilePosition {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::string head_hash; // as LogPosition's
+    std::uint64_t offset = 0;
+};
 
 struct LogPosition {
     std::string path; // the watched path, as configured (after glob expansion)
@@ -18,6 +29,9 @@ struct LogPosition {
     // an inode from the old one.
     std::string head_hash;
     std::uint64_t offset = 0;
+    // Set while the file the path named before its last rotation is still
+    // followed: its unread rest is read after a restart too.
+    std::optional<RotatedFilePosition> rotated{};
 };
 
 } // namespace exim_ban

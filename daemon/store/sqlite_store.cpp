@@ -51,8 +51,10 @@ struct SqliteStore::Statements {
         , rollback(db, "ROLLBACK")
         , upsert_file(
               db,
-              "INSERT INTO files(path, dev, inode, head_hash, offset) VALUES(?1, ?2, ?3, ?4, ?5) "
-              "ON CONFLICT(path) DO UPDATE SET dev = ?2, inode = ?3, head_hash = ?4, offset = ?5")
+              "INSERT INTO files(path, dev, inode, head_hash, offset, rotated_dev, rotated_inode, "
+              "rotated_head_hash, rotated_offset) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+              "ON CONFLICT(path) DO UPDATE SET dev = ?2, inode = ?3, head_hash = ?4, offset = ?5, "
+              "rotated_dev = ?6, rotated_inode = ?7, rotated_head_hash = ?8, rotated_offset = ?9")
         , insert_hits(db, "INSERT INTO hit_batches(jail, first_ts, last_ts, count, data) "
                           "VALUES(?1, ?2, ?3, ?4, ?5)")
         , add_key_hits(db, "INSERT INTO key_hits(key, jail, hits) VALUES(?1, ?2, ?3) "
@@ -65,7 +67,8 @@ struct SqliteStore::Statements {
         , lift_ban(db, "UPDATE bans SET lifted = ?3 WHERE key = ?1 AND (?2 = '' OR jail = ?2) AND "
                        "lifted IS NULL "
                        "AND expires > ?3")
-        , files(db, "SELECT path, dev, inode, head_hash, offset FROM files ORDER BY path")
+        , files(db, "SELECT path, dev, inode, head_hash, offset, rotated_dev, rotated_inode, "
+                    "rotated_head_hash, rotated_offset FROM files ORDER BY path")
         , active(db, "SELECT jail, key, start, expires, reason, origin FROM bans "
                      "WHERE lifted IS NULL AND expires > ?1 ORDER BY start, id")
         , key_hits(db, "SELECT hits FROM key_hits WHERE key = ?1 AND jail = ?2")
@@ -197,8 +200,15 @@ std::int64_t SqliteStore::write(const Batch& batch) {
             .bind(2, static_cast<std::int64_t>(file.device))
             .bind(3, static_cast<std::int64_t>(file.inode))
             .bind(4, file.head_hash)
-            .bind(5, static_cast<std::int64_t>(file.offset))
-            .run();
+            .bind(5, static_cast<std::int64_t>(file.offset));
+        if (file.rotated)
+            s.upsert_file.bind(6, static_cast<std::int64_t>(file.rotated->device))
+                .bind(7, static_cast<std::int64_t>(file.rotated->inode))
+                .bind(8, file.rotated->head_hash)
+                .bind(9, static_cast<std::int64_t>(file.rotated->offset));
+        else
+            s.upsert_file.bind_null(6).bind_null(7).bind_null(8).bind_null(9);
+        s.upsert_file.run();
     }
     // One row per jail: the batch's hits packed as records.
     std::map<std::string, std::string> data;
@@ -316,9 +326,15 @@ StoreRead<std::vector<FileOffset>> SqliteStore::file_offsets() {
         std::vector<FileOffset> files;
         SqliteStatement& query = statements_->files;
         while (query.step()) {
-            files.push_back({query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
-                             static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
-                             static_cast<std::uint64_t>(query.column_int(4))});
+            FileOffset& file = files.emplace_back(
+                FileOffset{query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
+                           static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
+                           static_cast<std::uint64_t>(query.column_int(4)), std::nullopt});
+            if (!query.column_is_null(5))
+                file.rotated = RotatedFilePosition{static_cast<std::uint64_t>(query.column_int(5)),
+                                                   static_cast<std::uint64_t>(query.column_int(6)),
+                                                   query.column_text(7),
+                                                   static_cast<std::uint64_t>(query.column_int(8))};
         }
         query.reset();
         return files;

@@ -13,7 +13,8 @@ class TailSink {
     // One line of log `log` (an index into the source's logs: the paths
     // given to the Tailer), without its '\n'; `cut`: it was longer than
     // max_line_bytes and this is its first max_line_bytes. When it returns,
-    // the source's positions()[log] is past this line. The sink may call the
+    // the source's positions()[log] is past this line (in its `rotated`
+    // part for a line written late to a rotated file). The sink may call the
     // source's pause() from here.
     virtual void on_line(std::size_t log, std::string_view line, bool cut) = 0;
     // Everything there was to read has been handed on (a burst of writes

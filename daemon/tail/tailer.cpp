@@ -7,6 +7,7 @@
 #include "tail/followed_file.hpp"
 #include "tail/inotify_watches.hpp"
 #include "tail/resume_plan.hpp"
+#include "tail/rotation_grace.hpp"
 #include "tail/watch_limit.hpp"
 
 #include <boost/asio/error.hpp>
@@ -45,6 +46,13 @@ constexpr int steps_per_turn = 8;
 
 constexpr std::chrono::seconds inotify_retry_delay{1};
 
+// A file opened nearly empty gets the full head hash once it has one, at
+// its end: a longer head tells files apart better.
+void lengthen_head(FollowedFile& file, std::uint64_t size) {
+    if (file.head().bytes < head_hash_bytes && size > file.head().bytes)
+        file.retake_head(size);
+}
+
 std::string limit_text(int error) {
     return error == ENOSPC ? "the inotify watch limit is reached"
                            : "no inotify instance (the limit of instances, or of open files, is "
@@ -56,7 +64,8 @@ std::string limit_text(int error) {
 class Tailer::Impl {
   public:
     Impl(boost::asio::io_context& io, std::vector<std::string> paths,
-         const std::vector<LogPosition>& resume, TailSink& sink);
+         const std::vector<LogPosition>& resume, TailSink& sink,
+         std::chrono::milliseconds rotation_grace);
     ~Impl();
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
@@ -100,6 +109,21 @@ class Tailer::Impl {
         };
         std::optional<Held> held;
 
+        // The file the path named before its last rotation, followed for
+        // the lines written to it late until it has been quiet for the
+        // grace period (rotation_grace.hpp). One at most: a second rotation
+        // within the grace period lets the first file go.
+        struct Rotated {
+            FollowedFile file;
+            int watch = -1;
+            LineSplitter splitter;
+            std::uint64_t read_position = 0;
+            std::optional<Held> held;
+            GraceClock::time_point last_growth;
+        };
+        std::optional<Rotated> rotated;
+        boost::asio::steady_timer grace_timer;
+
         bool dirty = false; // an event or a retry asks for a look
         bool more = false;  // a chunk was read and more may follow
 
@@ -114,33 +138,47 @@ class Tailer::Impl {
     void on_events(const boost::system::error_code& error, const std::vector<InotifyEvent>& events);
     void dispatch(const InotifyEvent& event);
     void arm_directory(Log& log);
+    WatchAdding watch_descriptor(const FollowedFile& file);
     void watch_file(Log& log);
     void note_watch_limit(const Log& log, int error) const;
     void drop_file_watch(Log& log);
     bool watch_in_use(int watch) const;
 
     void begin(Log& log);
+    void resume_rotated(Log& log, const LogPosition& committed);
+    bool step_rotated(Log& log);
+    bool read_rotated(Log& log);
+    void let_go_rotated(Log& log, const std::string& why);
+    bool keep_rotated(Log& log);
+    void follow_rotated(Log& log, FollowedFile file, std::uint64_t offset);
+    void wait_for_grace(Log& log);
     void schedule();
     void pump();
     bool step(Log& log);
     bool open_path(Log& log);
-    bool switch_to_path(Log& log);
+    bool switch_to_path(Log& log, bool renamed);
     void let_go(Log& log);
     void read_again(Log& log);
     void follow(Log& log, FollowedFile file, std::uint64_t offset, bool is_copy);
     void rewind(Log& log);
+    void rewind_rotated(Log& log);
     void hand_on(Log& log, std::string_view line, bool cut);
+    void hand_on_late(Log& log, std::string_view line, bool cut);
+    void deliver(Log& log, std::string_view line, bool cut);
     LogPosition position_of(const Log& log) const;
 
     void fail(Log& log, const std::string& what, int error);
     void recovered(Log& log);
     void note_missing(Log& log);
     void retry_later(Log& log);
+    // Looks at the log again when `timer` (one of its own) expires.
+    void look_again_when_due(Log& log, boost::asio::steady_timer& timer);
     // A watch of the log is missing because an inotify limit is reached.
     bool polled(const Log& log) const;
 
     boost::asio::io_context& io_;
     TailSink& sink_;
+    const std::chrono::milliseconds rotation_grace_;
     InotifyWatches inotify_;
     boost::asio::steady_timer inotify_retry_;
     std::vector<std::unique_ptr<Log>> logs_;
@@ -163,12 +201,15 @@ Tailer::Impl::Log::Log(boost::asio::io_context& io, std::size_t position_in_path
     , path(std::move(log_path))
     , directory(std::filesystem::path(path).parent_path())
     , name(std::filesystem::path(path).filename().string())
+    , grace_timer(io)
     , retry_timer(io) {}
 
 Tailer::Impl::Impl(boost::asio::io_context& io, std::vector<std::string> paths,
-                   const std::vector<LogPosition>& resume, TailSink& sink)
+                   const std::vector<LogPosition>& resume, TailSink& sink,
+                   std::chrono::milliseconds rotation_grace)
     : io_(io)
     , sink_(sink)
+    , rotation_grace_(rotation_grace)
     , inotify_(io)
     , inotify_retry_(io)
     , chunk_(std::make_unique<char[]>(chunk_bytes)) {
@@ -210,6 +251,10 @@ void Tailer::Impl::pause() {
         // the first mark still stands, later lines were not handed on.
         if (log->file && !log->held)
             log->held = Log::Held{log->splitter.consumed(), log->splitter.skipping_cut_line()};
+    for (auto& log : logs_)
+        if (log->rotated && !log->rotated->held)
+            log->rotated->held = Log::Held{log->rotated->splitter.consumed(),
+                                           log->rotated->splitter.skipping_cut_line()};
 }
 
 void Tailer::Impl::resume() {
@@ -225,8 +270,10 @@ void Tailer::Impl::stop() {
     stopped_ = true;
     inotify_.close();
     inotify_retry_.cancel();
-    for (auto& log : logs_)
+    for (auto& log : logs_) {
         log->retry_timer.cancel();
+        log->grace_timer.cancel();
+    }
 }
 
 std::vector<LogPosition> Tailer::Impl::positions() const {
@@ -238,18 +285,27 @@ std::vector<LogPosition> Tailer::Impl::positions() const {
 }
 
 LogPosition Tailer::Impl::position_of(const Log& log) const {
+    LogPosition position;
     if (log.file) {
         const std::uint64_t offset = log.held ? log.held->offset : log.splitter.consumed();
-        return {log.path, log.file->id().device, log.file->id().inode, to_string(log.file->head()),
-                offset};
-    }
-    if (log.committed) {
-        LogPosition position = *log.committed;
+        position = {
+            log.path, log.file->id().device, log.file->id().inode, to_string(log.file->head()),
+            offset,   std::nullopt};
+    } else if (log.committed) {
+        position = *log.committed;
         position.path = log.path;
-        return position;
+    } else {
+        position.path = log.path;
     }
-    LogPosition position;
-    position.path = log.path;
+    // A committed rotated file that is not followed now was not found at
+    // start-up, or was let go since: nothing more is read from it.
+    position.rotated.reset();
+    if (log.rotated) {
+        const Log::Rotated& rotated = *log.rotated;
+        position.rotated = RotatedFilePosition{
+            rotated.file.id().device, rotated.file.id().inode, to_string(rotated.file.head()),
+            rotated.held ? rotated.held->offset : rotated.splitter.consumed()};
+    }
     return position;
 }
 
@@ -310,6 +366,11 @@ void Tailer::Impl::dispatch(const InotifyEvent& event) {
             if ((event.mask & IN_IGNORED) != 0)
                 log->file_watch = -1;
         }
+        if (log->rotated && event.watch == log->rotated->watch) {
+            log->dirty = true;
+            if ((event.mask & IN_IGNORED) != 0)
+                log->rotated->watch = -1;
+        }
         if (event.watch != log->directory_watch.watch)
             continue;
         if (log->directory_watch.on_directory) {
@@ -354,11 +415,14 @@ void Tailer::Impl::arm_directory(Log& log) {
     retry_later(log);
 }
 
-void Tailer::Impl::watch_file(Log& log) {
+WatchAdding Tailer::Impl::watch_descriptor(const FollowedFile& file) {
     // Through the descriptor, not the path: the path may name another file
     // by now.
-    const std::string descriptor_path = "/proc/self/fd/" + std::to_string(log.file->descriptor());
-    const WatchAdding added = inotify_.add(descriptor_path, file_mask);
+    return inotify_.add("/proc/self/fd/" + std::to_string(file.descriptor()), file_mask);
+}
+
+void Tailer::Impl::watch_file(Log& log) {
+    const WatchAdding added = watch_descriptor(*log.file);
     if (added.watch >= 0) {
         log.file_watch = added.watch;
         if (log.watch_error != 0)
@@ -401,7 +465,8 @@ void Tailer::Impl::drop_file_watch(Log& log) {
 bool Tailer::Impl::watch_in_use(int watch) const {
     // Watches are per inode: two logs in one directory share its watch.
     for (const auto& log : logs_)
-        if (log->file_watch == watch || log->directory_watch.watch == watch)
+        if (log->file_watch == watch || log->directory_watch.watch == watch ||
+            (log->rotated && log->rotated->watch == watch))
             return true;
     return false;
 }
@@ -409,6 +474,8 @@ bool Tailer::Impl::watch_in_use(int watch) const {
 // --- reading ---
 
 void Tailer::Impl::begin(Log& log) {
+    if (log.committed)
+        resume_rotated(log, *log.committed);
     // A position that names no file (see positions()): the path from 0.
     if (log.committed && log.committed->head_hash.empty())
         log.committed.reset();
@@ -468,6 +535,8 @@ void Tailer::Impl::pump() {
     for (auto& log : logs_) {
         if (log->held)
             rewind(*log);
+        if (log->rotated && log->rotated->held)
+            rewind_rotated(*log);
         if (!log->dirty && !log->more)
             continue;
         log->dirty = false;
@@ -493,6 +562,12 @@ bool Tailer::Impl::step(Log& log) {
     // watches each file it opens.
     if (log.file && log.file_watch < 0)
         watch_file(log);
+    // The rotated file's late lines first: they were written before
+    // whatever the look finds appended to the new file since.
+    if (log.rotated && step_rotated(log))
+        return true;
+    if (paused_ || stopped_)
+        return false;
     std::size_t read_this_turn = 0;
     for (int steps = 0; steps < steps_per_turn; ++steps) {
         if (!log.file && !open_path(log))
@@ -531,7 +606,7 @@ bool Tailer::Impl::step(Log& log) {
             read_again(log);
             break;
         case FollowStep::switch_to_path:
-            if (!switch_to_path(log))
+            if (!switch_to_path(log, status.links > 0))
                 return false;
             break;
         case FollowStep::let_go:
@@ -539,10 +614,7 @@ bool Tailer::Impl::step(Log& log) {
             return false;
         case FollowStep::wait:
             recovered(log);
-            // A file opened nearly empty gets the full head hash once it
-            // has one: a longer head tells files apart better.
-            if (log.file->head().bytes < head_hash_bytes && status.size > log.file->head().bytes)
-                log.file->retake_head(status.size);
+            lengthen_head(*log.file, status.size);
             return false;
         }
     }
@@ -567,7 +639,7 @@ bool Tailer::Impl::open_path(Log& log) {
     return true;
 }
 
-bool Tailer::Impl::switch_to_path(Log& log) {
+bool Tailer::Impl::switch_to_path(Log& log, bool renamed) {
     FileOpening opening = FollowedFile::open(log.path);
     if (!opening.file) {
         // Gone again since the look: the event of its return will come.
@@ -578,6 +650,18 @@ bool Tailer::Impl::switch_to_path(Log& log) {
     }
     if (opening.file->id() == log.file->id())
         return true;
+    // A copy is written by nobody, and Exim stops writing to a deleted log
+    // at its next line.
+    if (renamed && !log.file_is_copy && rotation_grace_.count() > 0) {
+        if (!keep_rotated(log))
+            return false;
+        ++stats_.rotations;
+        spdlog::info("tail: {} was rotated; reading the new file from its start, and the old "
+                     "one until it has been quiet for {} ms",
+                     log.path, rotation_grace_.count());
+        follow(log, std::move(*opening.file), 0, false);
+        return true;
+    }
     // The old file will not get the rest of an unterminated last line
     // (Exim writes whole lines; this is a crash's or a full disk's
     // remnant): hand it on as the line it is rather than drop it.
@@ -601,6 +685,151 @@ void Tailer::Impl::let_go(Log& log) {
     log.file.reset();
     log.deleted_file_let_go = true;
     log.file_is_copy = false;
+}
+
+// --- the rotated file's grace period ---
+
+void Tailer::Impl::resume_rotated(Log& log, const LogPosition& committed) {
+    const std::optional<LogPosition> position = rotated_file_position(committed);
+    if (!position)
+        return;
+    // Read even with no grace period configured now: its rest was not
+    // handed on yet.
+    const ResumePlan plan = find_resume_plan(*position);
+    if (plan.kind == ResumePlan::Kind::finish_rotated) {
+        FileOpening opening = FollowedFile::open(plan.rotated.path);
+        if (opening.file && opening.file->id() == plan.rotated.id) {
+            spdlog::info("tail: {}: reading its rotated file {} from offset {} for late lines",
+                         log.path, plan.rotated.path, plan.offset);
+            follow_rotated(log, std::move(*opening.file), plan.offset);
+            return;
+        }
+    }
+    // Also after a grace period that ended with no commit since (the row
+    // is cleared with the next batch): then nothing was lost.
+    spdlog::warn("tail: {}: the rotated file read up to offset {} is gone (lines written to it "
+                 "after that offset, if any, are lost)",
+                 log.path, position->offset);
+}
+
+void Tailer::Impl::follow_rotated(Log& log, FollowedFile file, std::uint64_t offset) {
+    const WatchAdding added = watch_descriptor(file);
+    if (added.watch < 0)
+        spdlog::warn("tail: {}: cannot watch the rotated file ({}); looking at it every {} ms",
+                     log.path, describe_file_error(added.error), watch_limit_poll_interval.count());
+    log.rotated.emplace(Log::Rotated{std::move(file), added.watch, LineSplitter{}, offset,
+                                     std::nullopt, GraceClock::now()});
+    log.rotated->splitter.restart(offset);
+    wait_for_grace(log);
+}
+
+bool Tailer::Impl::keep_rotated(Log& log) {
+    if (log.rotated) {
+        // Rotated again within the grace period: the older file is read to
+        // its end and let go, so that one file per path is held at most.
+        // Its writers are two rotations old by now.
+        while (log.rotated && read_rotated(log)) {
+        }
+        if (paused_ || stopped_)
+            return false;
+        let_go_rotated(log, "the path was rotated again within the grace period");
+        if (paused_ || stopped_)
+            return false;
+    }
+    // Read to its end here.
+    lengthen_head(*log.file, log.read_position);
+    // Its unterminated last line, if any, stays held back: a late write
+    // may still end it.
+    log.rotated.emplace(Log::Rotated{std::move(*log.file), std::exchange(log.file_watch, -1),
+                                     std::exchange(log.splitter, LineSplitter{}), log.read_position,
+                                     std::nullopt, GraceClock::now()});
+    log.file.reset();
+    wait_for_grace(log);
+    return true;
+}
+
+bool Tailer::Impl::step_rotated(Log& log) {
+    // Looked at again after each read, so that a file read to its end
+    // waits on its timer from its last growth.
+    for (int steps = 0; steps < steps_per_turn; ++steps) {
+        Log::Rotated& rotated = *log.rotated;
+        const FileStatus status = rotated.file.status();
+        if (status.error != 0) {
+            ++stats_.read_errors;
+            let_go_rotated(log, "cannot read it: " + describe_file_error(status.error));
+            return false;
+        }
+        const RotatedFileFacts facts{status.size, rotated.read_position,
+                                     rotated.file.head_unchanged(), status.links == 0,
+                                     rotated.last_growth};
+        switch (next_rotated_file_step(facts, GraceClock::now(), rotation_grace_)) {
+        case RotatedFileStep::read_on:
+            if (read_rotated(log))
+                return true;
+            if (!log.rotated || paused_ || stopped_)
+                return false;
+            break;
+        case RotatedFileStep::wait:
+            lengthen_head(rotated.file, status.size);
+            wait_for_grace(log);
+            return false;
+        case RotatedFileStep::let_go:
+            if (facts.size < facts.read_position || !facts.head_unchanged)
+                let_go_rotated(log, "it was truncated or rewritten");
+            else if (facts.deleted)
+                let_go_rotated(log, "it was deleted");
+            else
+                let_go_rotated(log, "it has been quiet for the grace period");
+            return false;
+        }
+    }
+    return true;
+}
+
+void Tailer::Impl::wait_for_grace(Log& log) {
+    const Log::Rotated& rotated = *log.rotated;
+    GraceClock::time_point look = grace_ends(rotated.last_growth, rotation_grace_);
+    // Without a watch nothing says that it grew: it is polled meanwhile.
+    if (rotated.watch < 0)
+        look = std::min(look, GraceClock::now() + watch_limit_poll_interval);
+    log.grace_timer.expires_at(look);
+    look_again_when_due(log, log.grace_timer);
+}
+
+bool Tailer::Impl::read_rotated(Log& log) {
+    Log::Rotated& rotated = *log.rotated;
+    const FileRead read = rotated.file.read_at(rotated.read_position, chunk_.get(), chunk_bytes);
+    if (read.error != 0) {
+        ++stats_.read_errors;
+        let_go_rotated(log, "cannot read it: " + describe_file_error(read.error));
+        return false;
+    }
+    if (read.bytes == 0)
+        return false;
+    rotated.read_position += read.bytes;
+    rotated.last_growth = GraceClock::now();
+    stats_.bytes += read.bytes;
+    rotated.splitter.feed(std::string_view(chunk_.get(), read.bytes),
+                          [&](std::string_view line, bool cut) { hand_on_late(log, line, cut); });
+    if (paused_ || stopped_)
+        return false;
+    return read.bytes == chunk_bytes;
+}
+
+void Tailer::Impl::let_go_rotated(Log& log, const std::string& why) {
+    if (!log.rotated)
+        return;
+    // As at a switch: the unterminated last line is handed on.
+    log.rotated->splitter.finish(
+        [&](std::string_view line, bool cut) { hand_on_late(log, line, cut); });
+    if (paused_ || stopped_)
+        return;
+    const int watch = std::exchange(log.rotated->watch, -1);
+    log.rotated.reset();
+    if (watch >= 0 && !watch_in_use(watch))
+        inotify_.remove(watch);
+    log.grace_timer.cancel();
+    spdlog::info("tail: {}: stopped reading its rotated file: {}", log.path, why);
 }
 
 void Tailer::Impl::read_again(Log& log) {
@@ -653,10 +882,29 @@ void Tailer::Impl::rewind(Log& log) {
     log.dirty = true;
 }
 
+void Tailer::Impl::rewind_rotated(Log& log) {
+    Log::Rotated& rotated = *log.rotated;
+    rotated.splitter.restart(rotated.held->offset, rotated.held->skipping_cut_line);
+    rotated.read_position = rotated.held->offset;
+    rotated.held.reset();
+    log.dirty = true;
+}
+
 void Tailer::Impl::hand_on(Log& log, std::string_view line, bool cut) {
     // After pause(), the rest of a chunk is read again on resume().
     if (log.held || stopped_)
         return;
+    deliver(log, line, cut);
+}
+
+void Tailer::Impl::hand_on_late(Log& log, std::string_view line, bool cut) {
+    if (log.rotated->held || stopped_)
+        return;
+    ++stats_.late_lines;
+    deliver(log, line, cut);
+}
+
+void Tailer::Impl::deliver(Log& log, std::string_view line, bool cut) {
     ++stats_.lines;
     if (cut)
         ++stats_.cut_lines;
@@ -703,25 +951,29 @@ void Tailer::Impl::note_missing(Log& log) {
 
 void Tailer::Impl::retry_later(Log& log) {
     log.retry_timer.expires_after(polled(log) ? watch_limit_poll_interval : log.backoff.next());
-    log.retry_timer.async_wait(
-        lifetime_.guarded([this, &log](const boost::system::error_code& error) {
-            if (error || stopped_)
-                return;
-            log.dirty = true;
-            schedule();
-        }));
+    look_again_when_due(log, log.retry_timer);
+}
+
+void Tailer::Impl::look_again_when_due(Log& log, boost::asio::steady_timer& timer) {
+    timer.async_wait(lifetime_.guarded([this, &log](const boost::system::error_code& error) {
+        if (error || stopped_)
+            return;
+        log.dirty = true;
+        schedule();
+    }));
 }
 
 // --- Tailer ---
 
 TailerOpening Tailer::open(boost::asio::io_context& io, std::vector<std::string> paths,
-                           const std::vector<LogPosition>& resume, TailSink& sink) {
+                           const std::vector<LogPosition>& resume, TailSink& sink,
+                           std::chrono::milliseconds rotation_grace) {
     // InotifyWatches throws when inotify_init1 fails for want of inotify
     // (not for a limit, which is polled through): the one failure that
     // stops the tailer, made a value here, where the tailer is made.
     try {
-        return {std::unique_ptr<Tailer>(
-                    new Tailer(std::make_unique<Impl>(io, std::move(paths), resume, sink))),
+        return {std::unique_ptr<Tailer>(new Tailer(
+                    std::make_unique<Impl>(io, std::move(paths), resume, sink, rotation_grace))),
                 {}};
     } catch (const std::system_error& error) {
         return {nullptr, error.what()};

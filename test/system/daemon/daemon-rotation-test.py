@@ -3,16 +3,22 @@
 every kind of rotation and restart, and stores each hit exactly once.
 
 Each scenario writes Exim-shaped lines (a hit of a different address on
-every hit line, benign lines between), rotates or restarts as named, waits
+every hit line, benign lines between), rotates or restarts as named (the
+"late" ones go on writing to the renamed file, as an Exim process that
+opened it before the rotation does, after the daemon has moved to the new
+file: they are read within the rotation grace period, kill -9 included), waits
 until the store holds as many hits as were written, stops the daemon with
 SIGTERM (which must exit 0) and compares the stored hits with the written
 ones address by address: 0 lost, 0 counted twice. The daemon runs with the
 dry-run firewall: no root, no namespace needed."""
 
 import os
+import random
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from failure import Failure  # noqa: E402
@@ -27,12 +33,16 @@ class Writer:
         self.path = path
         self.written = []
         self.lines = 0
+        self.late = 0  # lines written to a renamed file after the new one existed
         self.handle = None
 
     def open(self):
         self.handle = open(self.path, "a", buffering=1)
 
     def write(self, count, handle=None):
+        """`handle`: another file than the path's (a renamed one)."""
+        if handle is not None:
+            self.late += count
         handle = handle or self.handle
         for _ in range(count):
             n = self.lines
@@ -62,6 +72,83 @@ def rename_and_create(band, writer):
     writer.close()
     writer.open()
     writer.write(3000)
+
+
+def late_writes(writer, old, rounds=20):
+    """Lines to the renamed file and to the new one by turns, as a long SMTP
+    session or a queue runner that opened the old file and fresh Exim
+    processes writing at the same time."""
+    for _ in range(rounds):
+        writer.write(50, old)
+        writer.write(50)
+
+
+def logrotate(writer):
+    """logrotate's default (create): mainlog -> mainlog.1 and a new empty
+    mainlog at once. Returns the handle on the renamed file."""
+    os.rename(writer.path, writer.path + ".1")
+    old = writer.handle
+    writer.open()
+    return old
+
+
+def exicyclog(writer):
+    """mainlog.01 -> mainlog.02, mainlog -> mainlog.01; the next Exim process
+    to write makes the new mainlog. Returns the handle on the renamed file."""
+    if os.path.exists(writer.path + ".01"):
+        os.replace(writer.path + ".01", writer.path + ".02")
+    os.rename(writer.path, writer.path + ".01")
+    old = writer.handle
+    writer.open()
+    return old
+
+
+def rotate_and_move_on(band, writer, rotate, backlog):
+    """`backlog` lines, `rotate`, 1000 lines to the new file, read by the
+    daemon: it has moved to the new file. Returns the handle on the old one."""
+    writer.write(backlog)
+    old = rotate(writer)
+    writer.write(1000)
+    settle(band, writer)
+    return old
+
+
+def rename_and_create_with_late_writes(band, writer):
+    old = rotate_and_move_on(band, writer, logrotate, 3000)
+    late_writes(writer, old)
+    old.close()
+
+
+def exicyclog_with_late_writes(band, writer):
+    first = rotate_and_move_on(band, writer, exicyclog, 3000)
+    late_writes(writer, first)
+    # Rotated again within the grace period: mainlog.01 becomes .02 and is
+    # read to its end and let go; the new .01 is followed for late lines.
+    second = rotate_and_move_on(band, writer, exicyclog, 0)
+    first.close()
+    late_writes(writer, second)
+    second.close()
+
+
+def killed_during_late_writes(band, writer):
+    # kill -9 at random moments while both files are written, within the
+    # grace period: the store holds both positions, a restart finds the old
+    # file beside the path and reads its rest once.
+    rng = random.Random(20261207)
+    old = rotate_and_move_on(band, writer, logrotate, 2000)
+    for _ in range(KILLS):
+        killer = threading.Timer(rng.uniform(0, 0.05), lambda: band.process.send_signal(signal.SIGKILL))
+        killer.start()
+        late_writes(writer, old, rng.randrange(1, 40))
+        killer.join()
+        band.reap()
+        band.start()
+        writer.kills += 1
+    late_writes(writer, old)
+    old.close()
+
+
+KILLS = 10
 
 
 def copytruncate(band, writer):
@@ -122,6 +209,9 @@ def partial_lines(band, writer):
 
 SCENARIOS = [
     ("rename and create (exicyclog)", rename_and_create, {}),
+    ("late writes after rename and create", rename_and_create_with_late_writes, {}),
+    ("late writes after exicyclog, twice", exicyclog_with_late_writes, {}),
+    ("late writes, kill -9 in the grace period", killed_during_late_writes, {}),
     ("copytruncate", copytruncate, {}),
     ("truncate in place", truncate_in_place, {}),
     ("delete and re-create", delete_and_recreate, {}),
@@ -140,6 +230,7 @@ def run(band_binary, name, scenario, options):
             os.mkdir(logdir)
         path = os.path.join(logdir, "mainlog")
         writer = Writer(path)
+        writer.kills = 0
         band = Band(band_binary, tmp, [path])
         if options.get("missing") or options.get("missing_dir"):
             band.start()
@@ -156,8 +247,10 @@ def run(band_binary, name, scenario, options):
         band.stop()
         stored = band.hits()
         problems = compare_hits(writer.written, stored)
-        print("%-40s %6d lines, %6d hits written, %6d stored%s"
-              % (name, writer.lines, len(writer.written), len(stored),
+        print("%-40s %6d lines (%5d late), %6d hits written, %6d stored, lost %d, doubled %d%s%s"
+              % (name, writer.lines, writer.late, len(writer.written), len(stored),
+                 max(0, len(writer.written) - len(stored)), max(0, len(stored) - len(writer.written)),
+                 ", %d kill -9" % writer.kills if writer.kills else "",
                  "" if not problems else ": " + "; ".join(problems)))
         if problems:
             print(band.log()[-4000:])

@@ -69,6 +69,7 @@ TEST_CASE("the DESIGN.md example loads with its values and defaults", "[config]"
     CHECK(config.socket == "/run/exim-ban/control.sock");
     CHECK(config.dnsbl_zone.empty());
     CHECK(config.filters_dir == "/etc/exim-ban/filters.d");
+    CHECK(config.rotation_grace == seconds{300});
     CHECK(config.origins.at("exim").at("maxretry").from == "/etc/exim-ban/exim-ban.conf:15");
     CHECK(config.origins.at("exim").at("bantime").from == "/etc/exim-ban/exim-ban.conf:3");
     CHECK(config.origins.at("exim").at("recidive_bantime").from == "built-in default");
@@ -90,6 +91,16 @@ TEST_CASE("precedence: .conf, then .local, then conf.d/*.conf in name order", "[
     CHECK(exim.policy.findtime == seconds{3600});
     CHECK(config.origins.at("exim").at("maxretry").from == "/etc/exim-ban/conf.d/20-second.conf:2");
     CHECK_FALSE(exim.enabled); // fail2ban's habit: a jail is off until enabled
+}
+
+TEST_CASE("rotation_grace: from 0 (off) to 1h", "[config]") {
+    for (const auto& [text, expected] : {std::pair{"0", seconds{0}}, std::pair{"1h", seconds{3600}},
+                                         std::pair{"90", seconds{90}}}) {
+        auto files = with_filters();
+        files.add("/etc/exim-ban/exim-ban.conf",
+                  std::string("[DEFAULT]\nrotation_grace = ") + text + "\n[exim]\nlogpath = /a\n");
+        CHECK(load(files).rotation_grace == expected);
+    }
 }
 
 TEST_CASE("ignoreip: addresses, networks and Exim host-list files", "[config]") {
@@ -163,6 +174,12 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
          "exim-ban.conf:2: database = relative.db: expected an absolute path"},
         {"[exim]\nenabled = true\n", "[exim] is enabled but has no logpath"},
         {"[exim]\nlogpath = /a\njunk line\n", "exim-ban.conf:3: expected \"[section]\""},
+        {"[DEFAULT]\nrotation_grace = 2h\n[exim]\nlogpath = /a\n",
+         "exim-ban.conf:2: rotation_grace = 2h: expected a duration from 0 to 1h"},
+        {"[DEFAULT]\nrotation_grace = soon\n[exim]\nlogpath = /a\n",
+         "exim-ban.conf:2: rotation_grace = soon: expected a duration"},
+        {"[exim]\nlogpath = /a\nrotation_grace = 1m\n",
+         "\"rotation_grace\" applies to the whole daemon: move it to [DEFAULT]"},
     };
     for (const auto& bad : cases) {
         INFO(bad.text);

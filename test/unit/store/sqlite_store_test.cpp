@@ -1,3 +1,4 @@
+#include "store/schema.hpp"
 #include "store/sqlite_database.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
@@ -45,7 +46,7 @@ TEST_CASE("a new or empty file becomes a database at the current schema", "[stor
         INFO(name);
         SqliteStore store(dir / name);
         CHECK(store.file_offsets().value().empty());
-        CHECK(count(dir / name, "PRAGMA user_version") == 1);
+        CHECK(count(dir / name, "PRAGMA user_version") == current_schema_version);
         CHECK(count(dir / name, "SELECT count(*) FROM sqlite_master WHERE name = 'blacklist'") ==
               1);
     }
@@ -150,6 +151,46 @@ TEST_CASE("a database with a damaged page is refused before anything is written 
     }
     CHECK(file_bytes(db) == before);
     CHECK(file_bytes(db.string() + "-wal") == wal_before);
+}
+
+TEST_CASE("a rotated file's position round-trips with its path's, and is cleared", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    Batch batch = batch_with(4096, 0);
+    batch.files[0].rotated = RotatedFilePosition{2049, 1233, "cd34", 70000};
+    REQUIRE_FALSE(store.commit(batch));
+    auto files = store.file_offsets().value();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 4096);
+    REQUIRE(files[0].rotated);
+    CHECK(files[0].rotated->device == 2049);
+    CHECK(files[0].rotated->inode == 1233);
+    CHECK(files[0].rotated->head_hash == "cd34");
+    CHECK(files[0].rotated->offset == 70000);
+
+    REQUIRE_FALSE(store.commit(batch_with(5000, 0)));
+    files = store.file_offsets().value();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 5000);
+    CHECK_FALSE(files[0].rotated);
+}
+
+TEST_CASE("a version 1 database gains the rotated file's columns, its offsets kept", "[store]") {
+    TempDir dir;
+    { REQUIRE_FALSE(SqliteStore(dir / "state.db").commit(batch_with(4096, 0))); }
+    {
+        SqliteDatabase database(dir / "state.db");
+        for (const char* column :
+             {"rotated_dev", "rotated_inode", "rotated_head_hash", "rotated_offset"})
+            database.execute(std::string("ALTER TABLE files DROP COLUMN ") + column);
+        database.execute("PRAGMA user_version = 1");
+    }
+    SqliteStore store(dir / "state.db");
+    CHECK(count(dir / "state.db", "PRAGMA user_version") == current_schema_version);
+    const auto files = store.file_offsets().value();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 4096);
+    CHECK_FALSE(files[0].rotated);
 }
 
 TEST_CASE("offsets, hits, bans and unbans round-trip", "[store]") {

@@ -9,6 +9,7 @@
 #include "tail/file_identity.hpp"
 #include "tail/tailer.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -103,7 +104,7 @@ class TailTest {
         std::vector<std::string> names;
         for (const auto& path : paths)
             names.push_back(path.string());
-        TailerOpening opened = Tailer::open(io, names, resume, sink);
+        TailerOpening opened = Tailer::open(io, names, resume, sink, rotation_grace);
         INFO(opened.error);
         REQUIRE(opened.tailer);
         tailer = std::move(opened.tailer);
@@ -176,6 +177,9 @@ class TailTest {
     }
 
     exim_ban::testing::TempDir dir;
+    // 0: a renamed file is let go once read to its end, as before there was
+    // a grace period; the tests of the grace period set it.
+    std::chrono::milliseconds rotation_grace{0};
     boost::asio::io_context io;
     RecordingSink sink;
     std::unique_ptr<Tailer> tailer; // declared last: goes before the io_context and the sink
@@ -574,4 +578,215 @@ TEST_CASE("tailer: paused between bursts it holds new lines until resumed", "[ta
           first.lines + second.lines +
               std::vector<std::string>{"2024-05-01 10:00:01 unfinished", marker});
     test.check_position_at_end(test.log());
+}
+
+// --- the rotated file's grace period ---
+
+namespace {
+
+// positions()[0].rotated names the file at `path` and its end.
+void check_rotated_at_end(const TailTest& test, const fs::path& path) {
+    const LogPosition position = test.tailer->positions().at(0);
+    REQUIRE(position.rotated);
+    struct stat status {};
+    REQUIRE(::stat(path.c_str(), &status) == 0);
+    const std::string content = read_all(path);
+    CHECK(position.rotated->device == status.st_dev);
+    CHECK(position.rotated->inode == status.st_ino);
+    CHECK(position.rotated->offset == content.size());
+    CHECK(position.rotated->head_hash == to_string(hash_head(content.substr(0, head_hash_bytes))));
+}
+
+struct BeforeAndAfter {
+    Lines first;  // written to the mainlog before the rotation
+    Lines second; // written to the new mainlog after it
+};
+
+// With `grace`: follows 3 lines, renames the mainlog to `renamed`, writes
+// 2 lines to a new mainlog and waits for them: by then the tailer reads the
+// new file and follows the renamed one beside it.
+BeforeAndAfter rotate_and_move_on(TailTest& test, std::chrono::milliseconds grace,
+                                  const std::string& renamed = "mainlog.1") {
+    test.rotation_grace = grace;
+    BeforeAndAfter written{test.follow_written("first", 3), numbered("second", 2)};
+    fs::rename(test.log(), test.log(renamed));
+    append(test.log(), written.second.text);
+    REQUIRE(test.receive(5));
+    return written;
+}
+
+constexpr std::chrono::milliseconds long_grace = std::chrono::minutes(5);
+
+} // namespace
+
+TEST_CASE("tailer: lines written late to a renamed file are read, interleaved as they come",
+          "[tail]") {
+    TailTest test;
+    const auto [first, second] = rotate_and_move_on(test, long_grace);
+    CHECK(test.tailer->stats().rotations == 1);
+    check_rotated_at_end(test, test.log("mainlog.1"));
+
+    // An Exim process that opened the old file before writes on to it,
+    // fresh ones write to the new file; each burst is read as it comes.
+    std::vector<std::string> expected = first.lines + second.lines;
+    for (int round = 1; round <= 3; ++round) {
+        const Lines late = numbered("late" + std::to_string(round), 2);
+        append(test.log("mainlog.1"), late.text);
+        REQUIRE(test.receive(expected.size() + 2));
+        const Lines fresh = numbered("fresh" + std::to_string(round), 2);
+        append(test.log(), fresh.text);
+        REQUIRE(test.receive(expected.size() + 4));
+        expected = expected + late.lines + fresh.lines;
+    }
+    // A late line written in two parts is one line.
+    append(test.log("mainlog.1"), "2024-05-01 10:00:02 late par");
+    REQUIRE(test.drain());
+    append(test.log("mainlog.1"), "t two\n");
+    REQUIRE(test.receive(expected.size() + 1));
+    expected.push_back("2024-05-01 10:00:02 late part two");
+    test.check_read_exactly(expected);
+    check_rotated_at_end(test, test.log("mainlog.1"));
+    CHECK(test.tailer->stats().late_lines == 7);
+    CHECK(test.tailer->stats().rotations == 1);
+}
+
+TEST_CASE("tailer: a renamed file quiet for the grace period is let go", "[tail]") {
+    TailTest test;
+    const auto grace = std::chrono::milliseconds(200);
+    const auto [first, second] = rotate_and_move_on(test, grace);
+    const auto late_written = std::chrono::steady_clock::now();
+    const Lines late = numbered("late", 2);
+    append(test.log("mainlog.1"), late.text);
+    REQUIRE(test.receive(7));
+    REQUIRE(test.tailer->positions()[0].rotated);
+
+    // A late write starts the quiet period again; then it is let go.
+    REQUIRE(test.run_until([&] { return !test.tailer->positions()[0].rotated; }));
+    CHECK(std::chrono::steady_clock::now() - late_written >= grace);
+    // Written after it was let go: not read.
+    append(test.log("mainlog.1"), "2024-05-01 10:00:03 too late\n");
+    test.check_read_exactly(first.lines + second.lines + late.lines);
+    CHECK(test.tailer->stats().late_lines == 2);
+}
+
+TEST_CASE("tailer: a renamed file deleted in the grace period is let go", "[tail]") {
+    TailTest test;
+    const auto [first, second] = rotate_and_move_on(test, long_grace);
+    REQUIRE(test.tailer->positions()[0].rotated);
+    fs::remove(test.log("mainlog.1"));
+    REQUIRE(test.run_until([&] { return !test.tailer->positions()[0].rotated; }));
+    test.check_read_exactly(first.lines + second.lines);
+}
+
+TEST_CASE("tailer: rotated again within the grace period, the older file is finished first",
+          "[tail]") {
+    TailTest test;
+    // exicyclog: mainlog -> mainlog.01; Exim creates the new mainlog.
+    rotate_and_move_on(test, long_grace, "mainlog.01");
+    const Lines late_first = numbered("late-first", 2);
+    append(test.log("mainlog.01"), late_first.text + "2024-05-01 10:00:04 unended");
+
+    // The next rotation before the tailer looks: mainlog.01 -> mainlog.02.
+    fs::rename(test.log("mainlog.01"), test.log("mainlog.02"));
+    fs::rename(test.log(), test.log("mainlog.01"));
+    const Lines late_second = numbered("late-second", 2);
+    append(test.log("mainlog.01"), late_second.text);
+    const Lines third = numbered("third", 2);
+    append(test.log(), third.text);
+    REQUIRE(test.receive(12));
+    // The older file's late lines before the ones of the file renamed after
+    // it, and its unended last line handed on once, when it is let go.
+    const auto received = test.sink.lines_of(0);
+    const auto position_of = [&](const std::string& line) {
+        return std::find(received.begin(), received.end(), line) - received.begin();
+    };
+    CHECK(position_of(late_first.lines[1]) < position_of(late_second.lines[0]));
+    CHECK(position_of(late_second.lines[1]) < position_of(third.lines[0]));
+    CHECK(std::count(received.begin(), received.end(), "2024-05-01 10:00:04 unended") == 1);
+    test.settle(test.log());
+    CHECK(test.sink.received.size() == 13);
+    check_rotated_at_end(test, test.log("mainlog.01"));
+    CHECK(test.tailer->stats().rotations == 2);
+
+    // Still followed: the newer of the two.
+    const Lines later = numbered("later", 2);
+    append(test.log("mainlog.01"), later.text);
+    REQUIRE(test.receive(15));
+    CHECK(test.sink.received.back().line == later.lines[1]);
+    check_rotated_at_end(test, test.log("mainlog.01"));
+}
+
+TEST_CASE("tailer: a restart in the grace period reads the renamed file's rest once", "[tail]") {
+    TailTest test;
+    rotate_and_move_on(test, long_grace);
+    append(test.log("mainlog.1"), numbered("late", 2).text);
+    REQUIRE(test.receive(7));
+    const std::vector<LogPosition> committed = test.tailer->positions();
+    REQUIRE(committed[0].rotated);
+    test.tailer.reset();
+    test.sink = RecordingSink();
+
+    // Written while stopped, to both files.
+    const Lines unread_late = numbered("unread-late", 3);
+    const Lines unread = numbered("unread", 2);
+    append(test.log("mainlog.1"), unread_late.text);
+    append(test.log(), unread.text);
+    fs::path old = test.log("mainlog.1");
+    SECTION("the path rotated no further") {}
+    SECTION("mainlog.1 moved on to mainlog.2 while stopped") {
+        fs::rename(old, test.log("mainlog.2"));
+        old = test.log("mainlog.2");
+    }
+    test.start({test.log()}, committed);
+    REQUIRE(test.receive(5));
+    check_rotated_at_end(test, old);
+
+    // Followed on after the restart.
+    const Lines later = numbered("later", 2);
+    append(old, later.text);
+    REQUIRE(test.receive(7));
+    test.check_read_exactly(unread_late.lines + unread.lines + later.lines);
+    check_rotated_at_end(test, old);
+}
+
+TEST_CASE("tailer: a committed rotated file that is gone is reported and the path read", "[tail]") {
+    TailTest test;
+    rotate_and_move_on(test, long_grace);
+    const std::vector<LogPosition> committed = test.tailer->positions();
+    REQUIRE(committed[0].rotated);
+    test.tailer.reset();
+    test.sink = RecordingSink();
+
+    fs::remove(test.log("mainlog.1"));
+    const Lines third = numbered("third", 2);
+    append(test.log(), third.text);
+    test.start({test.log()}, committed);
+    REQUIRE(test.receive(2));
+    test.check_read_exactly(third.lines);
+    CHECK_FALSE(test.tailer->positions()[0].rotated);
+}
+
+TEST_CASE("tailer: paused by a late line, the rest of the renamed file waits for resume",
+          "[tail]") {
+    TailTest test;
+    const auto [first, second] = rotate_and_move_on(test, long_grace);
+    const Lines late = numbered("late", 4);
+    test.sink.after_line = [&](const Received& got) {
+        if (got.line == late.lines[1])
+            test.tailer->pause();
+    };
+    append(test.log("mainlog.1"), late.text);
+    REQUIRE(test.run_until([&] { return test.sink.received.size() == 7; }));
+    REQUIRE(test.drain());
+    CHECK(test.sink.received.size() == 7);
+    const LogPosition held = test.tailer->positions()[0];
+    REQUIRE(held.rotated);
+    CHECK(held.rotated->offset ==
+          first.text.size() + late.lines[0].size() + late.lines[1].size() + 2);
+
+    test.sink.after_line = nullptr;
+    test.tailer->resume();
+    REQUIRE(test.receive(9));
+    test.check_read_exactly(first.lines + second.lines + late.lines);
+    check_rotated_at_end(test, test.log("mainlog.1"));
 }
