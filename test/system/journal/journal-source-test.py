@@ -5,7 +5,7 @@ test's own (support/private_journald.py) that exim-band reads through
 --journal-directory.
 
 - Bans: Exim's entries (SYSLOG_IDENTIFIER=exim) make the same bans as the
-  same lines in a mainlog; another program's entries with the same text
+  same lines in a mainlog, and count together with the jail's mainlog; another program's entries with the same text
   (outside the journalmatch) and a MESSAGE whose attack line follows a
   newline make none; a MESSAGE that is not UTF-8 is read on.
 - Exactly once: hits of distinct addresses written while the daemon is
@@ -56,7 +56,9 @@ class JournalTest:
     def __init__(self, band_binary, tmp):
         self.tmp = tmp
         self.journald = private_journald.Journald(os.path.join(tmp, "journald.log"))
-        self.band = Band(band_binary, tmp, ["journal"], jail_extra="journalmatch = %s\n" % MATCH)
+        self.mainlog = os.path.join(tmp, "mainlog")
+        open(self.mainlog, "w").close()
+        self.band = Band(band_binary, tmp, [self.mainlog, "journal"], jail_extra="journalmatch = %s\n" % MATCH)
         self.args = ("--journal-directory", self.journald.directory)
         self.written = []  # addresses, one per hit entry sent under MATCH
 
@@ -77,13 +79,21 @@ class JournalTest:
                                SYSLOG_IDENTIFIER="exim", SYSLOG_PID="4711")
             self.journald.send(MESSAGE=b"\xff\xfe not UTF-8 \x00 bytes", SYSLOG_IDENTIFIER="exim")
             self.send_exim("192.0.2.10")
+        # One key's hits from the file and the journal count together.
+        self.send_exim("192.0.2.11")
+        self.send_exim("192.0.2.11")
+        with open(self.mainlog, "a") as f:
+            f.write(failure_line("192.0.2.11"))
+        self.written.append("192.0.2.11")
         self.band.start(*self.args)
         self.wait_stored()
         keys = {key for _, key, _, _ in self.band.bans()}
-        check(keys == {"192.0.2.10"}, "bans from the journal: %s, want only 192.0.2.10" % sorted(keys))
+        check(keys == {"192.0.2.10", "192.0.2.11"},
+              "bans from the journal and the file: %s, want 192.0.2.10 and .11" % sorted(keys))
         problems = compare_hits(self.written, self.band.hits())
         check(not problems, "; ".join(problems))
-        say("3 entries of exim: banned; 3 of postfix and 3 with the attack after a newline: no ban")
+        say("3 entries of exim: banned; 2 entries and 1 mainlog line: banned; 3 of postfix and 3 with "
+            "the attack after a newline: no ban")
 
     def exactly_once(self, rng, kills):
         counter = 0
