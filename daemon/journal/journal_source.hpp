@@ -72,7 +72,9 @@ class JournalSource final : public LogSource {
     bool paused_ = false;
     bool read_posted_ = false;
     bool waiting_ = false;
-    bool unread_entry_ = false; // the reader points at an entry not handed on yet
+    // Seeked to the committed cursor: the next entry is its own (skipped) or,
+    // when that one is gone, the oldest after it.
+    bool cursor_unchecked_ = false;
     bool caught_up_due_ = true; // lines were handed on since the sink last heard on_caught_up()
     Lifetime lifetime_;         // last: ends first
 };
