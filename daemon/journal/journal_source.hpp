@@ -3,11 +3,12 @@
 // to a TailSink under one log index, and its position is the cursor of the
 // last entry handed on, committed by the pipeline with what it made of it.
 //
-// Where it starts: after the committed cursor (that entry was handed on
-// before); when that entry is gone (rotated or vacuumed away) at the oldest
-// entry after it, said once in the log; with no cursor committed, at the
-// oldest entry, as the Tailer reads a file it has no position for from its
-// first byte (the backlog is judged in log time downstream).
+// Where it starts: after the resume cursor (that entry was handed on
+// before; journal_start chooses it); when that entry is gone (rotated or
+// vacuumed away) at the oldest entry after it, said once in the log; with
+// no cursor, at the oldest entry, as the Tailer reads a file it has no
+// position for from its first byte (the backlog is judged in log time
+// downstream).
 #pragma once
 
 #include "core/log_position.hpp"
