@@ -8,7 +8,7 @@ namespace {
 
 // migrations[N] takes version N to N+1. Never edit one that has shipped: add
 // the next.
-constexpr std::array<const char*, 2> migrations{{
+constexpr std::array<const char*, 3> migrations{{
     R"sql(
 CREATE TABLE files(
     path      TEXT PRIMARY KEY,
@@ -66,6 +66,10 @@ ALTER TABLE files ADD COLUMN rotated_dev INTEGER;
 ALTER TABLE files ADD COLUMN rotated_inode INTEGER;
 ALTER TABLE files ADD COLUMN rotated_head_hash TEXT;
 ALTER TABLE files ADD COLUMN rotated_offset INTEGER;
+)sql",
+    // The systemd journal's position is a cursor, not a file and an offset.
+    R"sql(
+ALTER TABLE files ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
 )sql",
 }};
 

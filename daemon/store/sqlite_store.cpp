@@ -52,9 +52,11 @@ struct SqliteStore::Statements {
         , upsert_file(
               db,
               "INSERT INTO files(path, dev, inode, head_hash, offset, rotated_dev, rotated_inode, "
-              "rotated_head_hash, rotated_offset) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+              "rotated_head_hash, rotated_offset, cursor) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+              "?9, ?10) "
               "ON CONFLICT(path) DO UPDATE SET dev = ?2, inode = ?3, head_hash = ?4, offset = ?5, "
-              "rotated_dev = ?6, rotated_inode = ?7, rotated_head_hash = ?8, rotated_offset = ?9")
+              "rotated_dev = ?6, rotated_inode = ?7, rotated_head_hash = ?8, rotated_offset = ?9, "
+              "cursor = ?10")
         , insert_hits(db, "INSERT INTO hit_batches(jail, first_ts, last_ts, count, data) "
                           "VALUES(?1, ?2, ?3, ?4, ?5)")
         , add_key_hits(db, "INSERT INTO key_hits(key, jail, hits) VALUES(?1, ?2, ?3) "
@@ -68,7 +70,7 @@ struct SqliteStore::Statements {
                        "lifted IS NULL "
                        "AND expires > ?3")
         , files(db, "SELECT path, dev, inode, head_hash, offset, rotated_dev, rotated_inode, "
-                    "rotated_head_hash, rotated_offset FROM files ORDER BY path")
+                    "rotated_head_hash, rotated_offset, cursor FROM files ORDER BY path")
         , active(db, "SELECT jail, key, start, expires, reason, origin FROM bans "
                      "WHERE lifted IS NULL AND expires > ?1 ORDER BY start, id")
         , key_hits(db, "SELECT hits FROM key_hits WHERE key = ?1 AND jail = ?2")
@@ -200,7 +202,8 @@ std::int64_t SqliteStore::write(const Batch& batch) {
             .bind(2, static_cast<std::int64_t>(file.device))
             .bind(3, static_cast<std::int64_t>(file.inode))
             .bind(4, file.head_hash)
-            .bind(5, static_cast<std::int64_t>(file.offset));
+            .bind(5, static_cast<std::int64_t>(file.offset))
+            .bind(10, file.cursor);
         if (file.rotated)
             s.upsert_file.bind(6, static_cast<std::int64_t>(file.rotated->device))
                 .bind(7, static_cast<std::int64_t>(file.rotated->inode))
@@ -329,7 +332,8 @@ StoreRead<std::vector<FileOffset>> SqliteStore::file_offsets() {
             FileOffset& file = files.emplace_back(
                 FileOffset{query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
                            static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
-                           static_cast<std::uint64_t>(query.column_int(4)), std::nullopt});
+                           static_cast<std::uint64_t>(query.column_int(4)), std::nullopt,
+                           query.column_text(9)});
             if (!query.column_is_null(5))
                 file.rotated = RotatedFilePosition{static_cast<std::uint64_t>(query.column_int(5)),
                                                    static_cast<std::uint64_t>(query.column_int(6)),
