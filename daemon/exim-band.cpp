@@ -33,6 +33,9 @@ int run(int argc, char** argv) {
                  "a database that fails to open as damaged is moved aside (timestamped) and made "
                  "anew from the logs; an intact one stays")
         ->excludes(check_flag);
+    app.add_option("--journal-directory", options.journal_directory,
+                   "jails with logpath = journal read the journal files in this directory "
+                   "instead of the system journal (for tests and containers)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

@@ -1,6 +1,7 @@
 #include "banctl/check_config_command.hpp"
 
 #include "config/config_loader.hpp"
+#include "config/journal_jail.hpp"
 #include "config/own_addresses.hpp"
 #include "core/load_error.hpp"
 #include "filter/filter_loader.hpp"
@@ -33,8 +34,14 @@ int run_check_config(const std::filesystem::path& config_file, std::ostream& out
         std::size_t patterns = 0;
         for (const auto& jail : config.jails) {
             try {
-                patterns += load_filter(jail.filter, config.filters_dir, DiskTextFileReader{})
-                                .failregex.size();
+                const LoadedFilter filter =
+                    load_filter(jail.filter, config.filters_dir, DiskTextFileReader{});
+                patterns += filter.failregex.size();
+                if (const auto journal = journal_match_of(config, jail, filter);
+                    !journal.error.empty()) {
+                    err << "exim-banctl: " << journal.error << '\n';
+                    return 1;
+                }
             } catch (const LoadError& error) {
                 const Config::Origin& filter = config.origins.at(jail.name).at("filter");
                 err << "exim-banctl: " << filter.from << ": [" << jail.name

@@ -7,6 +7,7 @@
 #include "band/systemd_notifier.hpp"
 #include "band/threaded_ban_listing.hpp"
 #include "config/config_loader.hpp"
+#include "config/journal_jail.hpp"
 #include "config/own_addresses.hpp"
 #include "control/control_server.hpp"
 #include "core/load_error.hpp"
@@ -15,11 +16,14 @@
 #include "firewall/firewall_jail.hpp"
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
+#include "journal/journal_source.hpp"
+#include "journal/sd_journal_reader.hpp"
 #include "loop/asio_wake_timer.hpp"
 #include "loop/periodic_task.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
 #include "store/sqlite_store.hpp"
+#include "tail/log_source_group.hpp"
 #include "tail/tailer.hpp"
 
 #include <algorithm>
@@ -99,8 +103,25 @@ struct LoadedJails {
     std::vector<const JailConfig*> configs;
     std::vector<LoadedFilter> filters;
     std::vector<std::string> paths;
-    std::vector<std::vector<std::size_t>> routes; // per path: indexes into configs
+    std::vector<JournalMatch> journals; // each distinct journal match once
+    // Per path, then per journal match (log paths.size() + j): indexes into
+    // configs.
+    std::vector<std::vector<std::size_t>> routes;
 };
+
+// Adds jail `jail` to the route of `log`, a new one at `logs.size()` when
+// `log` is not among `logs` yet.
+template <typename Log>
+void route(std::vector<Log>& logs, std::vector<std::vector<std::size_t>>& routes,
+           std::size_t first_route, const Log& log, std::size_t jail) {
+    auto found = std::find(logs.begin(), logs.end(), log);
+    if (found == logs.end()) {
+        logs.push_back(log);
+        routes.emplace_back();
+        found = logs.end() - 1;
+    }
+    routes[first_route + static_cast<std::size_t>(found - logs.begin())].push_back(jail);
+}
 
 OrProblem<LoadedJails> load_jails(const Config& config) {
     LoadedJails loaded;
@@ -120,16 +141,24 @@ OrProblem<LoadedJails> load_jails(const Config& config) {
         const ExpandedLogPaths expanded = expand_log_paths(jail.logpaths);
         for (const auto& warning : expanded.warnings)
             spdlog::warn("jail [{}]: {}", jail.name, warning);
-        for (const auto& path : expanded.paths) {
-            auto found = std::find(loaded.paths.begin(), loaded.paths.end(), path);
-            if (found == loaded.paths.end()) {
-                loaded.paths.push_back(path);
-                loaded.routes.emplace_back();
-                found = loaded.paths.end() - 1;
-            }
-            loaded.routes[static_cast<std::size_t>(found - loaded.paths.begin())].push_back(
-                loaded.configs.size() - 1);
-        }
+        for (const auto& path : expanded.paths)
+            route(loaded.paths, loaded.routes, 0, path, loaded.configs.size() - 1);
+    }
+    // The journal's routes follow the files': its sources' log indices come
+    // after the Tailer's (see tail/log_source_group.hpp).
+    std::vector<std::string> journal_names;
+    for (std::size_t jail = 0; jail < loaded.configs.size(); ++jail) {
+        const JailJournalMatch journal =
+            journal_match_of(config, *loaded.configs[jail], loaded.filters[jail]);
+        if (!journal.error.empty())
+            return journal.error;
+        if (!journal.match)
+            continue;
+        const std::size_t before = journal_names.size();
+        route(journal_names, loaded.routes, loaded.paths.size(),
+              journal_source_name(journal.match->text()), jail);
+        if (journal_names.size() > before)
+            loaded.journals.push_back(*journal.match);
     }
     if (loaded.configs.empty())
         return config.file.string() + ": no jail is enabled; set `enabled = true` in one";
@@ -140,11 +169,26 @@ OrProblem<LoadedJails> load_jails(const Config& config) {
 
 } // namespace
 
-// One configuration at work: its jails' pipeline and the tailer feeding it.
+// One configuration at work: its jails' pipeline and the sources feeding
+// it, the tailer's files then the journal's matches.
 struct Generation {
     std::vector<std::string> paths;
     std::unique_ptr<BanPipeline> pipeline;
     std::unique_ptr<Tailer> tailer;
+    std::vector<std::unique_ptr<JournalSource>> journals;
+    LogSourceGroup sources;
+
+    void start() {
+        tailer->start();
+        for (auto& journal : journals)
+            journal->start();
+    }
+    void stop() {
+        tailer->stop();
+        for (auto& journal : journals)
+            journal->stop();
+    }
+    std::size_t logs() const { return paths.size() + journals.size(); }
 };
 
 class BandService::Impl final : public BandReadings, public BandSteering {
@@ -194,8 +238,10 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     const PipelineStats& pipeline_stats() override { return generation_->pipeline->stats(); }
     std::vector<FollowedLog> logs() override {
         std::vector<FollowedLog> logs;
-        for (auto& position : generation_->tailer->positions()) {
-            const auto lag = log_lag(position);
+        for (auto& position : generation_->sources.positions()) {
+            // A journal source has no file to measure.
+            const bool journal = position.path.starts_with(journal_source_name(""));
+            const auto lag = journal ? std::nullopt : log_lag(position);
             logs.push_back({std::move(position), lag});
         }
         return logs;
@@ -230,7 +276,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     int run() {
         generation_->pipeline->request_reconcile();
         start_dnsbl();
-        generation_->tailer->start();
+        generation_->start();
         wait_for_signal();
         housekeeping_.start();
         knock_watch_.start();
@@ -240,7 +286,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             watchdog_->start();
         }
         spdlog::info("started: {} jail(s), {} log(s){}", generation_->pipeline->jails().size(),
-                     generation_->paths.size(), options_.dry_run ? ", dry run" : "");
+                     generation_->logs(), options_.dry_run ? ", dry run" : "");
         notifier_.ready(status_line());
         io_.run();
         return exit_code_;
@@ -268,11 +314,25 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             std::move(jails), loaded.routes, *store_, *firewall_, wake_timer_,
             PipelineClock{current_log_ms, [] { return steady_clock::now(); }});
         TailerOpening opened =
-            Tailer::open(io_, loaded.paths, std::move(offsets).value(), *generation->pipeline);
+            Tailer::open(io_, loaded.paths, offsets.value(), *generation->pipeline);
         if (!opened.tailer)
             return "tail: cannot follow the logs: " + opened.error;
         generation->tailer = std::move(opened.tailer);
-        generation->pipeline->attach(*generation->tailer);
+        generation->sources.add(*generation->tailer);
+        for (const JournalMatch& match : loaded.journals) {
+            SdJournalOpening reader = SdJournalReader::open(match, options_.journal_directory);
+            if (!reader.reader)
+                return "journal: " + reader.error;
+            std::string name = journal_source_name(match.text());
+            const auto committed =
+                std::find_if(offsets->begin(), offsets->end(),
+                             [&](const LogPosition& position) { return position.path == name; });
+            generation->journals.push_back(std::make_unique<JournalSource>(
+                io_, std::move(reader.reader), generation->logs(), std::move(name),
+                committed == offsets->end() ? LogPosition{} : *committed, *generation->pipeline));
+            generation->sources.add(*generation->journals.back());
+        }
+        generation->pipeline->attach(generation->sources);
         generation->pipeline->on_bans_changed([this] {
             if (dnsbl_)
                 dnsbl_->bans_changed();
@@ -306,7 +366,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             spdlog::error("reload refused, the running configuration stays: {}", *refused);
         else
             spdlog::info("reload: done, {} jail(s), {} log(s)",
-                         generation_->pipeline->jails().size(), generation_->paths.size());
+                         generation_->pipeline->jails().size(), generation_->logs());
         notifier_.ready(status_line());
         return refused;
     }
@@ -335,14 +395,14 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             return std::string(error.what());
         }
         auto next_generation = std::get<std::unique_ptr<Generation>>(std::move(built));
-        generation_->tailer->stop();
+        generation_->stop();
         next_generation->pipeline->carry_over(*generation_->pipeline);
         tail_before_reloads_ += generation_->tailer->stats();
         config_ = std::get<Config>(std::move(next));
         generation_ = std::move(next_generation);
         generation_->pipeline->request_reconcile();
         start_dnsbl();
-        generation_->tailer->start();
+        generation_->start();
         return std::nullopt;
     }
 
@@ -350,7 +410,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         notifier_.stopping();
         spdlog::info("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         control_server_->stop();
-        generation_->tailer->stop();
+        generation_->stop();
         if (!generation_->pipeline->flush())
             spdlog::warn("the last batch was not committed; its lines are read again at the "
                          "next start");
@@ -456,7 +516,7 @@ std::string check_band_config(const std::filesystem::path& file) {
     for (const JailConfig* jail : jails.configs)
         names += (names.empty() ? "" : ", ") + jail->name;
     return file.string() + ": OK, " + std::to_string(jails.configs.size()) + " jail(s) (" + names +
-           "), " + std::to_string(jails.paths.size()) + " log(s)";
+           "), " + std::to_string(jails.paths.size() + jails.journals.size()) + " log(s)";
 }
 
 } // namespace exim_ban

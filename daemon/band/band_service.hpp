@@ -11,6 +11,9 @@ struct BandOptions {
     std::filesystem::path config;
     bool dry_run = false;    // log what the firewall would do, touch nothing
     bool rebuild_db = false; // a damaged database is moved aside and made anew
+    // Journal jails read the journal files in this directory instead of the
+    // system journal (tests, and containers whose journal is not the host's).
+    std::filesystem::path journal_directory;
 };
 
 // A start-up failure: what is wrong and what to do, said once.

@@ -4,23 +4,34 @@
 
 #include "core/cidr_set.hpp"
 #include "core/jail_policy.hpp"
+#include "core/journal_match.hpp"
 #include "filter/filter_spec.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exim_ban {
 
 enum class BlockType { drop, reject };
 
+// The logpath word that stands for the systemd journal.
+inline constexpr std::string_view journal_logpath = "journal";
+
 struct JailConfig {
     std::string name; // [a-z][a-z0-9_]{0,23}: it names nft sets
     bool enabled = false;
-    std::vector<std::string> logpaths; // globs allowed
+    std::vector<std::string> logpaths; // files; globs allowed
+    // `journal` among the logpath words: the jail reads the systemd journal,
+    // the entries of `journalmatch`, else of its filter's [Init]
+    // journalmatch (see config/journal_jail.hpp).
+    bool journal = false;
+    std::optional<JournalMatch> journalmatch; // the jail's own
     FilterSpec filter;
     JailPolicy policy;
     std::vector<std::uint16_t> ports; // empty: all ports

@@ -22,7 +22,8 @@ const std::string built_in = "built-in default";
 const std::map<std::string, std::string> jail_defaults = {
     {"enabled", "false"},
     {"logpath", ""},
-    {"filter", ""}, // the jail's own name
+    {"journalmatch", ""}, // the filter's [Init] journalmatch
+    {"filter", ""},       // the jail's own name
     {"maxretry", "5"},
     {"findtime", "10m"},
     {"bantime", "1h"},
@@ -247,14 +248,24 @@ class Builder {
         }
         jail.enabled = to_bool(setting(name, "enabled"), "enabled");
         const Value logpath = setting(name, "logpath");
-        jail.logpaths = split_words(logpath.text);
-        for (const auto& path : jail.logpaths) {
+        for (auto& path : split_words(logpath.text)) {
+            if (path == journal_logpath) {
+                jail.journal = true;
+                continue;
+            }
             // A relative path would follow the daemon's working directory;
             // "%(...)s" is fail2ban's interpolation, which this file has not.
             if (path.front() != '/' || path.find("%(") != std::string::npos)
                 fail(logpath, "logpath",
-                     "expected absolute paths or globs such as /var/log/exim4/mainlog "
-                     "(exim-ban.conf has no %(name)s interpolation)");
+                     "expected absolute paths or globs such as /var/log/exim4/mainlog, or "
+                     "journal (exim-ban.conf has no %(name)s interpolation)");
+            jail.logpaths.push_back(std::move(path));
+        }
+        if (const Value journalmatch = setting(name, "journalmatch"); !journalmatch.text.empty()) {
+            JournalMatchParse parsed = parse_journal_match(journalmatch.text);
+            if (!parsed.match)
+                fail(journalmatch, "journalmatch", parsed.error);
+            jail.journalmatch = std::move(parsed.match);
         }
 
         Value filter = setting(name, "filter");
@@ -321,13 +332,14 @@ class Builder {
         jail.max_tracked_keys =
             to_number(setting(name, "max_tracked_keys"), "max_tracked_keys", 1000, 100'000'000);
 
-        if (jail.enabled && jail.logpaths.empty()) {
+        if (jail.enabled && jail.logpaths.empty() && !jail.journal) {
             const auto* section = layers_.section(name);
             const Value where = section->empty() ? Value{} : section->begin()->second;
             throw LoadError(
                 where.file.empty() ? file_.string() : where.file, where.line,
                 "[" + name +
-                    "] is enabled but has no logpath; add logpath = /var/log/exim4/mainlog");
+                    "] is enabled but has no logpath; add logpath = /var/log/exim4/mainlog "
+                    "(or logpath = journal)");
         }
         return jail;
     }

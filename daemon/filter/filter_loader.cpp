@@ -171,6 +171,17 @@ LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::pat
     }
     if (filter.failregex.empty())
         throw LoadError(conf.string(), 0, "defines no failregex in [Definition]");
+    if (const IniValue journalmatch = value_of("journalmatch"); !journalmatch.empty()) {
+        const std::string text = join_lines(journalmatch);
+        JournalMatchParse parsed = parse_journal_match(text);
+        if (!parsed.match)
+            throw LoadError(journalmatch.front().file, journalmatch.front().line,
+                            "journalmatch = " + text + ": " + parsed.error);
+        filter.journalmatch = std::move(parsed.match);
+        const SourceLine& where = journalmatch.front();
+        filter.journalmatch_origin =
+            where.line > 0 ? where.file + ':' + std::to_string(where.line) : where.file;
+    }
     return filter;
 }
 

@@ -2,6 +2,7 @@
 // admin wrote and where it was written, ready for the LineMatcher.
 #pragma once
 
+#include "core/journal_match.hpp"
 #include "core/line_matcher.hpp"
 
 #include <optional>
@@ -24,6 +25,11 @@ struct LoadedFilter {
     std::vector<FilterPattern> failregex;
     std::vector<FilterPattern> ignoreregex;
     std::vector<std::string> warnings; // "file:line: ..." worth telling the admin
+    // [Init] journalmatch (or a `journalmatch` parameter): the journal
+    // entries a jail reading `logpath = journal` takes, unless the jail has
+    // its own; with the place it was written ("file:line").
+    std::optional<JournalMatch> journalmatch;
+    std::string journalmatch_origin;
 
     LineMatcherPatterns matcher_patterns() const;
 };

@@ -8,7 +8,7 @@ namespace {
 
 // migrations[N] takes version N to N+1. Never edit one that has shipped: add
 // the next.
-constexpr std::array<const char*, 1> migrations{{
+constexpr std::array<const char*, 2> migrations{{
     R"sql(
 CREATE TABLE files(
     path      TEXT PRIMARY KEY,
@@ -58,6 +58,10 @@ CREATE TABLE meta(
 );
 INSERT INTO meta(name, value) VALUES('counted_through', 0);
 CREATE VIEW blacklist(ip, count) AS SELECT key, sum(hits) FROM key_hits GROUP BY key;
+)sql",
+    // The systemd journal's position is a cursor, not a file and an offset.
+    R"sql(
+ALTER TABLE files ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
 )sql",
 }};
 

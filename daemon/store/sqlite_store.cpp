@@ -49,10 +49,10 @@ struct SqliteStore::Statements {
         : begin(db, "BEGIN IMMEDIATE")
         , commit(db, "COMMIT")
         , rollback(db, "ROLLBACK")
-        , upsert_file(
-              db,
-              "INSERT INTO files(path, dev, inode, head_hash, offset) VALUES(?1, ?2, ?3, ?4, ?5) "
-              "ON CONFLICT(path) DO UPDATE SET dev = ?2, inode = ?3, head_hash = ?4, offset = ?5")
+        , upsert_file(db,
+                      "INSERT INTO files(path, dev, inode, head_hash, offset, cursor) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(path) DO UPDATE SET dev = ?2, "
+                      "inode = ?3, head_hash = ?4, offset = ?5, cursor = ?6")
         , insert_hits(db, "INSERT INTO hit_batches(jail, first_ts, last_ts, count, data) "
                           "VALUES(?1, ?2, ?3, ?4, ?5)")
         , add_key_hits(db, "INSERT INTO key_hits(key, jail, hits) VALUES(?1, ?2, ?3) "
@@ -65,7 +65,7 @@ struct SqliteStore::Statements {
         , lift_ban(db, "UPDATE bans SET lifted = ?3 WHERE key = ?1 AND (?2 = '' OR jail = ?2) AND "
                        "lifted IS NULL "
                        "AND expires > ?3")
-        , files(db, "SELECT path, dev, inode, head_hash, offset FROM files ORDER BY path")
+        , files(db, "SELECT path, dev, inode, head_hash, offset, cursor FROM files ORDER BY path")
         , active(db, "SELECT jail, key, start, expires, reason, origin FROM bans "
                      "WHERE lifted IS NULL AND expires > ?1 ORDER BY start, id")
         , key_hits(db, "SELECT hits FROM key_hits WHERE key = ?1 AND jail = ?2")
@@ -198,6 +198,7 @@ std::int64_t SqliteStore::write(const Batch& batch) {
             .bind(3, static_cast<std::int64_t>(file.inode))
             .bind(4, file.head_hash)
             .bind(5, static_cast<std::int64_t>(file.offset))
+            .bind(6, file.cursor)
             .run();
     }
     // One row per jail: the batch's hits packed as records.
@@ -318,7 +319,8 @@ StoreRead<std::vector<FileOffset>> SqliteStore::file_offsets() {
         while (query.step()) {
             files.push_back({query.column_text(0), static_cast<std::uint64_t>(query.column_int(1)),
                              static_cast<std::uint64_t>(query.column_int(2)), query.column_text(3),
-                             static_cast<std::uint64_t>(query.column_int(4))});
+                             static_cast<std::uint64_t>(query.column_int(4)),
+                             query.column_text(5)});
         }
         query.reset();
         return files;

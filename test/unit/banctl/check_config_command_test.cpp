@@ -29,3 +29,19 @@ TEST_CASE("check-config prints effective settings and their origins, or the erro
                Catch::Contains("exim-ban.local:2: [exim] filter = exim[mode=fast] does not load") &&
                    Catch::Contains("<mdre-fast> names nothing"));
 }
+
+TEST_CASE("check-config refuses a journal jail without a match, at its logpath", "[config]") {
+    const exim_ban::testing::TempDir dir;
+    dir.link_shipped_filters(EXIM_BAN_FILTERS_DIR);
+    std::ofstream(dir / "exim-ban.conf") << "[exim]\nenabled = true\nlogpath = journal\n";
+    std::ostringstream out, err;
+    CHECK(run_check_config(dir / "exim-ban.conf", out, err) == 1);
+    CHECK_THAT(err.str(), Catch::Contains("exim-ban.conf:3: [exim] logpath = journal") &&
+                              Catch::Contains("journalmatch = SYSLOG_IDENTIFIER=exim"));
+
+    std::ofstream(dir / "exim-ban.local") << "[exim]\njournalmatch = SYSLOG_IDENTIFIER=exim\n";
+    std::ostringstream out2, err2;
+    REQUIRE(run_check_config(dir / "exim-ban.conf", out2, err2) == 0);
+    CHECK_THAT(out2.str(), Catch::Contains("journalmatch = SYSLOG_IDENTIFIER=exim") &&
+                               Catch::Contains("exim-ban.local:2"));
+}

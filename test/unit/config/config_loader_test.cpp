@@ -163,6 +163,9 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
          "exim-ban.conf:2: database = relative.db: expected an absolute path"},
         {"[exim]\nenabled = true\n", "[exim] is enabled but has no logpath"},
         {"[exim]\nlogpath = /a\njunk line\n", "exim-ban.conf:3: expected \"[section]\""},
+        {"[exim]\nlogpath = journal\njournalmatch = exim\n",
+         "exim-ban.conf:3: journalmatch = exim: \"exim\" is not FIELD=VALUE"},
+        {"[exim]\nlogpath = journald\n", "logpath = journald: expected absolute paths"},
     };
     for (const auto& bad : cases) {
         INFO(bad.text);
@@ -180,4 +183,31 @@ TEST_CASE("host-list files", "[config]") {
     CHECK(list.networks[1].to_string() == "10.1.0.0/16");
     REQUIRE(list.warnings.size() == 1);
     CHECK_THAT(list.warnings[0], Catch::StartsWith("hosts:4:"));
+}
+
+TEST_CASE("logpath = journal reads the journal, with the jail's own journalmatch",
+          "[config][journal]") {
+    auto files = with_filters();
+    files.add("/etc/exim-ban/exim-ban.conf",
+              "[exim]\n"
+              "enabled = true\n"
+              "logpath = journal\n"
+              "journalmatch = SYSLOG_IDENTIFIER=exim + _SYSTEMD_UNIT=exim4.service\n"
+              "[both]\n"
+              "enabled = true\n"
+              "filter = exim\n"
+              "logpath = /var/log/exim4/mainlog journal\n");
+    const Config config = load(files);
+    const JailConfig& exim = config.jails[0];
+    CHECK(exim.journal);
+    CHECK(exim.logpaths.empty());
+    REQUIRE(exim.journalmatch);
+    CHECK(exim.journalmatch->alternatives.size() == 2);
+    CHECK(config.origins.at("exim").at("journalmatch").from == "/etc/exim-ban/exim-ban.conf:4");
+
+    const JailConfig& both = config.jails[1];
+    CHECK(both.journal);
+    CHECK(both.logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
+    CHECK_FALSE(both.journalmatch);
+    CHECK(config.origins.at("both").at("journalmatch").from == "built-in default");
 }

@@ -187,3 +187,29 @@ failregex = %(_one)s
     const auto filter = load(files, "shared");
     CHECK(origins(filter) == Origins{"/f/shared.conf:5", "/f/shared.conf:6"});
 }
+
+TEST_CASE("a filter's [Init] journalmatch is loaded with where it was written", "[filter]") {
+    InMemoryFiles files;
+    files.add("/f/j.conf", "[Definition]\n"
+                           "failregex = ^fail \\[<HOST>\\]\n"
+                           "[Init]\n"
+                           "journalmatch = SYSLOG_IDENTIFIER=exim\n"
+                           "  + _SYSTEMD_UNIT=exim4.service\n");
+    const auto filter = load(files, "j");
+    REQUIRE(filter.journalmatch);
+    CHECK(filter.journalmatch->text() == "SYSLOG_IDENTIFIER=exim + _SYSTEMD_UNIT=exim4.service");
+    CHECK(filter.journalmatch_origin == "/f/j.conf:4");
+
+    // A parameter overrides it, as fail2ban's filter = NAME[journalmatch=...].
+    const auto overridden = load(files, "j[journalmatch=_COMM=exim4]");
+    REQUIRE(overridden.journalmatch);
+    CHECK(overridden.journalmatch->text() == "_COMM=exim4");
+
+    files.add("/f/none.conf", "[Definition]\nfailregex = ^fail \\[<HOST>\\]\n");
+    CHECK_FALSE(load(files, "none").journalmatch);
+
+    files.add("/f/bad.conf", "[Definition]\nfailregex = ^fail \\[<HOST>\\]\n"
+                             "[Init]\njournalmatch = exim\n");
+    CHECK_THROWS_WITH(load(files, "bad"), Catch::Contains("/f/bad.conf:4") &&
+                                              Catch::Contains("\"exim\" is not FIELD=VALUE"));
+}

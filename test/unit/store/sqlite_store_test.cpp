@@ -1,3 +1,4 @@
+#include "store/schema.hpp"
 #include "store/sqlite_database.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
@@ -45,7 +46,7 @@ TEST_CASE("a new or empty file becomes a database at the current schema", "[stor
         INFO(name);
         SqliteStore store(dir / name);
         CHECK(store.file_offsets().value().empty());
-        CHECK(count(dir / name, "PRAGMA user_version") == 1);
+        CHECK(count(dir / name, "PRAGMA user_version") == current_schema_version);
         CHECK(count(dir / name, "SELECT count(*) FROM sqlite_master WHERE name = 'blacklist'") ==
               1);
     }
@@ -167,6 +168,8 @@ TEST_CASE("offsets, hits, bans and unbans round-trip", "[store]") {
     CHECK(files[0].offset == 4096);
     CHECK(files[0].inode == 1234);
     CHECK(files[0].head_hash == "ab12");
+
+    CHECK(files[0].cursor.empty());
 
     auto active = store.active_bans(1600).value();
     REQUIRE(active.size() == 2);
@@ -422,4 +425,57 @@ TEST_CASE("a read the database cannot answer is a failure value, and the next on
     const auto again = store.active_bans(1500);
     REQUIRE(again);
     CHECK(again->size() == 1);
+}
+
+TEST_CASE("a journal cursor commits and reads back beside the files", "[store]") {
+    TempDir dir;
+    SqliteStore store(dir / "state.db");
+    Batch batch = batch_with(10, 1);
+    LogPosition journal;
+    journal.path = "journal:SYSLOG_IDENTIFIER=exim";
+    journal.cursor = "s=1;i=2;b=3;m=4;t=5;x=6";
+    batch.files.push_back(journal);
+    REQUIRE_FALSE(store.commit(batch));
+    journal.cursor = "s=1;i=3;b=3;m=5;t=6;x=7";
+    REQUIRE_FALSE(store.commit(Batch{{journal}, {}, {}, {}}));
+
+    const auto files = store.file_offsets().value();
+    REQUIRE(files.size() == 2);
+    CHECK(files[0].path == "/var/log/exim4/mainlog");
+    CHECK(files[0].offset == 10);
+    CHECK(files[0].cursor.empty());
+    CHECK(files[1].path == "journal:SYSLOG_IDENTIFIER=exim");
+    CHECK(files[1].cursor == "s=1;i=3;b=3;m=5;t=6;x=7");
+}
+
+TEST_CASE("a database of schema 1 keeps its file offsets when the cursor column is added",
+          "[store]") {
+    TempDir dir;
+    {
+        SqliteDatabase database(dir / "old.db");
+        database.execute("CREATE TABLE files(path TEXT PRIMARY KEY, dev INTEGER NOT NULL, inode "
+                         "INTEGER NOT NULL, head_hash TEXT NOT NULL, offset INTEGER NOT NULL)");
+        database.execute("INSERT INTO files VALUES('/var/log/exim4/mainlog', 1, 2, 'h', 77)");
+        // The rest of schema 1, as its migration made it.
+        database.execute("CREATE TABLE hit_batches(id INTEGER PRIMARY KEY, jail TEXT NOT NULL, "
+                         "first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, count INTEGER NOT "
+                         "NULL, data BLOB NOT NULL)");
+        database.execute("CREATE TABLE bans(id INTEGER PRIMARY KEY, jail TEXT NOT NULL, key TEXT "
+                         "NOT NULL, start INTEGER NOT NULL, expires INTEGER NOT NULL, lifted "
+                         "INTEGER, reason TEXT NOT NULL, origin TEXT NOT NULL)");
+        database.execute("CREATE TABLE key_hits(key TEXT NOT NULL, jail TEXT NOT NULL, hits "
+                         "INTEGER NOT NULL, PRIMARY KEY(key, jail)) WITHOUT ROWID");
+        database.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+        database.execute("INSERT INTO meta(name, value) VALUES('counted_through', 0)");
+        database.execute("CREATE VIEW blacklist(ip, count) AS SELECT key, sum(hits) FROM "
+                         "key_hits GROUP BY key");
+        database.execute("PRAGMA user_version = 1");
+    }
+    SqliteStore store(dir / "old.db");
+    const auto files = store.file_offsets().value();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].offset == 77);
+    CHECK(files[0].head_hash == "h");
+    CHECK(files[0].cursor.empty());
+    CHECK(count(dir / "old.db", "PRAGMA user_version") == current_schema_version);
 }

@@ -4,6 +4,7 @@
 // right file and offset. Nothing sleeps: the io_context runs until a
 // condition holds, and a condition that does not hold within 5 s fails.
 #include "core/line_splitter.hpp"
+#include "support/recording_sink.hpp"
 #include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 #include "tail/file_identity.hpp"
@@ -24,42 +25,11 @@
 #include <vector>
 
 using namespace exim_ban;
+using exim_ban::testing::Received;
+using exim_ban::testing::RecordingSink;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Received {
-    std::size_t log = 0;
-    std::string line;
-    bool cut = false;
-};
-
-class RecordingSink : public TailSink {
-  public:
-    void on_line(std::size_t log, std::string_view line, bool cut) override {
-        received.push_back({log, std::string(line), cut});
-        idle = false;
-        if (after_line)
-            after_line(received.back());
-    }
-    void on_caught_up() override {
-        ++caught_up;
-        idle = true;
-    }
-
-    std::vector<std::string> lines_of(std::size_t log) const {
-        std::vector<std::string> lines;
-        for (const auto& got : received)
-            if (got.log == log)
-                lines.push_back(got.line);
-        return lines;
-    }
-
-    std::vector<Received> received;
-    std::size_t caught_up = 0;
-    bool idle = false; // on_caught_up came after the last line
-    std::function<void(const Received&)> after_line;
-};
 
 void append(const fs::path& path, const std::string& text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
