@@ -17,6 +17,7 @@
 #include "firewall/firewall_setup_error.hpp"
 #include "firewall/nftables_firewall.hpp"
 #include "journal/journal_source.hpp"
+#include "journal/journal_start.hpp"
 #include "journal/sd_journal_reader.hpp"
 #include "loop/asio_wake_timer.hpp"
 #include "loop/periodic_task.hpp"
@@ -324,12 +325,16 @@ class BandService::Impl final : public BandReadings, public BandSteering {
             if (!reader.reader)
                 return "journal: " + reader.error;
             std::string name = journal_source_name(match.text());
-            const auto committed =
-                std::find_if(offsets->begin(), offsets->end(),
-                             [&](const LogPosition& position) { return position.path == name; });
-            generation->journals.push_back(std::make_unique<JournalSource>(
-                io_, std::move(reader.reader), generation->logs(), std::move(name),
-                committed == offsets->end() ? LogPosition{} : *committed, *generation->pipeline));
+            const JournalStart start = journal_start(name, offsets.value());
+            if (!start.inherited.empty())
+                spdlog::info("{}: a new journal match; reading on after {}'s cursor, where the "
+                             "journal was read to",
+                             name, start.inherited);
+            LogPosition resume;
+            resume.cursor = start.cursor;
+            generation->journals.push_back(
+                std::make_unique<JournalSource>(io_, std::move(reader.reader), generation->logs(),
+                                                std::move(name), resume, *generation->pipeline));
             generation->sources.add(*generation->journals.back());
         }
         generation->pipeline->attach(generation->sources);

@@ -40,33 +40,14 @@ void JournalSource::start() {
         return;
     started_ = true;
     const std::string& cursor = position_.cursor;
-    if (cursor.empty()) {
+    if (cursor.empty())
         reader_->seek_head();
-    } else if (!reader_->seek_cursor(cursor)) {
+    else if (reader_->seek_cursor(cursor))
+        cursor_unchecked_ = true; // the first entry read is the cursor's, or the one after it
+    else
         spdlog::warn("{}: the committed cursor {} is not one the journal can read; reading from "
                      "its oldest entry",
                      position_.path, cursor);
-    } else {
-        switch (reader_->next()) {
-        case JournalReader::Step::entry:
-            if (reader_->at_cursor(cursor))
-                break; // handed on before the restart
-            unread_entry_ = true;
-            spdlog::warn("{}: the committed cursor's entry is gone from the journal (rotated or "
-                         "vacuumed); resuming at the oldest entry after it",
-                         position_.path);
-            break;
-        case JournalReader::Step::end:
-            // Nothing at or after the cursor's place: the entry is gone and
-            // nothing newer is there yet; the next entry written is read.
-            spdlog::warn("{}: the committed cursor's entry is gone from the journal (rotated or "
-                         "vacuumed); resuming with the next entry written",
-                         position_.path);
-            break;
-        case JournalReader::Step::failed:
-            break;
-        }
-    }
     // The descriptor stays the reader's: it is released, never closed, here.
     descriptor_.assign(reader_->wait_descriptor());
     post_read();
@@ -112,19 +93,25 @@ void JournalSource::read_on() {
     if (stopped_ || paused_)
         return;
     for (std::size_t handed = 0; handed < entries_per_turn; ++handed) {
-        if (!unread_entry_) {
-            if (reader_->next() != JournalReader::Step::entry) {
-                // The end, or a journal that cannot be read now: either way
-                // the next wake-up reads on.
-                if (caught_up_due_) {
-                    caught_up_due_ = false;
-                    sink_.on_caught_up();
-                }
-                wait_for_entries();
-                return;
+        if (reader_->next() != JournalReader::Step::entry) {
+            // The end, or a journal that cannot be read now: either way the
+            // next wake-up reads on (and a resume still unchecked is checked
+            // then).
+            if (caught_up_due_) {
+                caught_up_due_ = false;
+                sink_.on_caught_up();
             }
+            wait_for_entries();
+            return;
         }
-        unread_entry_ = false;
+        if (cursor_unchecked_) {
+            cursor_unchecked_ = false;
+            if (reader_->at_cursor(position_.cursor))
+                continue; // handed on before the restart
+            spdlog::warn("{}: the committed cursor's entry is gone from the journal (rotated or "
+                         "vacuumed); resuming at the oldest entry after it",
+                         position_.path);
+        }
         reader_->entry(entry_);
         const bool cut = format_journal_line(entry_, line_);
         // Before on_line: a commit made from inside it holds this line.

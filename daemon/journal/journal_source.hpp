@@ -3,11 +3,12 @@
 // to a TailSink under one log index, and its position is the cursor of the
 // last entry handed on, committed by the pipeline with what it made of it.
 //
-// Where it starts: after the committed cursor (that entry was handed on
-// before); when that entry is gone (rotated or vacuumed away) at the oldest
-// entry after it, said once in the log; with no cursor committed, at the
-// oldest entry, as the Tailer reads a file it has no position for from its
-// first byte (the backlog is judged in log time downstream).
+// Where it starts: after the resume cursor (that entry was handed on
+// before; journal_start chooses it); when that entry is gone (rotated or
+// vacuumed away) at the oldest entry after it, said once in the log; with
+// no cursor, at the oldest entry, as the Tailer reads a file it has no
+// position for from its first byte (the backlog is judged in log time
+// downstream).
 #pragma once
 
 #include "core/log_position.hpp"
@@ -72,7 +73,9 @@ class JournalSource final : public LogSource {
     bool paused_ = false;
     bool read_posted_ = false;
     bool waiting_ = false;
-    bool unread_entry_ = false; // the reader points at an entry not handed on yet
+    // Seeked to the committed cursor: the next entry is its own (skipped) or,
+    // when that one is gone, the oldest after it.
+    bool cursor_unchecked_ = false;
     bool caught_up_due_ = true; // lines were handed on since the sink last heard on_caught_up()
     Lifetime lifetime_;         // last: ends first
 };

@@ -48,6 +48,12 @@ SdJournalOpening SdJournalReader::open(const JournalMatch& match,
                 return {nullptr, "journal match " + term + ": " + error_text(added)};
         }
     }
+    // sd-journal skips the files it may not read without a word: say it,
+    // since a jail that reads nothing raises no other alarm.
+    if (sd_journal_has_runtime_files(journal) <= 0 && sd_journal_has_persistent_files(journal) <= 0)
+        spdlog::warn("journal{}: no journal file can be read (yet); the daemon's user reads the "
+                     "journal through group systemd-journal or adm",
+                     directory.empty() ? std::string() : " in " + directory.string());
     reader->descriptor_ = sd_journal_get_fd(journal);
     if (reader->descriptor_ < 0)
         return {nullptr, "cannot watch the journal: " + error_text(reader->descriptor_)};

@@ -12,7 +12,9 @@ test's own (support/private_journald.py) that exim-band reads through
   killed (-9) again and again, stopped, reloaded (SIGHUP): every hit stored
   once, none lost (the cursor is committed with the hits).
 - A cursor whose entry was rotated and vacuumed away: the daemon logs it once
-  and reads on at the oldest entry after it."""
+  and reads on at the oldest entry after it.
+- A journalmatch changed on reload reads on where the journal was read to:
+  no entry counted twice."""
 
 import datetime
 import os
@@ -132,6 +134,23 @@ class JournalTest:
               "the vacuumed cursor must be logged once:\n" + self.band.log()[-2000:])
         say("cursor vacuumed away: logged once, read on at the oldest entry after it")
 
+    def changed_match(self):
+        with open(self.band.config) as f:
+            config = f.read()
+        with open(self.band.config, "w") as f:
+            f.write(config.replace("journalmatch = %s\n" % MATCH,
+                                   "journalmatch = %s + SYSLOG_IDENTIFIER=exim4\n" % MATCH))
+        self.band.process.send_signal(signal.SIGHUP)
+        wait_for("the reload", lambda: "reload: done" in self.band.log())
+        for n in range(1, 6):
+            self.send_exim("198.51.100.%d" % (n + 10))
+        self.journald.send(MESSAGE=exim_message("198.51.100.99"), SYSLOG_IDENTIFIER="exim4")
+        self.written.append("198.51.100.99")
+        self.wait_stored()
+        problems = compare_hits(self.written, self.band.hits())
+        check(not problems, "after a new journalmatch: " + "; ".join(problems))
+        say("journalmatch changed on reload: read on where the journal was read to, nothing twice")
+
     def stop(self):
         if self.band.process is not None:
             self.band.stop()
@@ -155,6 +174,7 @@ def main():
             test.bans_and_refusals()
             test.exactly_once(random.Random(int(os.environ.get("EXIM_BAN_SEED", "10"))), kills=20)
             test.vacuumed_cursor()
+            test.changed_match()
         except Failure as failure:
             say("FAIL: %s\n--- exim-band log:\n%s" % (failure, test.band.log()[-4000:]))
             return 1

@@ -28,20 +28,25 @@ LoadedFilter filter_with(const char* journalmatch) {
 
 } // namespace
 
-TEST_CASE("a journal jail's own journalmatch overrides its filter's", "[journal]") {
-    const Config config = load("logpath = journal\njournalmatch = _COMM=exim4\n");
-    const auto chosen = journal_match_of(config, config.jails[0], filter_with("_COMM=exim"));
-    REQUIRE(chosen.match);
-    CHECK(chosen.match->text() == "_COMM=exim4");
-    CHECK(chosen.origin == "/etc/exim-ban/exim-ban.conf:4");
-}
-
-TEST_CASE("a journal jail without a match of its own takes its filter's", "[journal]") {
-    const Config config = load("logpath = journal\n");
-    const auto chosen = journal_match_of(config, config.jails[0], filter_with("_COMM=exim"));
-    REQUIRE(chosen.match);
-    CHECK(chosen.match->text() == "_COMM=exim");
-    CHECK(chosen.origin == "/etc/exim-ban/filters.d/exim.conf:9");
+TEST_CASE("a journal jail's own journalmatch overrides its filter's, which serves when it has "
+          "none",
+          "[journal]") {
+    struct Case {
+        const char* jail;
+        const char* match;
+        const char* origin;
+    };
+    for (const Case& one :
+         {Case{"logpath = journal\njournalmatch = _COMM=exim4\n", "_COMM=exim4",
+               "/etc/exim-ban/exim-ban.conf:4"},
+          Case{"logpath = journal\n", "_COMM=exim", "/etc/exim-ban/filters.d/exim.conf:9"}}) {
+        INFO(one.jail);
+        const Config config = load(one.jail);
+        const auto chosen = journal_match_of(config, config.jails[0], filter_with("_COMM=exim"));
+        REQUIRE(chosen.match);
+        CHECK(chosen.match->text() == one.match);
+        CHECK(chosen.origin == one.origin);
+    }
 }
 
 TEST_CASE("a journal jail without any match is an error at its logpath, saying what to write",

@@ -39,6 +39,15 @@ struct Rig {
     bool caught_up_after(std::size_t lines) {
         return run_until(io, [&] { return sink.received.size() == lines && sink.idle; });
     }
+    // Started, it hands nothing on, then only the entry appended next.
+    void expect_only_the_next_entry() {
+        source->start();
+        REQUIRE(run_until(io, [&] { return sink.caught_up == 1; }));
+        CHECK(sink.received.empty());
+        reader->append("next");
+        REQUIRE(caught_up_after(1));
+        CHECK(messages() == std::vector<std::string>{"next"});
+    }
 
     boost::asio::io_context io;
     RecordingSink sink;
@@ -83,12 +92,7 @@ TEST_CASE("a committed cursor resumes after its entry, which is not handed on ag
 
 TEST_CASE("a cursor at the newest entry hands nothing on until a new entry comes", "[journal]") {
     Rig rig(FakeJournalReader::cursor_of(3));
-    rig.source->start();
-    REQUIRE(run_until(rig.io, [&] { return rig.sink.caught_up == 1; }));
-    CHECK(rig.sink.received.empty());
-    rig.reader->append("m4");
-    REQUIRE(rig.caught_up_after(1));
-    CHECK(rig.messages() == Messages{"m4"});
+    rig.expect_only_the_next_entry();
     CHECK(rig.source->positions().front().cursor == FakeJournalReader::cursor_of(4));
 }
 
@@ -105,12 +109,7 @@ TEST_CASE("a cursor vacuumed away with everything after it resumes at the next e
           "[journal]") {
     Rig rig(FakeJournalReader::cursor_of(2), 2);
     rig.reader->vacuum(2);
-    rig.source->start();
-    REQUIRE(run_until(rig.io, [&] { return rig.sink.caught_up == 1; }));
-    CHECK(rig.sink.received.empty());
-    rig.reader->append("m3");
-    REQUIRE(rig.caught_up_after(1));
-    CHECK(rig.messages() == Messages{"m3"});
+    rig.expect_only_the_next_entry();
 }
 
 TEST_CASE("a cursor the journal cannot read starts at the oldest entry", "[journal]") {
