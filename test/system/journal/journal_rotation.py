@@ -18,7 +18,7 @@ import re
 import syslog
 
 from band_harness import Band, distinct_address, failure_line, key_of, wait_for
-from failure import check
+from failure import Failure, check
 from journal_source import (IDENTIFIER, JAIL_SETTINGS, LOGPATH, archived_files, entries, rotate, text,
                             vacuum)
 
@@ -145,6 +145,9 @@ class JournalRotation:
             self.stopped()
             self.running()
             self.vacuumed_twice()
+        except Failure:
+            self.say("exim-band's log (end):\n" + self.band.log()[-3000:])
+            raise
         finally:
             if self.band.process is not None:
                 self.band.stop()

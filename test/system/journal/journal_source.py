@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 import syslog
+import time
 
-from band_harness import GroundTruthLog
+from band_harness import FILTERS, GroundTruthLog, failure_line
 from failure import Failure
 
 IDENTIFIER = "exim"
@@ -55,6 +56,18 @@ def as_line(entry):
     tag = "%s[%s]" % (text(entry["SYSLOG_IDENTIFIER"]), text(pid)) if pid else text(entry["SYSLOG_IDENTIFIER"])
     return "%s %s %s: %s\n" % (when.isoformat(timespec="microseconds"), text(entry.get("_HOSTNAME", "localhost")),
                                tag, text(entry["MESSAGE"]))
+
+
+def lines_parsed(banctl):
+    """Whether `banctl test` reads a line of the journal source's form (the
+    RFC 3339 syslog form: [S10] part 3 teaches the line parser) as the hit
+    its message is."""
+    entry = {"__REALTIME_TIMESTAMP": "%d" % (time.time() * 1000000), "_HOSTNAME": "mx1",
+             "SYSLOG_IDENTIFIER": IDENTIFIER, "SYSLOG_PID": "4711",
+             "MESSAGE": failure_line("192.0.2.1").rstrip("\n")}
+    result = subprocess.run([banctl, "test", "--json", "--filters-dir", FILTERS, "-", "exim"],
+                            input=as_line(entry), capture_output=True, text=True, timeout=60)
+    return result.returncode == 0 and json.loads(result.stdout).get("hosts") == {"192.0.2.1": 1}
 
 
 def write_lines(path, found):

@@ -10,6 +10,7 @@ import threading
 import time
 
 from band_harness import Band, against_offline_scan, wait_for
+from failure import Failure
 
 
 def crash_run(args, rng, log, workdir, say, scale=1.0):
@@ -38,7 +39,11 @@ def crash_run(args, rng, log, workdir, say, scale=1.0):
             band.reap()
             kills += 1
             band.start()
-    wait_for("%d hits in the store" % len(log.written), lambda: band.hit_count() >= len(log.written), timeout=60)
+    try:
+        wait_for("%d hits in the store" % len(log.written), lambda: band.hit_count() >= len(log.written), timeout=60)
+    except Failure:
+        say("%d hits in the store; exim-band's log (end):\n%s" % (band.hit_count(), band.log()[-3000:]))
+        raise
     band.stop()
     elapsed = time.monotonic() - started
 
