@@ -32,8 +32,9 @@ EXIM_A = os.path.join(HERE, "..", "exim-corpus", "exim-A.conf")
 MAXRETRY = 3
 # Exim's default syslog_duplication writes a line meant for both the
 # mainlog and the rejectlog (a 535, an ACL's refusal) to syslog twice, so a
-# syslog or journal reader would count it twice: the admin's setting for
-# this route (docs/exim-integration.md) is false.
+# syslog or journal reader would count it twice (seen on 4.96: 535 and
+# connect-ACL lines twice in the journal); with false, once, as the
+# mainlog has it.
 SYSLOG = "log_file_path   = INST/log/%slog : syslog\nsyslog_duplication = false"
 SERVER = corpus.SERVER["A"]
 
