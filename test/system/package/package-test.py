@@ -10,10 +10,10 @@ checked, installed, run under systemd, removed and purged.
 - `DESTDIR=... cmake --install BUILD_DIR --prefix /usr` lays out the same
   files as the package (apart from debhelper's docs and lintian overrides,
   and the man pages' compression).
-- The scratch machine: a copy-on-write clone of this machine (overlayfs, the
-  changes in a tmpfs) booted by systemd-nspawn with a network of its own,
-  from a mount and PID namespace of the test's own, so nothing reaches the
-  host's files, processes or ruleset. In it: dpkg -i runs the real
+- The scratch machine (support/booted_machine.py): a copy-on-write clone of
+  this machine (overlayfs, the changes in a tmpfs) booted by systemd-nspawn
+  with a network of its own, from a mount and PID namespace of the test's
+  own, so nothing reaches the host's files, processes or ruleset. In it: dpkg -i runs the real
   maintainer scripts (user exim-ban, state directory, tmpfiles.d, the unit
   enabled and not started); the installed exim-banctl check-config and
   exim-band --check accept the shipped /etc/exim-ban tree; systemd-analyze
@@ -43,24 +43,16 @@ from command_line import start  # noqa: E402
 from failure import Failure, check, checks_held  # noqa: E402
 from say import sayer  # noqa: E402
 from band_harness import failure_line, wait_for  # noqa: E402
+from booted_machine import inside_args, missing_tools, run, run_inside, with_machine  # noqa: E402
 
 MAX_EXPOSURE = 2.0
 BUILD_TIMEOUT = 900
 BANNED = "192.0.2.44"
 # What debhelper adds to the package beyond `cmake --install`.
 DEBIAN_ONLY = ("/usr/share/doc/", "/usr/share/lintian/overrides/")
-TOOLS = ("git", "dpkg-buildpackage", "dh", "lintian", "cmake", "unshare", "systemd-nspawn", "nsenter",
-         "pgrep", "systemd-analyze", "nft", "man")
+TOOLS = ("git", "dpkg-buildpackage", "dh", "lintian", "cmake", "systemd-analyze", "nft", "man")
 
 say = sayer("package-test")
-
-
-def run(*command, timeout=120, check_code=True, **options):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
-    if check_code and result.returncode != 0:
-        raise Failure("%s exited %d:\n%s%s" % (" ".join(command), result.returncode,
-                                                result.stdout[-3000:], result.stderr[-3000:]))
-    return result
 
 
 def source_version(source):
@@ -144,111 +136,6 @@ def compare_with_cmake_install(deb, build_dir, work):
           "cmake --install and the package differ:\n  only cmake --install: %s\n  only the package: %s"
           % (sorted(installed - packaged), sorted(packaged - installed)))
     say("DESTDIR=... cmake --install --prefix /usr: the same %d files as the package" % len(installed))
-
-
-# --- inside a mount namespace of the test's own: the scratch machine --------
-
-class CgroupOfOurOwn:
-    """systemd-nspawn --keep-unit puts the container in a "payload" cgroup
-    below its own; a cgroup made for this test keeps that off the host's
-    tree and is removed at the end. One per hierarchy systemd uses: the
-    unified one and, on a hybrid host, name=systemd."""
-
-    NAME = "exim-ban-package-test"
-
-    def __init__(self):
-        mounts = {}
-        with open("/proc/self/mountinfo") as f:
-            for line in f:
-                fields = line.split()
-                kind, options = fields[fields.index("-") + 1], fields[-1]
-                if kind == "cgroup2":
-                    mounts.setdefault("", fields[4])
-                elif kind == "cgroup" and "name=systemd" in options.split(","):
-                    mounts["name=systemd"] = fields[4]
-        self.made = []
-        with open("/proc/self/cgroup") as f:
-            for line in f:
-                _id, controllers, path = line.rstrip("\n").split(":", 2)
-                if controllers in mounts:
-                    parent = mounts[controllers] + path.rstrip("/")
-                    os.makedirs(os.path.join(parent, self.NAME), exist_ok=True)
-                    self.made.append(parent)
-                    self._move(os.path.join(parent, self.NAME))
-
-    @staticmethod
-    def _move(cgroup):
-        with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
-            f.write(str(os.getpid()))
-
-    def remove(self):
-        for parent in self.made:
-            self._move(parent)
-            for directory, _subdirs, _files in sorted(os.walk(os.path.join(parent, self.NAME)), reverse=True):
-                os.rmdir(directory)
-
-
-class Machine:
-    """A copy-on-write clone of this machine's root file system (overlayfs,
-    the changes in a tmpfs) booted by systemd-nspawn with a network of its
-    own: systemd 252 as its PID 1, nothing of it reaching the host."""
-
-    def __init__(self, work, deb):
-        self.dir = os.path.join(work, "root")
-        layers = os.path.join(work, "layers")
-        for path in (self.dir, layers):
-            os.makedirs(path, exist_ok=True)
-        # nspawn keeps its locks in /run: this namespace's own.
-        run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run")
-        run("mount", "-t", "tmpfs", "-o", "mode=0755", "exim-ban-package-test", layers)
-        for name in ("upper", "work"):
-            os.mkdir(os.path.join(layers, name))
-        run("mount", "-t", "overlay", "overlay", "-o",
-            "lowerdir=/,upperdir=%s/upper,workdir=%s/work" % (layers, layers), self.dir)
-        shutil.copy(deb, self.path("/root/exim-ban.deb"))
-        # The man-db trigger would re-index every manual page of the machine,
-        # and a container image's policy-rc.d (exit 101) would keep the
-        # maintainer scripts from stopping the service as on a real host.
-        for needless in ("/var/lib/man-db/auto-update", "/usr/sbin/policy-rc.d"):
-            if os.path.exists(self.path(needless)):
-                os.remove(self.path(needless))
-        self.console = open(os.path.join(work, "console.log"), "w+")
-        # basic.target: none of the host's own services start in the clone.
-        self.nspawn = subprocess.Popen(
-            ["systemd-nspawn", "--quiet", "--directory", self.dir, "--machine", "exim-ban-test", "--boot",
-             "--register=no", "--keep-unit", "--link-journal=no", "--private-network",
-             "--", "systemd.unit=basic.target"], stdin=subprocess.DEVNULL, stdout=self.console,
-            stderr=subprocess.STDOUT)
-        self.leader = wait_for("the container's systemd", self._leader, timeout=60, interval=0.1)
-        state = wait_for("the container's boot", self._booted, timeout=120, interval=0.2)
-        say("booted a copy-on-write clone of this machine under systemd-nspawn: %s, %s"
-            % (self.run("systemctl", "--version").stdout.splitlines()[0], state))
-
-    def _leader(self):
-        if self.nspawn.poll() is not None:
-            self.console.seek(0)
-            raise Failure("systemd-nspawn exited %d:\n%s" % (self.nspawn.returncode, self.console.read()[-3000:]))
-        children = run("pgrep", "--parent", str(self.nspawn.pid), "--exact", "systemd", check_code=False)
-        return children.stdout.strip()
-
-    def _booted(self):
-        state = self.run("systemctl", "is-system-running", check_code=False).stdout.strip()
-        return state if state in ("running", "degraded") else None
-
-    def path(self, inside):
-        return os.path.join(self.dir, inside.lstrip("/"))
-
-    def run(self, *command, **options):
-        return run("nsenter", "--target", self.leader, "--all", *command, **options)
-
-    def stop(self):
-        self.run("systemctl", "poweroff", check_code=False)
-        try:
-            self.nspawn.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.nspawn.kill()
-            self.nspawn.wait()
-        self.console.close()
 
 
 def owner(machine, path):
@@ -371,46 +258,29 @@ def remove_and_purge(machine):
 
 
 def inside(work, deb):
-    try:
-        cgroup = CgroupOfOurOwn()
-    except OSError as error:
-        say("SKIP: cannot make a cgroup for the container: %s" % error)
-        return 77
-    machine = None
-    try:
-        machine = Machine(work, deb)
+    def scratch_machine(machine):
         install(machine)
         check_installed_tree(machine)
         check_unit(machine)
         run_the_service(machine)
         remove_and_purge(machine)
-    except Failure:
-        if machine is not None:
-            journal = machine.run("journalctl", "--no-pager", "-o", "short-monotonic", "-n", "60", check_code=False)
-            say("the container's journal (end):\n" + journal.stdout)
-        raise
-    finally:
-        if machine is not None:
-            machine.stop()
-        try:
-            cgroup.remove()
-        except OSError as error:
-            say("cannot remove the test's cgroup: %s" % error)
-    say("scratch machine: %d checks passed" % checks_held())
-    return 0
+        say("scratch machine: %d checks passed" % checks_held())
+        return 0
+    return with_machine(work, "exim-ban-test", scratch_machine, say, files={"/root/exim-ban.deb": deb})
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--inside":
+    args = inside_args()
+    if args is not None:
         try:
-            return inside(sys.argv[2], sys.argv[3])
+            return inside(*args)
         except Failure as error:
             print("package-test: FAIL: %s" % error, flush=True)
             return 1
     status = start(4, __doc__, say, root_for="(namespaces, mounts, nftables)")
     if status is not None:
         return status
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    missing = missing_tools(TOOLS)
     if missing:
         say("SKIP: %s not installed (packaging/install-deps installs them)" % " ".join(missing))
         return 77
@@ -422,9 +292,7 @@ def main():
         deb, changes = build_package(source, work)
         run_lintian(changes)
         compare_with_cmake_install(deb, build_dir, work)
-        code = subprocess.run(["unshare", "--mount", "--propagation", "private", "--net", "--pid", "--fork",
-                               "--mount-proc", "--", sys.executable, os.path.abspath(__file__), "--inside",
-                               work, deb], timeout=600).returncode
+        code = run_inside([work, deb], timeout=600)
         if code != 0:
             return code
     except (Failure, subprocess.TimeoutExpired) as error:

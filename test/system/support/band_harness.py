@@ -122,11 +122,13 @@ class Band:
         return contextlib.closing(sqlite3.connect("file:%s?mode=ro" % self.database, uri=True,
                                                   timeout=10))
 
-    def hits(self):
-        """Every stored hit as (address text, time), from the database."""
+    def hits(self, jail=None):
+        """Every stored hit (of `jail` if given) as (address text, time),
+        from the database."""
         found = []
         with self.reader() as db:
-            for (data,) in db.execute("SELECT data FROM hit_batches ORDER BY id").fetchall():
+            for (data,) in db.execute("SELECT data FROM hit_batches WHERE ?1 IS NULL OR jail = ?1 ORDER BY id",
+                                      (jail,)).fetchall():
                 for at in range(0, len(data), 32):
                     when, _pattern, length, family = struct.unpack_from("<qIBB", data, at)
                     raw = data[at + 16:at + 32]
@@ -185,7 +187,10 @@ class GroundTruthLog:
     """A mainlog in `directory` (made if need be) written chunk by chunk
     (attackers and benign lines, rotated as exicyclog does), and every line
     also to a history file in the same order, for the offline scan to read
-    what the daemon read."""
+    what the daemon read. `path` is the jail's logpath, `jail_settings` what
+    else its jail needs (none for a file)."""
+
+    jail_settings = ""
 
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)
@@ -206,10 +211,22 @@ class GroundTruthLog:
                 address = moving_attacker(rng, step)
                 self.written.append(address)
                 line = failure_line(address)
-            self.handle.write(line)
-            self.truth.write(line)
+            self.append(line)
+        self.flush()
+
+    def append(self, line):
+        """One line (with its newline) to the log and to the history."""
+        self.handle.write(line)
+        self.truth.write(line)
+
+    def flush(self):
         self.handle.flush()
         self.truth.flush()
+
+    def history_file(self):
+        """The file of every line written so far, in the order the daemon
+        reads them: what the offline scan reads."""
+        return self.history
 
     def rotate_when_read(self, band):
         """rotate() once `band` has stored every hit written so far:
@@ -260,6 +277,6 @@ def against_offline_scan(band, log, banctl):
     Outcome(the stored hits, the offline scan's bans, the stored bans, the
     problems: a hit lost or doubled, bans other than the offline scan's)."""
     stored = band.hits()
-    want_bans = offline_bans(banctl, band.config, log.history)
+    want_bans = offline_bans(banctl, band.config, log.history_file())
     got_bans = band.bans()
     return Outcome(stored, want_bans, got_bans, compare_hits(log.written, stored) + compare_bans(want_bans, got_bans))

@@ -65,17 +65,20 @@ def run_subcommand(commands, doc):
     return 2
 
 
-def kill_test_arguments(kills, say):
+def kill_test_arguments(kills, say, parts=None, argv=None):
     """BAND BANCTL [--kills N] [--seed S] of a test that kills exim-band at
-    random moments (`kills` times unless told): (the arguments, a
+    random moments (`kills` times unless told), with `parts` a PART (one of
+    them) first; `argv` instead of sys.argv[1:] if given: (the arguments, a
     random.Random of the seed); the seed is said, so that a run can be
     repeated."""
     parser = argparse.ArgumentParser()
+    if parts:
+        parser.add_argument("part", choices=parts)
     parser.add_argument("band")
     parser.add_argument("banctl")
     parser.add_argument("--kills", type=int, default=kills)
     parser.add_argument("--seed", type=int, default=int(time.time()))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     say("seed %d (rerun with --seed %d)" % (args.seed, args.seed))
     return args, random.Random(args.seed)
 
