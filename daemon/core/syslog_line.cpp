@@ -45,7 +45,8 @@ std::optional<std::int32_t> read_rfc3339_offset(std::string_view text, std::size
     return offset;
 }
 
-// "[i/n] " or "[i\n] " at the start of `text`.
+} // namespace
+
 std::optional<SyslogPart> read_part_mark(std::string_view text, std::size_t& pos) {
     if (pos >= text.size() || text[pos] != '[')
         return std::nullopt;
@@ -64,8 +65,6 @@ std::optional<SyslogPart> read_part_mark(std::string_view text, std::size_t& pos
     pos = q + 2;
     return SyslogPart{static_cast<unsigned>(*index), static_cast<unsigned>(*total), ends_line};
 }
-
-} // namespace
 
 std::optional<YearlessTime> read_rfc3164_date(std::string_view text, std::size_t& pos) {
     static constexpr std::array<std::string_view, 12> months = {

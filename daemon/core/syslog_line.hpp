@@ -55,4 +55,8 @@ std::optional<YearlessTime> read_rfc3164_date(std::string_view text, std::size_t
 // Returns nullopt for anything else.
 std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos);
 
+// The mark "[i/n] " or "[i\n] " at `pos`; advances pos past its space.
+// Returns nullopt when there is none (a whole entry) or it cannot be Exim's.
+std::optional<SyslogPart> read_part_mark(std::string_view text, std::size_t& pos);
+
 } // namespace exim_ban

@@ -1,5 +1,6 @@
-// The fields of a journal entry that make its syslog line, copied out of
-// sd-journal (whose pointers last only until the next read).
+// The fields of a journal entry that make its syslog line, and tell Exim's
+// two copies of a line apart (reject_copy_filter), copied out of sd-journal
+// (whose pointers last only until the next read).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@ struct JournalEntry {
     std::string syslog_pid;        // SYSLOG_PID
     std::string pid;               // _PID, the pid when there is no SYSLOG_PID
     std::string message;           // MESSAGE, bytes as stored
+    std::string priority;          // PRIORITY: syslog's, "0" (emerg) to "7" (debug)
 };
 
 } // namespace exim_ban

@@ -104,18 +104,23 @@ void JournalSource::read_on() {
             wait_for_entries();
             return;
         }
+        reader_->entry(entry_);
+        const bool reject_copy = reject_copies_.is_reject_copy(entry_);
         if (cursor_unchecked_) {
             cursor_unchecked_ = false;
+            // Handed on before the restart; read again all the same, so that
+            // a reject copy right after it is known for one.
             if (reader_->at_cursor(position_.cursor))
-                continue; // handed on before the restart
+                continue;
             spdlog::warn("{}: the committed cursor's entry is gone from the journal (rotated or "
                          "vacuumed); resuming at the oldest entry after it",
                          position_.path);
         }
-        reader_->entry(entry_);
-        const bool cut = format_journal_line(entry_, line_);
         // Before on_line: a commit made from inside it holds this line.
         position_.cursor = reader_->cursor();
+        if (reject_copy)
+            continue;
+        const bool cut = format_journal_line(entry_, line_);
         caught_up_due_ = true;
         sink_.on_line(log_, line_, cut);
         if (stopped_ || paused_)

@@ -1,7 +1,7 @@
 // The systemd journal as a log source, on the daemon's one io_context: the
 // entries a JournalReader selects become syslog lines (journal_line) handed
 // to a TailSink under one log index, and its position is the cursor of the
-// last entry handed on, committed by the pipeline with what it made of it.
+// last entry read, committed by the pipeline with what it made of it.
 //
 // Where it starts: after the resume cursor (that entry was handed on
 // before; journal_start chooses it); when that entry is gone (rotated or
@@ -9,11 +9,16 @@
 // no cursor, at the oldest entry, as the Tailer reads a file it has no
 // position for from its first byte (the backlog is judged in log time
 // downstream).
+//
+// Every entry is handed on but Exim's reject copy of a line it also sent as
+// the main copy (syslog_duplication, reject_copy_filter), whose cursor is
+// the position all the same.
 #pragma once
 
 #include "core/log_position.hpp"
 #include "journal/journal_entry.hpp"
 #include "journal/journal_reader.hpp"
+#include "journal/reject_copy_filter.hpp"
 #include "loop/lifetime.hpp"
 #include "tail/log_source.hpp"
 #include "tail/tail_sink.hpp"
@@ -47,8 +52,8 @@ class JournalSource final : public LogSource {
     // Nothing is handed on afterwards.
     void stop();
 
-    // One: the name and the cursor of the last entry handed on (the
-    // resume cursor until one is).
+    // One: the name and the cursor of the last entry read, handed on or a
+    // reject copy (the resume cursor until one is read).
     std::vector<LogPosition> positions() const override;
     void pause() override;
     void resume() override;
@@ -68,6 +73,7 @@ class JournalSource final : public LogSource {
     boost::asio::steady_timer deadline_;
     JournalEntry entry_;
     std::string line_;
+    RejectCopyFilter reject_copies_;
     bool started_ = false;
     bool stopped_ = false;
     bool paused_ = false;

@@ -99,6 +99,7 @@ void SdJournalReader::entry(JournalEntry& into) {
     read_field(journal_, "SYSLOG_PID", into.syslog_pid);
     read_field(journal_, "_PID", into.pid);
     read_field(journal_, "MESSAGE", into.message);
+    read_field(journal_, "PRIORITY", into.priority);
 }
 
 std::string SdJournalReader::cursor() {

@@ -20,14 +20,16 @@ class FakeJournalReader final : public JournalReader {
     FakeJournalReader()
         : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
-    // An entry whose MESSAGE is `message`, with the next sequence number.
-    void append(const std::string& message) {
+    // An entry whose MESSAGE is `message` (and PRIORITY `priority`), with
+    // the next sequence number.
+    void append(const std::string& message, const std::string& priority = {}) {
         JournalEntry entry;
         entry.realtime_us = 1'796'652'065'000'000 + next_seq_;
         entry.hostname = "mx1";
         entry.identifier = "exim";
         entry.syslog_pid = "4711";
         entry.message = message;
+        entry.priority = priority;
         entries_.push_back({next_seq_++, std::move(entry)});
         const std::uint64_t one = 1;
         (void)!::write(wake_.get(), &one, sizeof one);

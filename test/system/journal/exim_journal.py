@@ -25,17 +25,19 @@ sys.path.insert(0, os.path.join(HERE, "..", "exim-corpus"))
 import corpus  # noqa: E402
 from band_harness import Band, key_of, offline_bans, wait_for  # noqa: E402
 from failure import Failure, check  # noqa: E402
-from journal_source import JAIL_SETTINGS, LOGPATH, entries  # noqa: E402
+from journal_source import JAIL_SETTINGS, LOGPATH, entries, text  # noqa: E402
 from smtp_client import auth_unadvertised, greet  # noqa: E402
 
 EXIM_A = os.path.join(HERE, "..", "exim-corpus", "exim-A.conf")
 MAXRETRY = 3
-# Exim's default syslog_duplication writes a line meant for both the
-# mainlog and the rejectlog (a 535, an ACL's refusal) to syslog twice, so a
-# syslog or journal reader would count it twice (seen on 4.96: 535 and
-# connect-ACL lines twice in the journal); with false, once, as the
-# mainlog has it.
-SYSLOG = "log_file_path   = INST/log/%slog : syslog\nsyslog_duplication = false"
+# With Exim's default syslog_duplication (true) a line meant for both the
+# mainlog and the rejectlog (a 535, an ACL's refusal) reaches the journal
+# twice, the main copy at priority info then the reject copy at notice (seen
+# on 4.96: 535 and connect-ACL lines twice); with false, only the reject
+# copy. The journal source hands the reject copy on only when it is the sole
+# copy, so the journal jail counts as the mainlog does either way.
+SYSLOG = "log_file_path   = INST/log/%slog : syslog"
+NO_DUPLICATION = "\nsyslog_duplication = false"
 SERVER = corpus.SERVER["A"]
 
 
@@ -101,6 +103,20 @@ PLAN = (
 )
 
 
+def reject_copies(journal):
+    """How many of the journal's entries are Exim's second copies: at
+    priority notice, the message of their process's entry just before at
+    priority info (marks of split entries not read: a lower bound)."""
+    last = {}
+    copies = 0
+    for entry in journal:
+        pid = text(entry.get("SYSLOG_PID", entry.get("_PID", "")))
+        sent = (entry.get("PRIORITY"), text(entry["MESSAGE"]))
+        copies += sent[0] == "5" and last.get(pid) == ("6", sent[1])
+        last[pid] = sent
+    return copies
+
+
 def nft_set(name):
     """The elements of set inet exim_ban NAME in the machine's kernel, as
     keys."""
@@ -124,7 +140,8 @@ def kernel_bans(jail):
 
 
 class EximJournal:
-    def __init__(self, band, banctl, work, say):
+    def __init__(self, band, banctl, work, say, duplication):
+        self.duplication = duplication
         self.banctl = banctl
         self.work = work
         self.say = say
@@ -165,7 +182,8 @@ class EximJournal:
         for name in ("spool", "log", "mail", "../tls"):
             os.makedirs(os.path.join(inst, name), exist_ok=True)
         with open(EXIM_A) as f:
-            config, replaced = re.subn(r"^log_file_path\s*=.*$", lambda _: SYSLOG,
+            syslog = SYSLOG + ("" if self.duplication else NO_DUPLICATION)
+            config, replaced = re.subn(r"^log_file_path\s*=.*$", lambda _: syslog,
                                        f.read().replace("@LAB@", self.work), flags=re.M)
         check(replaced == 1, "exim-A.conf has one log_file_path")
         self.config = os.path.join(inst, "exim.conf")
@@ -196,7 +214,8 @@ class EximJournal:
             self.exim_pid = int(f.read())
         wait_for("Exim listening on 25, 465 and 587", self.listening, timeout=10)
         version = subprocess.run(["exim", "-bV"], capture_output=True, text=True, timeout=10).stdout.split()[2]
-        self.say("Exim %s (pid %d) logging to %s and syslog" % (version, self.exim_pid, self.mainlog))
+        self.say("Exim %s (pid %d) logging to %s and syslog, syslog_duplication = %s"
+                 % (version, self.exim_pid, self.mainlog, "true" if self.duplication else "false"))
 
     @staticmethod
     def listening():
@@ -268,6 +287,11 @@ class EximJournal:
             wait_for("jail %s to count what exim-banctl test counts (%d hits)" % (jail, sum(offline.values())),
                      lambda: self.jail_counts(jail) == offline, timeout=30)
         lines = entries()
+        copies = reject_copies(lines)
+        if self.duplication:
+            check(copies > 0, "the journal holds no second copy of a line: is syslog_duplication Exim's default?")
+        else:
+            check(copies == 0, "with syslog_duplication = false the journal holds %d second copies" % copies)
         with open(self.mainlog) as f:
             mainlog_lines = sum(1 for _ in f)
         want = {key for key, hits in offline.items() if hits >= MAXRETRY}
@@ -282,18 +306,20 @@ class EximJournal:
                 wait_for("jail %s's bans in the kernel" % jail, lambda: kernel_bans(jail) == want, timeout=10)
             except Failure as error:
                 raise Failure("%s: %s holds %s" % (error, jail, sorted(kernel_bans(jail)))) from None
-        self.say("mainlog %d lines, journal %d entries of SYSLOG_IDENTIFIER=exim; hits per key: exim-banctl test "
+        self.say("mainlog %d lines, journal %d entries of SYSLOG_IDENTIFIER=exim (%d of them reject copies); "
+                 "hits per key: exim-banctl test "
                  "(mainlog) %d, jail exim (mainlog) %d, jail eximjournal (journal) %d, the sessions %d, on %d keys; "
                  "bans in the kernel: exim %d, eximjournal %d (%s)"
-                 % (mainlog_lines, len(lines), sum(offline.values()), sum(self.jail_counts("exim").values()),
+                 % (mainlog_lines, len(lines), copies, sum(offline.values()), sum(self.jail_counts("exim").values()),
                     sum(self.jail_counts("eximjournal").values()), sum(expected.values()), len(offline),
                     len(kernel_bans("exim")), len(kernel_bans("eximjournal")), ", ".join(sorted(want))))
         self.band.stop()
 
 
-def run(args, work, say):
-    """The part's entry: returns the exit status."""
-    test = EximJournal(args.band, args.banctl, work, say)
+def run(args, work, say, duplication):
+    """The part's entry, with Exim's syslog_duplication `duplication`:
+    returns the exit status."""
+    test = EximJournal(args.band, args.banctl, work, say, duplication)
     try:
         test.run()
     finally:

@@ -8,6 +8,9 @@ test's own (support/private_journald.py) that exim-band reads through
   same lines in a mainlog, and count together with the jail's mainlog; another program's entries with the same text
   (outside the journalmatch) and a MESSAGE whose attack line follows a
   newline make none; a MESSAGE that is not UTF-8 is read on.
+- Exim's syslog_duplication: a line sent twice (main copy at priority info,
+  reject copy at notice, split with the message's headers or not) counts
+  once; the reject copy alone counts once; honest repeats each count.
 - Exactly once: hits of distinct addresses written while the daemon is
   killed (-9) again and again, stopped, reloaded (SIGHUP): every hit stored
   once, none lost (the cursor is committed with the hits).
@@ -97,6 +100,50 @@ class JournalTest:
         say("3 entries of exim: banned; 2 entries and 1 mainlog line: banned; 3 of postfix and 3 with "
             "the attack after a newline: no ban")
 
+    def syslog_duplication(self):
+        """Exim's two copies of a line meant for the rejectlog too (main at
+        info, reject at notice, split with the message's headers), as its
+        default syslog_duplication sends them, count once; so does the
+        reject copy alone (syslog_duplication = false), and honest repeats
+        each count."""
+        def with_headers(message):
+            return ["[1\\3] " + message, "[2\\3] Envelope-from: <a@example.com>",
+                    "[3/3] Envelope-to: <b@example.com>"]
+
+        def both(address, pid, headers=False):
+            message = exim_message(address)
+            self.journald.send(MESSAGE=message, SYSLOG_IDENTIFIER="exim", SYSLOG_PID=str(pid), PRIORITY="6")
+            for part in with_headers(message) if headers else [message]:
+                self.journald.send(MESSAGE=part, SYSLOG_IDENTIFIER="exim", SYSLOG_PID=str(pid), PRIORITY="5")
+            self.written.append(address)
+
+        def reject_only(address, pid):
+            self.journald.send(MESSAGE=exim_message(address), SYSLOG_IDENTIFIER="exim", SYSLOG_PID=str(pid),
+                               PRIORITY="5")
+            self.written.append(address)
+
+        for _ in range(3):
+            both("192.0.2.40", 5001)
+            reject_only("192.0.2.41", 5002)
+            self.send_exim("192.0.2.42", 5003)  # info twice: an honest repeat
+        both("192.0.2.43", 5004, headers=True)
+        for part in with_headers(exim_message("192.0.2.44")):
+            self.journald.send(MESSAGE=part, SYSLOG_IDENTIFIER="exim", SYSLOG_PID="5005", PRIORITY="5")
+        self.written.append("192.0.2.44")
+        # Two processes at once: each reject copy is told by its own pid.
+        first, second = exim_message("192.0.2.45"), exim_message("192.0.2.46")
+        for message, pid, priority in ((first, 5006, "6"), (second, 5007, "6"), (second, 5007, "5"),
+                                       (first, 5006, "5")):
+            self.journald.send(MESSAGE=message, SYSLOG_IDENTIFIER="exim", SYSLOG_PID=str(pid), PRIORITY=priority)
+        self.written += ["192.0.2.45", "192.0.2.46"]
+        # Stored after everything above: a copy counted twice is stored by then.
+        self.send_exim("192.0.2.49")
+        wait_for("the last entry's hit", lambda: any(a == "192.0.2.49" for a, _ in self.band.hits()), timeout=60)
+        problems = compare_hits(self.written, self.band.hits())
+        check(not problems, "Exim's syslog copies: " + "; ".join(problems))
+        say("Exim's two syslog copies (whole, split with headers, two processes at once) counted once, the "
+            "reject copy alone once, honest repeats each")
+
     def exactly_once(self, rng, kills):
         counter = 0
         for round_number in range(kills):
@@ -172,6 +219,7 @@ def main():
         test = JournalTest(band_binary, tmp)
         try:
             test.bans_and_refusals()
+            test.syslog_duplication()
             test.exactly_once(random.Random(int(os.environ.get("EXIM_BAN_SEED", "10"))), kills=20)
             test.vacuumed_cursor()
             test.changed_match()

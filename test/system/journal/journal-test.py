@@ -9,7 +9,11 @@ inside the machine with the build tree's BAND and BANCTL:
   exim      Debian's Exim 4.96 logging to its mainlog and to syslog under
             real SMTP attacks (exim_journal.py): a jail on the journal and
             one on the mainlog count every host as `exim-banctl test` counts
-            the mainlog and ban the same keys in the machine's nftables.
+            the mainlog and ban the same keys in the machine's nftables,
+            with Exim's default syslog_duplication (true): the journal
+            holds each line meant for the rejectlog twice.
+  exim-noduplication
+            the same with syslog_duplication = false: those lines once.
   crash     daemon-crash-test's run (support/crash_run.py) on the journal:
             lines sent as Exim sends them (syslog(3), identifier exim),
             journald rotating now and then, exim-band killed with SIGKILL at
@@ -42,7 +46,7 @@ import exim_journal  # noqa: E402
 import journal_rotation  # noqa: E402
 from journal_source import GroundTruthJournal, lines_parsed  # noqa: E402
 
-PARTS = ("exim", "crash", "rotation")
+PARTS = ("exim", "exim-noduplication", "crash", "rotation")
 KILLS = 25
 IN_MACHINE = "--in-machine"
 TIMEOUT = 240  # the part's; ctest's (360 s) leaves room for the boot and the clean-up
@@ -63,8 +67,8 @@ def in_machine(argv):
     args, rng = kill_test_arguments(KILLS, say, PARTS, argv)
     with tempfile.TemporaryDirectory(prefix="exim-ban-journal-") as work:
         os.chmod(work, 0o755)  # Exim's user reaches its spool, logs and TLS files
-        if args.part == "exim":
-            return exim_journal.run(args, work, say)
+        if args.part in ("exim", "exim-noduplication"):
+            return exim_journal.run(args, work, say, duplication=args.part == "exim")
         if args.part == "crash":
             # A tenth of daemon-crash-test's lines: journald stores each
             # with a few hundred bytes of fields.

@@ -1,6 +1,7 @@
 // The JournalSource on a fake journal, driven by a real io_context: where
 // it starts (no cursor, a cursor, a vacuumed cursor), its positions, pause
-// and resume, and following entries as they are appended. Nothing sleeps.
+// and resume, following entries as they are appended, and Exim's reject
+// copies left out. Nothing sleeps.
 #include "journal/journal_source.hpp"
 #include "support/fake_journal_reader.hpp"
 #include "support/recording_sink.hpp"
@@ -142,6 +143,29 @@ TEST_CASE("the position is past a line when the sink hears it, and pause from on
     REQUIRE(rig.caught_up_after(4));
     CHECK(rig.messages() == Messages{"m1", "m2", "m3", "m4"});
     CHECK(cursors_seen == Messages{"c1", "c2", "c3", "c4"});
+}
+
+TEST_CASE("Exim's reject copy of the line its process just sent is not handed on, yet is the "
+          "position",
+          "[journal]") {
+    Rig rig({}, 0);
+    rig.reader->append("authenticator failed", "6");
+    rig.reader->append("authenticator failed", "5");
+    rig.source->start();
+    REQUIRE(rig.caught_up_after(1));
+    CHECK(rig.messages() == Messages{"authenticator failed"});
+    CHECK(rig.source->positions().front().cursor == FakeJournalReader::cursor_of(2));
+}
+
+TEST_CASE("resumed at the main copy's cursor, the reject copy after it is still known for one",
+          "[journal]") {
+    Rig rig(FakeJournalReader::cursor_of(1), 0);
+    rig.reader->append("authenticator failed", "6");
+    rig.reader->append("authenticator failed", "5");
+    rig.reader->append("next", "6");
+    rig.source->start();
+    REQUIRE(rig.caught_up_after(1));
+    CHECK(rig.messages() == Messages{"next"});
 }
 
 TEST_CASE("entries appended while following are handed on as they come, once", "[journal]") {
