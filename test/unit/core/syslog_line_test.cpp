@@ -58,7 +58,8 @@ TEST_CASE("Exim's marks on the parts of an entry it split", "[syslog_line]") {
     for (const char* text :
          {"[0/2] x", "[3/2] x", "[1/1] x", "[1/2]x", "[1-2] x", "[4711] x", "[1/2 x", "[/2] x"}) {
         INFO(text);
-        const auto line = split_syslog_line(std::string("Dec  7 14:01:05 h exim[9]: ") + text);
+        const std::string whole = std::string("Dec  7 14:01:05 h exim[9]: ") + text;
+        const auto line = split_syslog_line(whole); // views into `whole`
         REQUIRE(line);
         CHECK_FALSE(line->part);
         CHECK(line->text == text);
