@@ -3,6 +3,7 @@
 #include "journal/journal_line.hpp"
 
 #include <boost/asio/post.hpp>
+#include <exception>
 #include <spdlog/spdlog.h>
 
 namespace exim_ban {
@@ -32,7 +33,14 @@ JournalSource::JournalSource(boost::asio::io_context& io, std::unique_ptr<Journa
 }
 
 JournalSource::~JournalSource() {
-    stop();
+    // Asio's cancel and release report failures by exception; one here (the
+    // descriptor or timer already gone with the loop) leaves nothing to undo,
+    // and a destructor must not throw.
+    try {
+        stop();
+    } catch (const std::exception&) {
+        stopped_ = true;
+    }
 }
 
 void JournalSource::start() {
