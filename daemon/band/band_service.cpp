@@ -20,6 +20,7 @@
 #include "journal/journal_start.hpp"
 #include "journal/sd_journal_reader.hpp"
 #include "loop/asio_wake_timer.hpp"
+#include "loop/log_clock.hpp"
 #include "loop/periodic_task.hpp"
 #include "pipeline/ban_pipeline.hpp"
 #include "pipeline/knock_watch.hpp"
@@ -49,16 +50,8 @@ constexpr std::chrono::seconds checkpoint_every{60};
 constexpr std::chrono::seconds firewall_audit_every{30};
 constexpr std::chrono::seconds purge_every{3600};
 
-// Log time is local wall-clock time counted as if it were UTC (see
-// core/log_time.hpp); the offset is asked of the C library each time, so a
-// change of daylight saving time is followed.
 std::int64_t current_log_ms() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    std::tm local{};
-    ::localtime_r(&seconds, &local);
-    const auto ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count();
-    return ms + static_cast<std::int64_t>(local.tm_gmtoff) * 1000;
+    return log_ms_at(std::chrono::system_clock::now());
 }
 
 // What a step of start-up or reload made, or the problem that stopped it,

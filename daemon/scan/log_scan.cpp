@@ -2,10 +2,10 @@
 
 #include "core/exim_log_reader.hpp"
 #include "core/line_splitter.hpp"
+#include "loop/log_clock.hpp"
 
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <fcntl.h>
 #include <memory>
 #include <sys/stat.h>
@@ -22,12 +22,10 @@ constexpr std::size_t chunk_bytes = 1 << 20;
 // old rotated log keeps its year; the present for a pipe.
 std::int64_t log_seconds_now_for(int fd) {
     struct stat status {};
-    std::time_t when = std::time(nullptr);
+    auto when = std::chrono::system_clock::now();
     if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode))
-        when = status.st_mtime;
-    std::tm local{};
-    ::localtime_r(&when, &local);
-    return static_cast<std::int64_t>(when) + local.tm_gmtoff;
+        when = std::chrono::system_clock::from_time_t(status.st_mtime);
+    return log_ms_at(when) / 1000;
 }
 
 } // namespace
