@@ -79,7 +79,11 @@ def write_lines(path, found):
 
 def rotate():
     """journald closes its journal files (they become archived files) and
-    starts new ones; returns once it has."""
+    starts new ones; returns once it has. Every line sent before the call
+    is in the files closed: without --sync first, journald may serve the
+    rotation before lines still queued on its syslog socket (seen in CI:
+    entries meant for the vacuumed file landed in the new one)."""
+    journalctl("--sync")
     journalctl("--rotate")
 
 
