@@ -113,10 +113,15 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
             throw std::invalid_argument("pattern does not compile: " + error + ": " + pattern);
         auto regex = compile(pattern);
         const int host = group_index(*regex, "host");
+        const auto& named = regex->NamedCapturingGroups();
+        const auto user = named.find("f_user");
+        const int user_group = user == named.end() ? -1 : user->second;
         std::optional<HostSplit> split;
         // Only for a start-anchored pattern is the prefix's own match where
-        // the whole pattern's match begins.
-        auto group = is_start_anchored(pattern) ? top_level_host_group(pattern) : std::nullopt;
+        // the whole pattern's match begins; the account needs the capture
+        // engine anyway.
+        auto group = is_start_anchored(pattern) && user_group < 0 ? top_level_host_group(pattern)
+                                                                  : std::nullopt;
         if (group) {
             const auto [begin, end] = *group;
             const std::size_t body = begin + std::string_view("(?P<host>").size();
@@ -124,7 +129,7 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
                               compile(pattern.substr(body, end - body)),
                               compile(pattern.substr(end + 1))};
         }
-        failregex_.push_back({std::move(regex), host, std::move(split)});
+        failregex_.push_back({std::move(regex), host, user_group, std::move(split)});
     }
     if (!set_->Compile())
         throw std::invalid_argument("the filter's patterns together exceed RE2's memory budget");
@@ -168,21 +173,28 @@ std::optional<LineMatch> LineMatcher::extract(std::size_t index, std::string_vie
     // The DFA answers "does it match?" far cheaper than the capture engine.
     if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, nullptr, 0))
         return std::nullopt;
-    // Group 0 plus every group up to the host's.
-    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(pattern.host_group + 1));
+    // Group 0 plus every group up to the host's and the account's.
+    std::vector<re2::StringPiece> groups(
+        static_cast<std::size_t>(std::max(pattern.host_group, pattern.user_group) + 1));
     if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, groups.data(),
                               static_cast<int>(groups.size())))
         return std::nullopt;
-    const re2::StringPiece host = groups.back();
-    return classify_host(index, std::string_view(host.data(), host.size()));
+    const auto view = [&](int group) {
+        const re2::StringPiece piece = groups[static_cast<std::size_t>(group)];
+        return std::string_view(piece.data(), piece.size());
+    };
+    return classify_host(index, view(pattern.host_group),
+                         pattern.user_group < 0 ? std::string_view{} : view(pattern.user_group));
 }
 
-LineMatch LineMatcher::classify_host(std::size_t index, std::string_view host) {
+LineMatch LineMatcher::classify_host(std::size_t index, std::string_view host,
+                                     std::string_view account) {
     LineMatch match;
     match.pattern = index;
     if (auto address = IpAddress::parse(host)) {
         match.kind = LineMatch::Kind::hit;
         match.host = *address;
+        match.account = account;
     } else {
         match.kind = LineMatch::Kind::invalid_host;
     }

@@ -17,7 +17,8 @@
 
 namespace exim_ban {
 
-// RE2-syntax patterns; each failregex holds one group named "host", a
+// RE2-syntax patterns; each failregex holds one group named "host" and may
+// hold one named "f_user" (<F-USER>: the account the line is about), a
 // prefregex one named "f_content" (see filter/regex_translation.hpp).
 struct LineMatcherPatterns {
     std::optional<std::string> prefregex;
@@ -35,6 +36,9 @@ struct LineMatch {
     Kind kind = Kind::none;
     std::size_t pattern = 0;
     IpAddress host;
+    // <F-USER>'s text with a hit, empty when the pattern has none; a view
+    // into the message matched.
+    std::string_view account;
 };
 
 class LineMatcher {
@@ -59,6 +63,7 @@ class LineMatcher {
     struct Compiled {
         std::unique_ptr<RE2> regex;
         int host_group = 0;
+        int user_group = -1; // -1: no <F-USER>
         std::optional<HostSplit> split;
     };
     struct SplitResult {
@@ -66,7 +71,8 @@ class LineMatcher {
         re2::StringPiece host;
     };
     static SplitResult split_host(const HostSplit& split, std::string_view text);
-    static LineMatch classify_host(std::size_t index, std::string_view host);
+    static LineMatch classify_host(std::size_t index, std::string_view host,
+                                   std::string_view account = {});
     std::optional<LineMatch> extract(std::size_t index, std::string_view text) const;
 
     std::unique_ptr<RE2> prefregex_;

@@ -31,6 +31,21 @@ TEST_CASE("a match whose host is no address is no hit", "[matcher]") {
     CHECK(matcher.match("bad [::ffff:192.0.2.5]").host.to_string() == "192.0.2.5");
 }
 
+TEST_CASE("<F-USER> gives the account a hit is about", "[matcher]") {
+    const LineMatcher matcher(
+        {std::nullopt,
+         {fail("^auth failed: user=<<F-USER>.*</F-USER>>, rip=<HOST>$"), fail("^other <HOST>$")},
+         {}});
+    // A name that carries a planted address: the last rip= is the host.
+    const LineMatch planted = matcher.match("auth failed: user=<x>, rip=6.6.6.6>, rip=192.0.2.9");
+    CHECK(planted.kind == LineMatch::Kind::hit);
+    CHECK(planted.host.to_string() == "192.0.2.9");
+    CHECK(planted.account == "x>, rip=6.6.6.6");
+    const LineMatch none = matcher.match("other 192.0.2.1");
+    CHECK(none.kind == LineMatch::Kind::hit);
+    CHECK(none.account.empty());
+}
+
 TEST_CASE("ignoreregex drops a match", "[matcher]") {
     const LineMatcher matcher(
         {std::nullopt, {fail("^bad <HOST>")}, {translate_regex("user=ok", HostTag::optional)}});
