@@ -29,19 +29,21 @@ int two_digits(std::string_view text, std::size_t pos) {
     return (text[pos] - '0') * 10 + (text[pos + 1] - '0');
 }
 
-// "Z" or "+hh:mm"/"-hh:mm" at `pos`: seconds east of UTC.
+// "Z" or "+hh:mm"/"-hh:mm" at `pos` (or "+hhmm", as journalctl's
+// short-iso-precise output writes it): seconds east of UTC.
 std::optional<std::int32_t> read_rfc3339_offset(std::string_view text, std::size_t& pos) {
     if (pos < text.size() && text[pos] == 'Z') {
         ++pos;
         return 0;
     }
-    if (pos + 6 > text.size() || (text[pos] != '+' && text[pos] != '-') || text[pos + 3] != ':')
+    if (pos + 5 > text.size() || (text[pos] != '+' && text[pos] != '-'))
         return std::nullopt;
-    const int hours = two_digits(text, pos + 1), minutes = two_digits(text, pos + 4);
+    const bool colon = text[pos + 3] == ':';
+    const int hours = two_digits(text, pos + 1), minutes = two_digits(text, pos + (colon ? 4 : 3));
     if (hours < 0 || minutes < 0 || hours > 14 || minutes > 59)
         return std::nullopt;
     const std::int32_t offset = (hours * 3600 + minutes * 60) * (text[pos] == '-' ? -1 : 1);
-    pos += 6;
+    pos += colon ? 6 : 5;
     return offset;
 }
 

@@ -34,6 +34,9 @@ TEST_CASE("rsyslog's RFC 3339 format, as the journal source writes it too", "[sy
     CHECK(split_syslog_line("2026-12-07T14:01:05-05:30 h exim[1]: m")->time->utc_offset ==
           -(5 * 3600 + 30 * 60));
     CHECK(split_syslog_line("2026-12-07T14:01:05Z h exim[1]: m")->time->utc_offset == 0);
+    // journalctl -o short-iso-precise writes the offset without its colon.
+    CHECK(split_syslog_line("2026-12-07T14:01:05.123456-0530 h exim[1]: m")->time->utc_offset ==
+          -(5 * 3600 + 30 * 60));
     const auto nanoseconds = split_syslog_line("2026-12-07T14:01:05.123456789Z h exim[1]: m");
     REQUIRE(nanoseconds);
     CHECK(nanoseconds->time->milliseconds == 123);
@@ -81,7 +84,7 @@ TEST_CASE("lines that are not Exim's through syslog give nothing", "[syslog_line
              "Dec  7 14:01:05 mx1 exim[99999999999]: x",
              "2026-12-07 14:01:05 mx1 exim[1]: x",
              "2026-12-07T14:01:05 mx1 exim[1]: x",
-             "2026-12-07T14:01:05+0000 mx1 exim[1]: x",
+             "2026-12-07T14:01:05+00 mx1 exim[1]: x",
              "2026-12-07T14:01:0512+00:00 mx1 exim[1]: x",
              "2026-02-30T14:01:05Z mx1 exim[1]: x",
              "mx1 exim[1]: 2026-12-07 14:01:05 x",
