@@ -23,10 +23,11 @@ int run(int argc, char** argv) {
     std::string filters_dir;
     auto* test_command = app.add_subcommand(
         "test",
-        "Scan LOGFILE with a filter offline, like fail2ban-regex (no daemon, no root needed)");
-    test_command
-        ->add_option("LOGFILE", test.log_path, "Exim mainlog to scan ('-' for standard input)")
-        ->required();
+        "Scan LOGFILE with a filter offline, like fail2ban-regex, or replay a jail's sources "
+        "(no daemon, no root needed)");
+    test_command->add_option("LOGFILE", test.log_path,
+                             "log to scan ('-' for standard input); left out with --jail: every "
+                             "file of the jail's sources, each through its filter");
     test_command->add_option(
         "FILTER", test.filter,
         "filter name with parameters (exim, exim[mode=more]) or path to a .conf/.patterns "

@@ -33,21 +33,23 @@ int run_check_config(const std::filesystem::path& config_file, std::ostream& out
         const Config config = load_config(config_file, DiskTextFileReader{}, own_addresses());
         std::size_t patterns = 0;
         for (const auto& jail : config.jails) {
-            try {
-                const LoadedFilter filter =
-                    load_filter(jail.filter, config.filters_dir, DiskTextFileReader{});
-                patterns += filter.failregex.size();
-                if (const auto journal = journal_match_of(config, jail, filter);
-                    !journal.error.empty()) {
-                    err << "exim-banctl: " << journal.error << '\n';
+            for (const auto& source : jail.sources) {
+                try {
+                    const LoadedFilter filter =
+                        load_filter(source.filter, config.filters_dir, DiskTextFileReader{});
+                    patterns += filter.failregex.size();
+                    if (const auto journal = journal_match_of(config, source, filter);
+                        !journal.error.empty()) {
+                        err << "exim-banctl: " << journal.error << '\n';
+                        return 1;
+                    }
+                } catch (const LoadError& error) {
+                    const Config::Origin& filter = config.origins.at(source.section).at("filter");
+                    err << "exim-banctl: " << filter.from << ": [" << source.section
+                        << "] filter = " << filter.value << " does not load:\n  " << error.what()
+                        << '\n';
                     return 1;
                 }
-            } catch (const LoadError& error) {
-                const Config::Origin& filter = config.origins.at(jail.name).at("filter");
-                err << "exim-banctl: " << filter.from << ": [" << jail.name
-                    << "] filter = " << filter.value << " does not load:\n  " << error.what()
-                    << '\n';
-                return 1;
             }
         }
 
@@ -56,8 +58,13 @@ int run_check_config(const std::filesystem::path& config_file, std::ostream& out
         out << "; " << config_file.string() << ": OK, " << config.jails.size() << " jail(s), "
             << enabled << " enabled, " << patterns << " failregex(es)\n\n";
         print_section(out, "DEFAULT", config.origins.at("DEFAULT"));
-        for (const auto& jail : config.jails)
+        for (const auto& jail : config.jails) {
             print_section(out, jail.name, config.origins.at(jail.name));
+            for (const auto& source : jail.sources) {
+                if (source.section != jail.name)
+                    print_section(out, source.section, config.origins.at(source.section));
+            }
+        }
         for (const auto& warning : config.warnings)
             err << "exim-banctl: warning: " << warning << '\n';
         return 0;

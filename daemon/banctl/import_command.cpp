@@ -229,7 +229,8 @@ class Import {
             "with the imported settings exim-ban's configuration does not load", after_files, own);
         const JailConfig& jail = *after.jail(*target_jail);
         try {
-            load_filter(jail.filter, after.filters_dir, after_files);
+            for (const auto& source : jail.sources)
+                load_filter(source.filter, after.filters_dir, after_files);
         } catch (const LoadError& error) {
             throw ImportError(std::string("the filter of [") + jail.name +
                               "] does not load: " + error.what());

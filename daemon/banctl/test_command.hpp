@@ -9,7 +9,7 @@
 namespace exim_ban {
 
 struct TestCommandOptions {
-    std::string log_path;
+    std::string log_path;              // empty: with a jail, replay its sources' files
     std::string filter;                // empty: the jail's filter with --config/--jail, else "exim"
     std::filesystem::path filters_dir; // empty: the default search
     bool print_missed = false;

@@ -2,12 +2,12 @@
 
 #include "band/band_control.hpp"
 #include "band/log_lag.hpp"
-#include "band/log_paths.hpp"
 #include "band/store_opening.hpp"
 #include "band/systemd_notifier.hpp"
 #include "band/threaded_ban_listing.hpp"
 #include "config/config_loader.hpp"
 #include "config/journal_jail.hpp"
+#include "config/log_paths.hpp"
 #include "config/own_addresses.hpp"
 #include "control/control_server.hpp"
 #include "core/load_error.hpp"
@@ -95,27 +95,29 @@ std::vector<FirewallJail> firewall_jails(const Config& config) {
 // before anything is swapped, so that a bad new configuration changes nothing.
 struct LoadedJails {
     std::vector<const JailConfig*> configs;
-    std::vector<LoadedFilter> filters;
+    std::vector<std::vector<LoadedFilter>> filters; // per jail, per source
     std::vector<std::string> paths;
     std::vector<JournalMatch> journals; // each distinct journal match once
-    // Per path, then per journal match (log paths.size() + j): indexes into
-    // configs.
-    std::vector<std::vector<std::size_t>> routes;
+    // Per path, then per journal match (log paths.size() + j): the jails'
+    // sources reading it.
+    std::vector<std::vector<SourceRoute>> routes;
     std::chrono::seconds rotation_grace{0};
 };
 
-// Adds jail `jail` to the route of `log`, a new one at `logs.size()` when
-// `log` is not among `logs` yet.
+// Adds `source` to the route of `log`, a new one at `logs.size()` when `log`
+// is not among `logs` yet.
 template <typename Log>
-void route(std::vector<Log>& logs, std::vector<std::vector<std::size_t>>& routes,
-           std::size_t first_route, const Log& log, std::size_t jail) {
+void route(std::vector<Log>& logs, std::vector<std::vector<SourceRoute>>& routes,
+           std::size_t first_route, const Log& log, SourceRoute source) {
     auto found = std::find(logs.begin(), logs.end(), log);
     if (found == logs.end()) {
         logs.push_back(log);
         routes.emplace_back();
         found = logs.end() - 1;
     }
-    routes[first_route + static_cast<std::size_t>(found - logs.begin())].push_back(jail);
+    auto& readers = routes[first_route + static_cast<std::size_t>(found - logs.begin())];
+    if (std::find(readers.begin(), readers.end(), source) == readers.end())
+        readers.push_back(source);
 }
 
 OrProblem<LoadedJails> load_jails(const Config& config) {
@@ -124,37 +126,44 @@ OrProblem<LoadedJails> load_jails(const Config& config) {
     for (const auto& jail : config.jails) {
         if (!jail.enabled)
             continue;
-        // The filter file's load boundary, as for the config.
-        try {
-            loaded.filters.push_back(
-                load_filter(jail.filter, config.filters_dir, DiskTextFileReader{}));
-        } catch (const LoadError& error) {
-            return "jail [" + jail.name + "]: " + error.what();
-        }
-        for (const auto& warning : loaded.filters.back().warnings)
-            spdlog::warn("jail [{}]: {}", jail.name, warning);
+        const std::size_t index = loaded.configs.size();
         loaded.configs.push_back(&jail);
-        const ExpandedLogPaths expanded = expand_log_paths(jail.logpaths);
-        for (const auto& warning : expanded.warnings)
-            spdlog::warn("jail [{}]: {}", jail.name, warning);
-        for (const auto& path : expanded.paths)
-            route(loaded.paths, loaded.routes, 0, path, loaded.configs.size() - 1);
+        auto& filters = loaded.filters.emplace_back();
+        for (const auto& source : jail.sources) {
+            // The filter file's load boundary, as for the config.
+            try {
+                filters.push_back(
+                    load_filter(source.filter, config.filters_dir, DiskTextFileReader{}));
+            } catch (const LoadError& error) {
+                return "[" + source.section + "]: " + error.what();
+            }
+            for (const auto& warning : filters.back().warnings)
+                spdlog::warn("[{}]: {}", source.section, warning);
+            const ExpandedLogPaths expanded = expand_log_paths(source.logpaths);
+            for (const auto& warning : expanded.warnings)
+                spdlog::warn("[{}]: {}", source.section, warning);
+            for (const auto& path : expanded.paths)
+                route(loaded.paths, loaded.routes, 0, path, {index, filters.size() - 1});
+        }
     }
     // The journal's routes follow the files': its sources' log indices come
     // after the Tailer's (see tail/log_source_group.hpp).
     std::vector<std::string> journal_names;
     for (std::size_t jail = 0; jail < loaded.configs.size(); ++jail) {
-        const JailJournalMatch journal =
-            journal_match_of(config, *loaded.configs[jail], loaded.filters[jail]);
-        if (!journal.error.empty())
-            return journal.error;
-        if (!journal.match)
-            continue;
-        const std::size_t before = journal_names.size();
-        route(journal_names, loaded.routes, loaded.paths.size(),
-              journal_source_name(journal.match->text()), jail);
-        if (journal_names.size() > before)
-            loaded.journals.push_back(*journal.match);
+        const auto& sources = loaded.configs[jail]->sources;
+        for (std::size_t source = 0; source < sources.size(); ++source) {
+            const JailJournalMatch journal =
+                journal_match_of(config, sources[source], loaded.filters[jail][source]);
+            if (!journal.error.empty())
+                return journal.error;
+            if (!journal.match)
+                continue;
+            const std::size_t before = journal_names.size();
+            route(journal_names, loaded.routes, loaded.paths.size(),
+                  journal_source_name(journal.match->text()), {jail, source});
+            if (journal_names.size() > before)
+                loaded.journals.push_back(*journal.match);
+        }
     }
     if (loaded.configs.empty())
         return config.file.string() + ": no jail is enabled; set `enabled = true` in one";

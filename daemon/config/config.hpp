@@ -23,16 +23,25 @@ enum class BlockType { drop, reject };
 // The logpath word that stands for the systemd journal.
 inline constexpr std::string_view journal_logpath = "journal";
 
+// One of a jail's sources: logs and the filter their lines go through. A
+// jail's own logpath and filter are its first source; each [JAIL/NAME]
+// section adds one (a jail reading Exim's mainlog and Dovecot's journal
+// entries counts one attacker's hits from both together).
+struct SourceConfig {
+    std::string section;               // "JAIL" or "JAIL/NAME": where its settings are
+    std::vector<std::string> logpaths; // files; globs allowed
+    // `journal` among the logpath words: the source reads the systemd
+    // journal, the entries of `journalmatch`, else of its filter's [Init]
+    // journalmatch (see config/journal_jail.hpp).
+    bool journal = false;
+    std::optional<JournalMatch> journalmatch; // the source's own
+    FilterSpec filter;
+};
+
 struct JailConfig {
     std::string name; // [a-z][a-z0-9_]{0,23}: it names nft sets
     bool enabled = false;
-    std::vector<std::string> logpaths; // files; globs allowed
-    // `journal` among the logpath words: the jail reads the systemd journal,
-    // the entries of `journalmatch`, else of its filter's [Init]
-    // journalmatch (see config/journal_jail.hpp).
-    bool journal = false;
-    std::optional<JournalMatch> journalmatch; // the jail's own
-    FilterSpec filter;
+    std::vector<SourceConfig> sources; // at least one
     JailPolicy policy;
     std::vector<std::uint16_t> ports; // empty: all ports
     BlockType blocktype = BlockType::drop;

@@ -34,12 +34,30 @@ const std::map<std::string, std::string> jail_defaults = {
     {"recidive_threshold", "50"},
     {"recidive_bantime", "4w"},
     {"ipv6_prefix", "64"},
-    {"ports", "25,465,587"},
+    {"ports", ""}, // those of the services the jail's sources read
     {"blocktype", "drop"},
     {"ignoreip", "127.0.0.0/8 ::1"},
     {"ignoreself", "true"},
     {"max_tracked_keys", "1000000"},
 };
+
+// Settings of a source section [JAIL/NAME]: its own only, never [DEFAULT]'s
+// (a [DEFAULT] logpath would send Exim's mainlog through Dovecot's filter).
+const std::set<std::string> source_keys = {"logpath", "journalmatch", "filter"};
+
+// The ports a jail closes when it does not say: those of the services its
+// sources' filters read (Exim's SMTP, Dovecot's IMAP, POP3, ManageSieve and
+// submission), as fail2ban's stock jails have them.
+const std::vector<std::uint16_t> exim_ports = {25, 465, 587};
+const std::vector<std::uint16_t> dovecot_ports = {110, 143, 465, 587, 993, 995, 4190};
+
+// A source section's name "JAIL/NAME" split, or nullopt for a jail's.
+std::optional<std::pair<std::string, std::string>> source_section(const std::string& section) {
+    const std::size_t slash = section.find('/');
+    if (slash == std::string::npos)
+        return std::nullopt;
+    return std::make_pair(section.substr(0, slash), section.substr(slash + 1));
+}
 
 // Settings of the daemon as a whole: [DEFAULT] only.
 const std::map<std::string, std::string> global_defaults = {
@@ -94,6 +112,15 @@ class Layers {
     const std::map<std::string, Value>* section(const std::string& name) const {
         auto found = values_.find(name);
         return found == values_.end() ? nullptr : &found->second;
+    }
+
+    // A section's own value, without [DEFAULT]'s.
+    std::optional<Value> own(const std::string& section, const std::string& key) const {
+        if (auto found = values_.find(section); found != values_.end()) {
+            if (auto value = found->second.find(key); value != found->second.end())
+                return value->second;
+        }
+        return std::nullopt;
     }
 
     // The value a section sees: its own, else [DEFAULT]'s, else the default.
@@ -193,8 +220,17 @@ class Builder {
         config_.origins[default_section]["filters_dir"].value = config_.filters_dir.string();
 
         for (const auto& section : layers_.sections()) {
-            if (section != default_section)
+            if (section != default_section && !source_section(section))
                 config_.jails.push_back(build_jail(section));
+        }
+        for (const auto& section : layers_.sections()) {
+            const auto names = source_section(section);
+            if (names && config_.jail(names->first) == nullptr)
+                throw LoadError(where(section).file.empty() ? file_.string() : where(section).file,
+                                where(section).line,
+                                "[" + section + "] adds a source to jail [" + names->first +
+                                    "], but there is no such jail; add a [" + names->first +
+                                    "] section or rename this one");
         }
         return std::move(config_);
     }
@@ -219,9 +255,19 @@ class Builder {
         return value.text;
     }
 
+    // The first setting of a section, for errors about the section itself.
+    Value where(const std::string& section) const {
+        const auto* values = layers_.section(section);
+        return values == nullptr || values->empty() ? Value{} : values->begin()->second;
+    }
+
     void check_keys() {
         for (const auto& name : layers_.sections()) {
             const bool is_default = name == default_section;
+            if (const auto names = source_section(name)) {
+                check_source_keys(name, names->first);
+                continue;
+            }
             for (const auto& [key, value] : *layers_.section(name)) {
                 if (jail_defaults.contains(key) || (is_default && global_defaults.contains(key)))
                     continue;
@@ -241,23 +287,48 @@ class Builder {
         }
     }
 
-    JailConfig build_jail(const std::string& name) {
-        JailConfig jail;
-        jail.name = name;
-        if (!is_jail_name(name)) {
-            const auto* section = layers_.section(name);
-            const Value where = section->empty() ? Value{} : section->begin()->second;
-            throw LoadError(where.file.empty() ? file_.string() : where.file, where.line,
-                            "[" + name +
-                                "]: a jail name must match [a-z][a-z0-9_]{0,23} because it names "
-                                "the nftables sets " +
-                                name + "_v4 and " + name + "_v6; rename the section");
+    void check_source_keys(const std::string& section, const std::string& jail) {
+        const auto names = source_section(section);
+        if (!is_jail_name(names->first) || !is_jail_name(names->second))
+            throw LoadError(where(section).file.empty() ? file_.string() : where(section).file,
+                            where(section).line,
+                            "[" + section +
+                                "]: a source section is [JAIL/NAME], both names matching "
+                                "[a-z][a-z0-9_]{0,23}; rename the section");
+        for (const auto& [key, value] : *layers_.section(section)) {
+            if (source_keys.contains(key))
+                continue;
+            throw LoadError(value.file, value.line,
+                            '"' + key + "\" cannot be set in source section [" + section +
+                                "] (only logpath, journalmatch and filter); the jail's settings "
+                                "go in [" +
+                                jail + "]");
         }
-        jail.enabled = to_bool(setting(name, "enabled"), "enabled");
-        const Value logpath = setting(name, "logpath");
+        if (!layers_.own(section, "logpath"))
+            throw LoadError(where(section).file.empty() ? file_.string() : where(section).file,
+                            where(section).line,
+                            "[" + section +
+                                "] has no logpath; add logpath = FILE (or logpath = journal)");
+    }
+
+    // A source's settings: the jail's own (`section` = the jail's name,
+    // [DEFAULT] filling in) or a [JAIL/NAME] section's (its own only; its
+    // filter defaults to NAME).
+    SourceConfig build_source(const std::string& section, const std::string& default_filter) {
+        const bool own_section = !source_section(section);
+        const auto value = [&](const std::string& key) {
+            if (own_section)
+                return setting(section, key);
+            Value found = layers_.own(section, key).value_or(Value{});
+            config_.origins[section][key] = {found.text, found.origin()};
+            return found;
+        };
+        SourceConfig source;
+        source.section = section;
+        const Value logpath = value("logpath");
         for (auto& path : split_words(logpath.text)) {
             if (path == journal_logpath) {
-                jail.journal = true;
+                source.journal = true;
                 continue;
             }
             // A relative path would follow the daemon's working directory;
@@ -266,26 +337,69 @@ class Builder {
                 fail(logpath, "logpath",
                      "expected absolute paths or globs such as /var/log/exim4/mainlog, or "
                      "journal (exim-ban.conf has no %(name)s interpolation)");
-            jail.logpaths.push_back(std::move(path));
+            source.logpaths.push_back(std::move(path));
         }
-        if (const Value journalmatch = setting(name, "journalmatch"); !journalmatch.text.empty()) {
+        if (const Value journalmatch = value("journalmatch"); !journalmatch.text.empty()) {
             JournalMatchParse parsed = parse_journal_match(journalmatch.text);
             if (!parsed.match)
                 fail(journalmatch, "journalmatch", parsed.error);
-            jail.journalmatch = std::move(parsed.match);
+            source.journalmatch = std::move(parsed.match);
         }
-
-        Value filter = setting(name, "filter");
+        Value filter = value("filter");
         if (filter.text.empty()) {
-            filter.text = name;
-            config_.origins[name]["filter"].value = name;
+            // Named by the section: an error about it points there.
+            const Value at = where(section);
+            filter = {default_filter, at.file, at.line};
+            config_.origins[section]["filter"].value = default_filter;
         }
         try {
-            jail.filter = parse_filter_spec(filter.text);
+            source.filter = parse_filter_spec(filter.text);
         } catch (const std::invalid_argument& error) {
             fail(filter, "filter", error.what());
         }
-        check_filter_exists(jail.filter, filter);
+        check_filter_exists(source.filter, filter);
+        return source;
+    }
+
+    // The jail's own logpath and filter, unless it has none while [JAIL/NAME]
+    // sections give its sources; then those.
+    void build_sources(JailConfig& jail) {
+        std::vector<std::string> added;
+        for (const auto& section : layers_.sections()) {
+            const auto names = source_section(section);
+            if (names && names->first == jail.name)
+                added.push_back(section);
+        }
+        if (added.empty() || !layers_.get(jail.name, "logpath", "").text.empty())
+            jail.sources.push_back(build_source(jail.name, jail.name));
+        for (const auto& section : added)
+            jail.sources.push_back(build_source(section, source_section(section)->second));
+    }
+
+    // The ports of the services the jail's sources read, in order.
+    static std::vector<std::uint16_t> service_ports(const JailConfig& jail) {
+        std::set<std::uint16_t> ports;
+        for (const auto& source : jail.sources) {
+            const bool dovecot = source.filter.name.starts_with("dovecot");
+            for (const std::uint16_t port : dovecot ? dovecot_ports : exim_ports)
+                ports.insert(port);
+        }
+        return {ports.begin(), ports.end()};
+    }
+
+    JailConfig build_jail(const std::string& name) {
+        JailConfig jail;
+        jail.name = name;
+        if (!is_jail_name(name)) {
+            const Value first = where(name);
+            throw LoadError(first.file.empty() ? file_.string() : first.file, first.line,
+                            "[" + name +
+                                "]: a jail name must match [a-z][a-z0-9_]{0,23} because it names "
+                                "the nftables sets " +
+                                name + "_v4 and " + name + "_v6; rename the section");
+        }
+        jail.enabled = to_bool(setting(name, "enabled"), "enabled");
+        build_sources(jail);
 
         JailPolicy& policy = jail.policy;
         policy.maxretry =
@@ -314,7 +428,13 @@ class Builder {
             static_cast<int>(to_number(setting(name, "ipv6_prefix"), "ipv6_prefix", 16, 128));
 
         const Value ports = setting(name, "ports");
-        if (ports.text != "all") {
+        if (ports.line == 0) {
+            jail.ports = service_ports(jail);
+            std::string text;
+            for (const std::uint16_t port : jail.ports)
+                text += (text.empty() ? "" : ",") + std::to_string(port);
+            config_.origins[name]["ports"].value = text;
+        } else if (ports.text != "all") {
             for (const auto& word : split_words(ports.text)) {
                 const Value one{word, ports.file, ports.line};
                 jail.ports.push_back(static_cast<std::uint16_t>(to_number(one, "ports", 1, 65535)));
@@ -339,11 +459,11 @@ class Builder {
         jail.max_tracked_keys =
             to_number(setting(name, "max_tracked_keys"), "max_tracked_keys", 1000, 100'000'000);
 
-        if (jail.enabled && jail.logpaths.empty() && !jail.journal) {
-            const auto* section = layers_.section(name);
-            const Value where = section->empty() ? Value{} : section->begin()->second;
+        const SourceConfig& first = jail.sources.front();
+        if (jail.enabled && first.logpaths.empty() && !first.journal) {
+            const Value at = where(name);
             throw LoadError(
-                where.file.empty() ? file_.string() : where.file, where.line,
+                at.file.empty() ? file_.string() : at.file, at.line,
                 "[" + name +
                     "] is enabled but has no logpath; add logpath = /var/log/exim4/mainlog "
                     "(or logpath = journal)");

@@ -1,5 +1,6 @@
-// Which journal entries a jail with `logpath = journal` reads: its own
-// `journalmatch`, else its filter's [Init] journalmatch (fail2ban's order).
+// Which journal entries a jail's source with `logpath = journal` reads: its
+// own `journalmatch`, else its filter's [Init] journalmatch (fail2ban's
+// order).
 // Decided once the filter is loaded, by the daemon and by check-config.
 #pragma once
 
@@ -17,7 +18,7 @@ struct JailJournalMatch {
     std::string error;                 // a journal jail without a match: where and what to write
 };
 
-JailJournalMatch journal_match_of(const Config& config, const JailConfig& jail,
+JailJournalMatch journal_match_of(const Config& config, const SourceConfig& source,
                                   const LoadedFilter& filter);
 
 } // namespace exim_ban

@@ -25,7 +25,7 @@ std::vector<EximLogReader> readers_for(std::size_t logs, const PipelineClock& cl
 } // namespace
 
 BanPipeline::BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
-                         std::vector<std::vector<std::size_t>> routes, Store& store,
+                         std::vector<std::vector<SourceRoute>> routes, Store& store,
                          Firewall& firewall, WakeTimer& timer, PipelineClock clock,
                          PipelineLimits limits)
     : jails_(std::move(jails))
@@ -50,10 +50,11 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
         const EximLogReader::Read read = readers_[log].read(line);
         stats_.dropped_parts += read.dropped_parts;
         if (read.kind == EximLogReader::Kind::entry) {
-            for (const std::size_t jail : routes_[log]) {
-                const LineMatch match = jails_[jail]->match(read.entry.message);
+            for (const SourceRoute& route : routes_[log]) {
+                JailRuntime& jail = *jails_[route.jail];
+                const LineMatch match = jail.match(route.source, read.entry.message);
                 if (match.kind == LineMatch::Kind::hit)
-                    judge_hit(*jails_[jail], match, read.entry.time.wall_seconds);
+                    judge_hit(jail, match, read.entry.time.wall_seconds);
             }
         } else if (read.kind == EximLogReader::Kind::untimed) {
             ++stats_.untimed_lines;

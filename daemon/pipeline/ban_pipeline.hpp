@@ -32,11 +32,19 @@ class LogSource;
 class Store;
 class WakeTimer;
 
+// A jail's source reading a log: `jail` indexes the pipeline's jails,
+// `source` that jail's sources.
+struct SourceRoute {
+    std::size_t jail = 0;
+    std::size_t source = 0;
+    bool operator==(const SourceRoute&) const = default;
+};
+
 class BanPipeline final : public TailSink {
   public:
-    // `routes[log]`: indexes into `jails` of the jails reading log `log`.
+    // `routes[log]`: the jails' sources reading log `log`.
     BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
-                std::vector<std::vector<std::size_t>> routes, Store& store, Firewall& firewall,
+                std::vector<std::vector<SourceRoute>> routes, Store& store, Firewall& firewall,
                 WakeTimer& timer, PipelineClock clock, PipelineLimits limits = {});
     ~BanPipeline() override;
 
@@ -92,7 +100,7 @@ class BanPipeline final : public TailSink {
     void announce_bans_changed();
 
     std::vector<std::unique_ptr<JailRuntime>> jails_;
-    std::vector<std::vector<std::size_t>> routes_;
+    std::vector<std::vector<SourceRoute>> routes_;
     PipelineClock clock_;
     std::vector<EximLogReader> readers_; // one a log: routes_'s index
     PipelineStats stats_;

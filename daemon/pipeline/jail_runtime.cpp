@@ -4,17 +4,21 @@
 
 namespace exim_ban {
 
-JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
+JailRuntime::JailRuntime(const JailConfig& config, const std::vector<LoadedFilter>& filters)
     : name(config.name)
-    , matcher_(filter.matcher_patterns())
-    , judge_(config.policy, config.ignore, config.max_tracked_keys)
-    , pattern_hits_(filter.failregex.size(), 0) {
-    for (const auto& pattern : filter.failregex)
-        patterns_.push_back(pattern.file + ":" + std::to_string(pattern.line));
+    , judge_(config.policy, config.ignore, config.max_tracked_keys) {
+    for (const auto& filter : filters) {
+        matchers_.emplace_back(filter.matcher_patterns());
+        first_pattern_.push_back(patterns_.size());
+        for (const auto& pattern : filter.failregex)
+            patterns_.push_back(pattern.file + ":" + std::to_string(pattern.line));
+    }
+    pattern_hits_.assign(patterns_.size(), 0);
 }
 
-LineMatch JailRuntime::match(std::string_view message) {
-    LineMatch found = matcher_.match(message);
+LineMatch JailRuntime::match(std::size_t source, std::string_view message) {
+    LineMatch found = matchers_[source].match(message);
+    found.pattern += first_pattern_[source];
     if (found.kind == LineMatch::Kind::hit)
         ++pattern_hits_[found.pattern];
     return found;

@@ -1,8 +1,9 @@
-// A jail as the daemon runs it: its filter's matcher with a count per
-// pattern, its judge (tracker and ignore list) and where its patterns are
-// written, for the ban log lines. Callers say what happened (a line, a ban
-// made or lifted elsewhere) and ask what the jail's policy is; the tracker
-// stays inside.
+// A jail as the daemon runs it: a matcher per source (each source's filter)
+// with a count per pattern, one judge (tracker and ignore list) for the hits
+// of all its sources, and where its patterns are written, for the ban log
+// lines. The patterns are numbered across the sources, in source order. Callers say what happened
+// (a line, a ban made or lifted elsewhere) and ask what the jail's policy is; the tracker stays
+// inside.
 #pragma once
 
 #include "config/config.hpp"
@@ -26,12 +27,15 @@ struct RestoredMemory {
 
 class JailRuntime {
   public:
-    JailRuntime(const JailConfig& config, const LoadedFilter& filter);
+    // `filters[s]`: the loaded filter of `config.sources[s]`.
+    JailRuntime(const JailConfig& config, const std::vector<LoadedFilter>& filters);
 
     const std::string name;
 
-    // Matches a log message; a hit is counted against its pattern.
-    LineMatch match(std::string_view message);
+    // Matches a message of source `source` (an index into the config's
+    // sources); a hit is counted against its pattern, whose number is the
+    // jail's.
+    LineMatch match(std::size_t source, std::string_view message);
     // The judge's verdict on a hit of `host` at `time`, the log's time
     // being `now` (seconds): see JailJudge::hit.
     JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now);
@@ -70,7 +74,8 @@ class JailRuntime {
 
   private:
     std::vector<std::string> patterns_;
-    LineMatcher matcher_;
+    std::vector<LineMatcher> matchers_;      // one a source
+    std::vector<std::size_t> first_pattern_; // a source's first pattern's number
     JailJudge judge_;
     std::vector<std::uint64_t> pattern_hits_;
 };

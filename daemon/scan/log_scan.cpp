@@ -4,6 +4,7 @@
 #include "core/line_splitter.hpp"
 #include "loop/log_clock.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fcntl.h>
@@ -43,21 +44,20 @@ LogFile::~LogFile() {
         ::close(fd_);
 }
 
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed, JailJudge* judge) {
-    const int fd = file.fd();
-    const std::string& path = file.path();
+namespace {
+
+void scan_one(const ScanInput& input, ScanReport& report, const MissedLineSink& on_missed,
+              const HitJudging& judging) {
+    const int fd = input.file.fd();
+    const std::string& path = input.file.path();
 #ifdef POSIX_FADV_SEQUENTIAL
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-
-    const auto started = std::chrono::steady_clock::now();
-    ScanReport report(matcher.pattern_count());
     LineSplitter splitter;
     const std::int64_t now = log_seconds_now_for(fd);
     EximLogReader reader([now] { return now; });
     auto on_line = [&](std::string_view line, bool cut) {
-        if (count_line(matcher, reader, line, cut, report, judge) == LineOutcome::missed &&
+        if (count_line(input.filter, reader, line, cut, report, judging) == LineOutcome::missed &&
             on_missed)
             on_missed(line);
     };
@@ -75,6 +75,27 @@ ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
     }
     splitter.finish(on_line);
     report.dropped_parts += reader.finish();
+}
+
+} // namespace
+
+ScanReport scan_logs(const std::vector<ScanInput>& inputs, std::size_t patterns,
+                     const MissedLineSink& on_missed, JailJudge* judge) {
+    const auto started = std::chrono::steady_clock::now();
+    ScanReport report(patterns);
+    // One log is judged as it is read; several only once all are, in log
+    // time, as the daemon would have seen them arrive.
+    std::vector<ScannedHit> kept;
+    const bool replay = judge != nullptr && inputs.size() > 1;
+    const HitJudging judging = replay ? HitJudging{nullptr, &kept} : HitJudging{judge, nullptr};
+    for (const auto& input : inputs)
+        scan_one(input, report, on_missed, judging);
+    if (replay) {
+        std::stable_sort(kept.begin(), kept.end(),
+                         [](const ScannedHit& a, const ScannedHit& b) { return a.time < b.time; });
+        for (const auto& hit : kept)
+            judge_hit(*judge, hit.host, hit.time, report);
+    }
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;

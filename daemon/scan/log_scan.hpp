@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace exim_ban {
 
@@ -31,11 +32,25 @@ class LogFile {
     int fd_;
 };
 
-// Reads the file in large chunks to its end. Throws std::system_error
-// naming the file on a read error. `on_missed`, when set, sees every missed
-// line as it passes.
-// With a `judge`, every hit also goes through the jail's policy.
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
-                    const MissedLineSink& on_missed, JailJudge* judge = nullptr);
+// A log and the filter its lines go through.
+struct ScanInput {
+    const LogFile& file;
+    ScanFilter filter;
+};
+
+// Reads each file in large chunks to its end, through its filter, into one
+// report of `patterns` patterns. Throws std::system_error naming the file
+// on a read error. `on_missed`, when set, sees every missed line as it
+// passes. With a `judge`, every hit also goes through the jail's policy: in
+// the log's order for one log; for several (a jail's sources), once all are
+// read, in log time (hits of the same second in the order read).
+ScanReport scan_logs(const std::vector<ScanInput>& inputs, std::size_t patterns,
+                     const MissedLineSink& on_missed, JailJudge* judge = nullptr);
+
+// One log through one filter.
+inline ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
+                           const MissedLineSink& on_missed, JailJudge* judge = nullptr) {
+    return scan_logs({ScanInput{file, {matcher, 0}}}, matcher.pattern_count(), on_missed, judge);
+}
 
 } // namespace exim_ban

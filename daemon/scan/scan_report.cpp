@@ -5,8 +5,18 @@
 
 namespace exim_ban {
 
-LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, JailJudge* judge) {
+void judge_hit(JailJudge& judge, const IpAddress& host, std::int64_t time, ScanReport& report) {
+    const auto outcome = judge.hit(host, time);
+    if (outcome.verdict == JailJudge::Verdict::banned)
+        report.bans.push_back(*outcome.ban);
+    else if (outcome.verdict == JailJudge::Verdict::ignored)
+        ++report.ignored_hosts;
+    else if (outcome.verdict == JailJudge::Verdict::protected_)
+        ++report.withheld_bans;
+}
+
+LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::string_view line,
+                       bool cut, ScanReport& report, const HitJudging& judging) {
     ++report.lines;
     if (cut) {
         // Exim never writes a line this long (it replaces one past its 8 KiB
@@ -29,21 +39,16 @@ LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::s
         return LineOutcome::missed;
     }
     const EximLine& entry = read.entry;
-    const LineMatch match = matcher.match(entry.message);
+    const LineMatch match = filter.matcher.match(entry.message);
     switch (match.kind) {
     case LineMatch::Kind::hit:
         ++report.matched;
-        ++report.pattern_hits[match.pattern];
+        ++report.pattern_hits[filter.first_pattern + match.pattern];
         ++report.hosts[match.host];
-        if (judge != nullptr) {
-            const auto outcome = judge->hit(match.host, entry.time.wall_seconds);
-            if (outcome.verdict == JailJudge::Verdict::banned)
-                report.bans.push_back(*outcome.ban);
-            else if (outcome.verdict == JailJudge::Verdict::ignored)
-                ++report.ignored_hosts;
-            else if (outcome.verdict == JailJudge::Verdict::protected_)
-                ++report.withheld_bans;
-        }
+        if (judging.judge != nullptr)
+            judge_hit(*judging.judge, match.host, entry.time.wall_seconds, report);
+        if (judging.kept != nullptr)
+            judging.kept->push_back({entry.time.wall_seconds, match.host});
         return LineOutcome::matched;
     case LineMatch::Kind::ignored:
         ++report.ignored;

@@ -45,10 +45,34 @@ enum class LineOutcome { matched, ignored, missed, part };
 class EximLogReader;
 class JailJudge;
 
+// A hit kept to be judged once every log of a replay is read, in log time.
+struct ScannedHit {
+    std::int64_t time = 0;
+    IpAddress host;
+};
+
+// What a scan does with a hit besides counting it: nothing, judge it at
+// once through a jail's policy (one log: in its order), or keep it.
+struct HitJudging {
+    JailJudge* judge = nullptr;
+    std::vector<ScannedHit>* kept = nullptr;
+};
+
+// The log's filter: its matcher, and the number of its first pattern in
+// the report (a jail's sources' patterns are numbered across them).
+struct ScanFilter {
+    const LineMatcher& matcher;
+    std::size_t first_pattern = 0;
+};
+
 // Reads one line of the log through its `reader`, matches and counts the
-// entry it gives; with a `judge`, also passes its hit through the jail's
-// policy (in the entry's own wall-clock time).
-LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, JailJudge* judge = nullptr);
+// entry it gives; passes its hit on as `judging` says (in the entry's own
+// wall-clock time).
+LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::string_view line,
+                       bool cut, ScanReport& report, const HitJudging& judging = {});
+
+// A hit of `host` at `time` through the jail's policy: a ban, an ignored
+// host or a withheld ban goes into the report.
+void judge_hit(JailJudge& judge, const IpAddress& host, std::int64_t time, ScanReport& report);
 
 } // namespace exim_ban

@@ -47,7 +47,7 @@ inline std::unique_ptr<JailRuntime> exim_jail(const std::function<void(JailPolic
     config.ignore.add(*IpPrefix::parse("203.0.113.0/24"));
     const LoadedFilter filter =
         load_filter(FilterSpec{"exim", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
-    return std::make_unique<JailRuntime>(config, filter);
+    return std::make_unique<JailRuntime>(config, std::vector<LoadedFilter>{filter});
 }
 
 struct PipelineRig {
@@ -63,7 +63,8 @@ struct PipelineRig {
         jails.push_back(exim_jail(adjust));
         restored = jails.front()->restore(store).value();
         pipeline = std::make_unique<BanPipeline>(
-            std::move(jails), std::vector<std::vector<std::size_t>>{{0}}, store, firewall, timer,
+            std::move(jails), std::vector<std::vector<SourceRoute>>{{SourceRoute{0, 0}}}, store,
+            firewall, timer,
             PipelineClock{[this] { return log_now_ms; }, [this] { return steady; }}, limits);
         pipeline->attach(source);
     }

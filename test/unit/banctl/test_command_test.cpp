@@ -86,3 +86,42 @@ TEST_CASE("test with bans replays the hits through a jail's policy from a config
     CHECK(run_test_command(options, out2, err2) == 1);
     CHECK_THAT(err2.str(), Catch::Contains("has no jail [nosuch] (jails: exim)"));
 }
+
+TEST_CASE("test --jail without LOGFILE replays every source of the jail, hits in log time",
+          "[command]") {
+    const exim_ban::testing::TempDir dir;
+    dir.link_shipped_filters(EXIM_BAN_FILTERS_DIR);
+    const std::string first = (dir / "mainlog").string();
+    const std::string second = (dir / "syslog").string();
+    std::ofstream(dir / "exim-ban.conf") << "[DEFAULT]\nignoreself = false\n"
+                                            "[mail]\nenabled = true\nlogpath = "
+                                         << first
+                                         << "\nfilter = exim\nmaxretry = 3\nfindtime = 1m\n"
+                                            "[mail/second]\nlogpath = "
+                                         << second << "\nfilter = exim\n";
+    // Neither log alone holds maxretry hits within findtime; together they do,
+    // once their hits are taken in log time (the second log's hit is the
+    // oldest).
+    std::ofstream(first) << "2026-11-23 10:00:40 AUTH nixed 203.0.113.5 587 connect\n"
+                            "2026-11-23 10:01:50 AUTH nixed 203.0.113.5 587 connect\n";
+    std::ofstream(second) << "2026-11-23 10:00:10 AUTH nixed 203.0.113.5 587 connect\n"
+                             "2026-11-23 10:00:50 AUTH nixed 203.0.113.5 587 connect\n";
+    TestCommandOptions options;
+    options.config = dir / "exim-ban.conf";
+    options.jail = "mail";
+    options.json = true;
+    options.bans = true;
+    std::ostringstream out, err;
+    REQUIRE(run_test_command(options, out, err) == 0);
+    const auto json = nlohmann::json::parse(out.str());
+    CHECK(json["lines"] == 4);
+    CHECK(json["hosts"]["203.0.113.5"] == 4);
+    REQUIRE(json["bans"].size() == 1);
+    CHECK(json["bans"][0]["at"] == "2026-11-23T10:00:50");
+
+    // One LOGFILE cannot say which of the two filters it is for.
+    options.log_path = first;
+    std::ostringstream out2, err2;
+    CHECK(run_test_command(options, out2, err2) == 1);
+    CHECK_THAT(err2.str(), Catch::Contains("jail [mail] has 2 sources"));
+}

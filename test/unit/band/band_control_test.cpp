@@ -29,7 +29,8 @@ struct Rig {
             config.policy.maxretry = 3;
             config.policy.bantime = std::chrono::seconds{600};
             config.ignore.add(*IpPrefix::parse("203.0.113.0/24"));
-            band.jail_runtimes.push_back(std::make_unique<JailRuntime>(config, filter));
+            band.jail_runtimes.push_back(
+                std::make_unique<JailRuntime>(config, std::vector<LoadedFilter>{filter}));
         }
         band.now_ms = 2'000'000;
     }

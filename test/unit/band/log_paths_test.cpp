@@ -1,4 +1,4 @@
-#include "band/log_paths.hpp"
+#include "config/log_paths.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -50,8 +50,8 @@ TEST_CASE("the DESIGN.md example loads with its values and defaults", "[config]"
     const JailConfig& exim = config.jails[0];
     CHECK(exim.name == "exim");
     CHECK(exim.enabled);
-    CHECK(exim.logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
-    CHECK(exim.filter.to_string() == "exim[mode=normal]");
+    CHECK(exim.sources.at(0).logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
+    CHECK(exim.sources.at(0).filter.to_string() == "exim[mode=normal]");
     CHECK(exim.policy.maxretry == 3);
     CHECK(exim.policy.findtime == seconds{600});
     CHECK(exim.policy.bantime == seconds{3600});
@@ -183,6 +183,17 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
         {"[exim]\nlogpath = journal\njournalmatch = exim\n",
          "exim-ban.conf:3: journalmatch = exim: \"exim\" is not FIELD=VALUE"},
         {"[exim]\nlogpath = journald\n", "logpath = journald: expected absolute paths"},
+        {"[mail/dovecot]\nlogpath = /b\n",
+         "exim-ban.conf:2: [mail/dovecot] adds a source to jail [mail], but there is no such jail"},
+        {"[mail]\nlogpath = /a\nfilter = exim\n[mail/dovecot]\nlogpath = /b\nmaxretry = 3\n",
+         "exim-ban.conf:6: \"maxretry\" cannot be set in source section [mail/dovecot] (only "
+         "logpath, journalmatch and filter); the jail's settings go in [mail]"},
+        {"[mail]\nlogpath = /a\nfilter = exim\n[mail/dovecot]\nfilter = exim\n",
+         "exim-ban.conf:5: [mail/dovecot] has no logpath"},
+        {"[mail]\nlogpath = /a\nfilter = exim\n[mail/Dovecot]\nlogpath = /b\n",
+         "exim-ban.conf:5: [mail/Dovecot]: a source section is [JAIL/NAME]"},
+        {"[mail]\nlogpath = /a\nfilter = exim\n[mail/imap]\nlogpath = /b\n",
+         "exim-ban.conf:5: filter = imap: no filter imap.conf"},
     };
     for (const auto& bad : cases) {
         INFO(bad.text);
@@ -191,6 +202,47 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
         CHECK_THROWS_WITH(load(files), Catch::Contains(bad.expected));
     }
     CHECK_THROWS_WITH(load(with_filters()), Catch::Contains("exim-ban.conf: no such file"));
+}
+
+TEST_CASE("[JAIL/NAME] sections add sources to a jail: one count, the ports of every service",
+          "[config]") {
+    auto files = with_filters();
+    files.add("/etc/exim-ban/filters.d/dovecot.conf", "[Definition]\nfailregex = ^y <HOST>$\n");
+    files.add("/etc/exim-ban/exim-ban.conf", "[DEFAULT]\n"
+                                             "logpath = /var/log/exim4/mainlog\n"
+                                             "[mail]\n"
+                                             "enabled = true\n"
+                                             "filter = exim[mode=more]\n"
+                                             "[mail/dovecot]\n"
+                                             "logpath = journal\n"
+                                             "journalmatch = _SYSTEMD_UNIT=dovecot.service\n"
+                                             "[imap]\n"
+                                             "logpath =\n"
+                                             "[imap/dovecot]\n"
+                                             "logpath = /var/log/dovecot.log\n"
+                                             "[exim]\n");
+    const Config config = load(files);
+    REQUIRE(config.jails.size() == 3);
+    const JailConfig& mail = *config.jail("mail");
+    REQUIRE(mail.sources.size() == 2);
+    CHECK(mail.sources[0].section == "mail");
+    CHECK(mail.sources[0].logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
+    CHECK(mail.sources[0].filter.to_string() == "exim[mode=more]");
+    CHECK(mail.sources[1].section == "mail/dovecot");
+    CHECK(mail.sources[1].journal);
+    CHECK(mail.sources[1].logpaths.empty());
+    CHECK(mail.sources[1].filter.to_string() == "dovecot");
+    REQUIRE(mail.sources[1].journalmatch);
+    CHECK(config.origins.at("mail/dovecot").at("logpath").from == "/etc/exim-ban/exim-ban.conf:7");
+    CHECK(mail.ports == std::vector<std::uint16_t>{25, 110, 143, 465, 587, 993, 995, 4190});
+    CHECK(config.origins.at("mail").at("ports").value == "25,110,143,465,587,993,995,4190");
+
+    // A jail without a logpath of its own reads only its source sections.
+    const JailConfig& imap = *config.jail("imap");
+    REQUIRE(imap.sources.size() == 1);
+    CHECK(imap.sources[0].section == "imap/dovecot");
+    CHECK(imap.ports == std::vector<std::uint16_t>{110, 143, 465, 587, 993, 995, 4190});
+    CHECK(config.jail("exim")->ports == std::vector<std::uint16_t>{25, 465, 587});
 }
 
 TEST_CASE("host-list files", "[config]") {
@@ -216,15 +268,15 @@ TEST_CASE("logpath = journal reads the journal, with the jail's own journalmatch
               "logpath = /var/log/exim4/mainlog journal\n");
     const Config config = load(files);
     const JailConfig& exim = config.jails[0];
-    CHECK(exim.journal);
-    CHECK(exim.logpaths.empty());
-    REQUIRE(exim.journalmatch);
-    CHECK(exim.journalmatch->alternatives.size() == 2);
+    CHECK(exim.sources.at(0).journal);
+    CHECK(exim.sources.at(0).logpaths.empty());
+    REQUIRE(exim.sources.at(0).journalmatch);
+    CHECK(exim.sources.at(0).journalmatch->alternatives.size() == 2);
     CHECK(config.origins.at("exim").at("journalmatch").from == "/etc/exim-ban/exim-ban.conf:4");
 
     const JailConfig& both = config.jails[1];
-    CHECK(both.journal);
-    CHECK(both.logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
-    CHECK_FALSE(both.journalmatch);
+    CHECK(both.sources.at(0).journal);
+    CHECK(both.sources.at(0).logpaths == std::vector<std::string>{"/var/log/exim4/mainlog"});
+    CHECK_FALSE(both.sources.at(0).journalmatch);
     CHECK(config.origins.at("both").at("journalmatch").from == "built-in default");
 }

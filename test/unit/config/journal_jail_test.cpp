@@ -42,7 +42,8 @@ TEST_CASE("a journal jail's own journalmatch overrides its filter's, which serve
           Case{"logpath = journal\n", "_COMM=exim", "/etc/exim-ban/filters.d/exim.conf:9"}}) {
         INFO(one.jail);
         const Config config = load(one.jail);
-        const auto chosen = journal_match_of(config, config.jails[0], filter_with("_COMM=exim"));
+        const auto chosen =
+            journal_match_of(config, config.jails[0].sources.at(0), filter_with("_COMM=exim"));
         REQUIRE(chosen.match);
         CHECK(chosen.match->text() == one.match);
         CHECK(chosen.origin == one.origin);
@@ -52,7 +53,8 @@ TEST_CASE("a journal jail's own journalmatch overrides its filter's, which serve
 TEST_CASE("a journal jail without any match is an error at its logpath, saying what to write",
           "[journal]") {
     const Config config = load("logpath = journal\n");
-    const auto chosen = journal_match_of(config, config.jails[0], filter_with(nullptr));
+    const auto chosen =
+        journal_match_of(config, config.jails[0].sources.at(0), filter_with(nullptr));
     CHECK_FALSE(chosen.match);
     CHECK_THAT(chosen.error, Catch::StartsWith("/etc/exim-ban/exim-ban.conf:3: [exim] logpath = "
                                                "journal") &&
@@ -61,7 +63,8 @@ TEST_CASE("a journal jail without any match is an error at its logpath, saying w
 
 TEST_CASE("a jail of files reads no journal, whatever its filter says", "[journal]") {
     const Config config = load("logpath = /var/log/exim4/mainlog\n");
-    const auto chosen = journal_match_of(config, config.jails[0], filter_with("_COMM=exim"));
+    const auto chosen =
+        journal_match_of(config, config.jails[0].sources.at(0), filter_with("_COMM=exim"));
     CHECK_FALSE(chosen.match);
     CHECK(chosen.error.empty());
 }

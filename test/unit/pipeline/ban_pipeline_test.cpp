@@ -106,3 +106,34 @@ TEST_CASE("a syslog file's split entries count once, as their mainlog lines", "[
     CHECK(rig.pipeline->stats().untimed_lines == 0);
     CHECK(rig.pipeline->stats().dropped_parts == 1);
 }
+
+TEST_CASE("a jail's sources count one key's hits together: two logs, one ban", "[pipeline]") {
+    FakeStore store;
+    FakeFirewall firewall;
+    FakeWakeTimer timer;
+    FakeLogSource source;
+    firewall.setup({FirewallJail{"mail", {25, 143}, Verdict::drop, 64}});
+    JailConfig config;
+    config.name = "mail";
+    config.policy.maxretry = 3;
+    const LoadedFilter exim =
+        load_filter(FilterSpec{"exim", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+    std::vector<std::unique_ptr<JailRuntime>> jails;
+    jails.push_back(std::make_unique<JailRuntime>(config, std::vector<LoadedFilter>{exim, exim}));
+    // Log 0 is read by the jail's first source, log 1 by its second.
+    std::int64_t now_ms = wall_ms("10:00:02") + 300;
+    BanPipeline pipeline(std::move(jails), {{SourceRoute{0, 0}}, {SourceRoute{0, 1}}}, store,
+                         firewall, timer,
+                         PipelineClock{[&] { return now_ms; },
+                                       [] { return std::chrono::steady_clock::time_point{}; }});
+    pipeline.attach(source);
+    pipeline.on_line(0, failure_line("10:00:00", "192.0.2.7"), false);
+    pipeline.on_line(1, failure_line("10:00:01", "192.0.2.7"), false);
+    pipeline.on_line(0, failure_line("10:00:02", "192.0.2.7"), false);
+    pipeline.on_caught_up();
+    REQUIRE(store.batches().size() == 1);
+    CHECK(store.batches().front().hits.size() == 3);
+    REQUIRE(store.batches().front().bans.size() == 1);
+    CHECK(store.batches().front().bans[0].jail == "mail");
+    CHECK(firewall.held("mail", key("192.0.2.7")));
+}

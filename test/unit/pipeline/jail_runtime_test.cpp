@@ -20,9 +20,9 @@ std::int64_t at(const char* time) {
 TEST_CASE("a jail counts the lines each pattern matched", "[pipeline]") {
     auto jail = exim_jail();
     REQUIRE_FALSE(jail->patterns().empty());
-    const LineMatch hit = jail->match(failure_message);
+    const LineMatch hit = jail->match(0, failure_message);
     REQUIRE(hit.kind == LineMatch::Kind::hit);
-    CHECK(jail->match("1tXyZa-000123-AB <= someone@example.org H=(x) [192.0.2.9]").kind !=
+    CHECK(jail->match(0, "1tXyZa-000123-AB <= someone@example.org H=(x) [192.0.2.9]").kind !=
           LineMatch::Kind::hit);
     CHECK(jail->pattern_hits()[hit.pattern] == 1);
     std::uint64_t total = 0;
@@ -31,9 +31,33 @@ TEST_CASE("a jail counts the lines each pattern matched", "[pipeline]") {
     CHECK(total == 1);
 }
 
+TEST_CASE("a jail's sources each match with their own filter, the patterns numbered across them",
+          "[pipeline]") {
+    JailConfig config;
+    config.name = "mail";
+    const auto load = [](const char* name) {
+        return load_filter(FilterSpec{name, {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+    };
+    const std::vector<LoadedFilter> filters{load("exim"), load("exim-spam")};
+    JailRuntime jail(config, filters);
+    REQUIRE(jail.patterns().size() == filters[0].failregex.size() + filters[1].failregex.size());
+    const std::string spam = "H=(x) [192.0.2.8] F=<a@example.net> rejected RCPT "
+                             "<bob@lab.example>: rejected because 192.0.2.8 is in a black list at "
+                             "zen.spamhaus.org";
+    // The second source's filter, not the first's, takes its line.
+    CHECK(jail.match(0, spam).kind == LineMatch::Kind::none);
+    const LineMatch second = jail.match(1, spam);
+    REQUIRE(second.kind == LineMatch::Kind::hit);
+    CHECK(second.pattern >= filters[0].failregex.size());
+    CHECK(jail.pattern_hits()[second.pattern] == 1);
+    const LineMatch first = jail.match(0, failure_message);
+    REQUIRE(first.kind == LineMatch::Kind::hit);
+    CHECK(first.pattern < filters[0].failregex.size());
+}
+
 TEST_CASE("a jail's pattern counts go on after a reload while its patterns stay", "[pipeline]") {
     auto earlier = exim_jail();
-    const std::size_t pattern = earlier->match(failure_message).pattern;
+    const std::size_t pattern = earlier->match(0, failure_message).pattern;
     auto later = exim_jail();
     later->carry_pattern_hits(*earlier);
     CHECK(later->pattern_hits()[pattern] == 1);

@@ -1,4 +1,4 @@
-#include "band/log_paths.hpp"
+#include "config/log_paths.hpp"
 
 #include <algorithm>
 #include <glob.h>
