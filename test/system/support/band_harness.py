@@ -188,11 +188,15 @@ class GroundTruthLog:
     (attackers and benign lines, rotated as exicyclog does), and every line
     also to a history file in the same order, for the offline scan to read
     what the daemon read. `path` is the jail's logpath, `jail_settings` what
-    else its jail needs (none for a file)."""
+    else its jail needs (none for a file). `attacker(rng, step)` draws each
+    failure's address."""
 
     jail_settings = ""
+    attacker = staticmethod(moving_attacker)
 
-    def __init__(self, directory):
+    def __init__(self, directory, attacker=None):
+        if attacker:
+            self.attacker = attacker
         os.makedirs(directory, exist_ok=True)
         self.path = os.path.join(directory, "mainlog")
         self.handle = open(self.path, "a", buffering=1)
@@ -208,7 +212,7 @@ class GroundTruthLog:
             if rng.random() < 0.3:
                 line = benign_line(self.lines)
             else:
-                address = moving_attacker(rng, step)
+                address = self.attacker(rng, step)
                 self.written.append(address)
                 line = failure_line(address)
             self.append(line)
@@ -245,11 +249,66 @@ class GroundTruthLog:
         self.rotations += 1
 
 
+class TwoSourceLog:
+    """Two GroundTruthLogs in `directory`, both read by the jail [exim]: the
+    first as its own logpath, the second through a source section
+    [exim/second]; each chunk's lines go to either at random, each with
+    attackers of its own (so that each key's hits keep their order in the
+    offline replay, which merges the two by log time). The interface of
+    GroundTruthLog, for crash_run."""
+
+    def __init__(self, directory):
+        self.logs = [GroundTruthLog(os.path.join(directory, "first", "log")),
+                     GroundTruthLog(os.path.join(directory, "second", "log"), second_source_attacker)]
+        self.path = self.logs[0].path
+        self.jail_settings = "[exim/second]\nlogpath = %s\nfilter = exim\n" % self.logs[1].path
+        self.directory = directory
+
+    @property
+    def written(self):
+        return self.logs[0].written + self.logs[1].written
+
+    @property
+    def lines(self):
+        return sum(log.lines for log in self.logs)
+
+    @property
+    def rotations(self):
+        return sum(log.rotations for log in self.logs)
+
+    def write(self, rng, step, count):
+        first = rng.randrange(0, count + 1)
+        self.logs[0].write(rng, step, first)
+        self.logs[1].write(rng, step, count - first)
+
+    def rotate_when_read(self, band):
+        wait_for("the daemon to catch up before a rotation", lambda: band.hit_count() >= len(self.written))
+        self.logs[0 if self.rotations % 2 == 0 else 1].rotate()
+
+    def offline_config(self, config):
+        """`config` (the daemon's) with each source reading its history
+        file instead: what `exim-banctl test --jail exim` replays."""
+        offline = os.path.join(self.directory, "offline.conf")
+        with open(config) as f:
+            text = f.read()
+        for log in self.logs:
+            text = text.replace("logpath = %s\n" % log.path, "logpath = %s\n" % log.history_file())
+        with open(offline, "w") as f:
+            f.write(text)
+        return offline
+
+
+def second_source_attacker(rng, step):
+    """moving_attacker's draw, moved to 198.19.0.0/16 and 2001:db9::/32."""
+    return moving_attacker(rng, step).replace("198.18.", "198.19.").replace("2001:db8:", "2001:db9:")
+
+
 def offline_bans(banctl, config, log, jail="exim"):
-    """The bans `exim-banctl test --bans` computes on `log`, in the form of
+    """The bans `exim-banctl test --bans` computes on `log` (None: the
+    jail's sources, as the config names them), in the form of
     Band.bans()."""
-    result = subprocess.run([banctl, "test", "--bans", "--json", "--config", config, "--jail", jail, log],
-                            capture_output=True, text=True, timeout=120)
+    command = [banctl, "test", "--bans", "--json", "--config", config, "--jail", jail]
+    result = subprocess.run(command + ([log] if log else []), capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise Failure("exim-banctl test failed: " + result.stderr)
     bans = []
@@ -277,6 +336,9 @@ def against_offline_scan(band, log, banctl):
     Outcome(the stored hits, the offline scan's bans, the stored bans, the
     problems: a hit lost or doubled, bans other than the offline scan's)."""
     stored = band.hits()
-    want_bans = offline_bans(banctl, band.config, log.history_file())
+    if hasattr(log, "offline_config"):
+        want_bans = offline_bans(banctl, log.offline_config(band.config), None)
+    else:
+        want_bans = offline_bans(banctl, band.config, log.history_file())
     got_bans = band.bans()
     return Outcome(stored, want_bans, got_bans, compare_hits(log.written, stored) + compare_bans(want_bans, got_bans))

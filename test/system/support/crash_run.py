@@ -19,7 +19,7 @@ def crash_run(args, rng, log, workdir, say, scale=1.0):
     args.kills times while chunks of lines are written (their sizes times
     `scale`), restarting it each time; then checks the store against the
     offline scan (args.banctl). Says the figures; returns the exit status."""
-    band = Band(args.band, workdir, [log.path], jail_extra=log.jail_settings + "bantime.increment = true\n")
+    band = Band(args.band, workdir, [log.path], jail_extra="bantime.increment = true\n" + log.jail_settings)
     band.start()
     kills = 0
     step = 0
