@@ -1,9 +1,11 @@
 #include "import/fail2ban_jail.hpp"
 
+#include "config/config.hpp"
 #include "core/duration.hpp"
 #include "core/ini_document.hpp"
 #include "core/ip_prefix.hpp"
 #include "core/jail_name.hpp"
+#include "core/journal_match.hpp"
 #include "core/load_error.hpp"
 #include "core/text.hpp"
 #include "filter/filter_spec.hpp"
@@ -46,8 +48,9 @@ std::string number_text(double value) {
 // The mail ports fail2ban's jails name (/etc/services spelling).
 std::optional<std::string> port_number(const std::string& word) {
     static const std::map<std::string, std::string> services = {
-        {"smtp", "25"},         {"submission", "587"}, {"smtps", "465"},
-        {"submissions", "465"}, {"ssmtp", "465"},      {"urd", "465"},
+        {"smtp", "25"},   {"submission", "587"}, {"smtps", "465"}, {"submissions", "465"},
+        {"ssmtp", "465"}, {"urd", "465"},        {"pop3", "110"},  {"pop3s", "995"},
+        {"imap", "143"},  {"imap2", "143"},      {"imaps", "993"}, {"sieve", "4190"},
     };
     if (auto found = services.find(lower(word)); found != services.end())
         return found->second;
@@ -153,12 +156,20 @@ class JailMapper {
     void map_log() {
         const auto enabled = get_bool("enabled");
         std::optional<Found> logpath = get("logpath");
-        if (auto backend = get("backend"); backend && backend->text.starts_with("systemd")) {
-            warn(*backend, "exim-ban reads log files, not the systemd journal; logpath not "
-                           "imported (point exim-ban's logpath at Exim's mainlog)");
-            logpath.reset();
-        }
         bool wrote_logpath = false;
+        if (auto backend = get("backend"); backend && backend->text.starts_with("systemd")) {
+            // fail2ban then reads the journal, not logpath: so does exim-ban.
+            set("logpath", std::string(journal_logpath), backend->origin);
+            wrote_logpath = true;
+            logpath.reset();
+            if (auto match = get("journalmatch")) {
+                if (parse_journal_match(match->text).match)
+                    set("journalmatch", match->text, match->origin);
+                else
+                    warn(*match, "not a journal match exim-ban reads (FIELD=VALUE words, + "
+                                 "between alternatives); not imported");
+            }
+        }
         if (logpath) {
             std::string paths;
             bool absolute = true;
@@ -247,7 +258,8 @@ class JailMapper {
             if (!port) {
                 warn(*found, "\"" + word +
                                  "\" is no port exim-ban knows (numbers, smtp, submission, "
-                                 "smtps, submissions); ports not imported");
+                                 "smtps, submissions, pop3, pop3s, imap, imaps, sieve); ports "
+                                 "not imported");
                 return;
             }
             if (("," + ports + ",").find("," + *port + ",") == std::string::npos)

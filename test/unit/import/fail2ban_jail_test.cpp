@@ -237,10 +237,17 @@ TEST_CASE("what exim-ban cannot follow is a warning and leaves the key alone", "
         const char* warning; // "": none needed
     };
     const Case cases[] = {
-        {"[exim]\nenabled = true\nbackend = systemd\n", "logpath", nullptr,
-         "not the systemd journal"},
-        {"[exim]\nenabled = true\nbackend = systemd\n", "enabled", nullptr,
-         "is enabled but has no logpath"},
+        // fail2ban reads the journal then, and so does exim-ban.
+        {"[exim]\nenabled = true\nbackend = systemd\nlogpath = /var/log/exim4/mainlog\n", "logpath",
+         "journal", ""},
+        {"[exim]\nenabled = true\nbackend = systemd\n", "enabled", "true", ""},
+        {"[exim]\nbackend = systemd\njournalmatch = _SYSTEMD_UNIT=exim4.service + "
+         "SYSLOG_IDENTIFIER=exim\n",
+         "journalmatch", "_SYSTEMD_UNIT=exim4.service + SYSLOG_IDENTIFIER=exim", ""},
+        {"[exim]\nbackend = systemd\njournalmatch = exim\n", "journalmatch", nullptr,
+         "not a journal match exim-ban reads"},
+        {"[exim]\nport = pop3,pop3s,imap,imaps,submission,465,sieve\n", "ports",
+         "110,995,143,993,587,465,4190", ""},
         // A jail fail2ban does not run: imported, but not switched on.
         {"", "enabled", nullptr, "fail2ban's [exim] is not enabled"},
         {"", "logpath", "/var/log/exim4/mainlog", ""},
@@ -260,7 +267,7 @@ TEST_CASE("what exim-ban cannot follow is a warning and leaves the key alone", "
          "runs no command"},
         {"[exim]\nfilter = exim-custom\n", "filter", nullptr,
          "exim-ban cannot load the filter exim-custom (no filter exim-custom.conf)"},
-        {"[exim]\nport = smtp,imaps\n", "ports", nullptr, "\"imaps\" is no port"},
+        {"[exim]\nport = smtp,pop2\n", "ports", nullptr, "\"pop2\" is no port"},
         {"[exim]\nport = 0:65535\n", "ports", "all", ""},
         {"[exim]\nfindtime = 1year-6mo\n", "findtime", nullptr,
          "findtime = 1year-6mo: exim-ban reads durations"},
