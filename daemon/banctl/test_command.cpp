@@ -107,7 +107,8 @@ int run_test_command(const TestCommandOptions& options, std::ostream& out, std::
             for (const auto& warning : filter.warnings)
                 err << "exim-banctl: warning: " << warning << '\n';
         }
-        const ScanReport report = scan_log(log, matcher, on_missed, judge ? &*judge : nullptr);
+        const ScanReport report =
+            scan_log(log, matcher, filter.log_format, on_missed, judge ? &*judge : nullptr);
         if (options.json)
             out << scan_report_json(report, filter, options.bans)
                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -6,6 +6,7 @@ namespace exim_ban {
 
 JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
     : name(config.name)
+    , log_format_(filter.log_format)
     , matcher_(filter.matcher_patterns())
     , judge_(config.policy, config.ignore, config.max_tracked_keys)
     , pattern_hits_(filter.failregex.size(), 0) {

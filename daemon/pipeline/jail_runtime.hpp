@@ -8,6 +8,8 @@
 #include "config/config.hpp"
 #include "core/jail_judge.hpp"
 #include "core/line_matcher.hpp"
+#include "core/log_format.hpp"
+#include "core/session_attempts.hpp"
 #include "filter/loaded_filter.hpp"
 #include "store/store.hpp"
 
@@ -30,8 +32,17 @@ class JailRuntime {
 
     const std::string name;
 
+    // Whose lines the jail's filter reads: the reader its log's lines go
+    // through.
+    LogFormat log_format() const { return log_format_; }
     // Matches a log message; a hit is counted against its pattern.
     LineMatch match(std::string_view message);
+    // The failed attempts a hit adds, each to be judged (a summary of
+    // several counts each, an attempt told on two lines once): see
+    // SessionAttempts.
+    std::uint32_t attempts_of(const LineMatch& hit) {
+        return sessions_.count(hit.session, hit.attempts);
+    }
     // The judge's verdict on a hit of `host` at `time`, the log's time
     // being `now` (seconds): see JailJudge::hit.
     JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now);
@@ -70,7 +81,9 @@ class JailRuntime {
 
   private:
     std::vector<std::string> patterns_;
+    LogFormat log_format_;
     LineMatcher matcher_;
+    SessionAttempts sessions_;
     JailJudge judge_;
     std::vector<std::uint64_t> pattern_hits_;
 };

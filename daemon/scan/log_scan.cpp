@@ -1,7 +1,8 @@
 #include "scan/log_scan.hpp"
 
-#include "core/exim_log_reader.hpp"
 #include "core/line_splitter.hpp"
+#include "core/log_reader.hpp"
+#include "core/session_attempts.hpp"
 #include "loop/log_clock.hpp"
 
 #include <cerrno>
@@ -43,7 +44,7 @@ LogFile::~LogFile() {
         ::close(fd_);
 }
 
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, LogFormat format,
                     const MissedLineSink& on_missed, JailJudge* judge) {
     const int fd = file.fd();
     const std::string& path = file.path();
@@ -55,9 +56,11 @@ ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
     ScanReport report(matcher.pattern_count());
     LineSplitter splitter;
     const std::int64_t now = log_seconds_now_for(fd);
-    EximLogReader reader([now] { return now; });
+    LogReader reader(format, [now] { return now; });
+    SessionAttempts sessions;
     auto on_line = [&](std::string_view line, bool cut) {
-        if (count_line(matcher, reader, line, cut, report, judge) == LineOutcome::missed &&
+        if (count_line(matcher, reader, sessions, line, cut, report, judge) ==
+                LineOutcome::missed &&
             on_missed)
             on_missed(line);
     };

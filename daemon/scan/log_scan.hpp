@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/line_matcher.hpp"
+#include "core/log_format.hpp"
 #include "scan/scan_report.hpp"
 
 #include <functional>
@@ -31,11 +32,11 @@ class LogFile {
     int fd_;
 };
 
-// Reads the file in large chunks to its end. Throws std::system_error
-// naming the file on a read error. `on_missed`, when set, sees every missed
-// line as it passes.
-// With a `judge`, every hit also goes through the jail's policy.
-ScanReport scan_log(const LogFile& file, const LineMatcher& matcher,
+// Reads the file in large chunks to its end, its lines read as `format`
+// says (the filter's logformat). Throws std::system_error naming the file
+// on a read error. `on_missed`, when set, sees every missed line as it
+// passes. With a `judge`, every hit also goes through the jail's policy.
+ScanReport scan_log(const LogFile& file, const LineMatcher& matcher, LogFormat format,
                     const MissedLineSink& on_missed, JailJudge* judge = nullptr);
 
 } // namespace exim_ban

@@ -1,12 +1,13 @@
 #include "scan/scan_report.hpp"
 
-#include "core/exim_log_reader.hpp"
 #include "core/jail_judge.hpp"
+#include "core/log_reader.hpp"
+#include "core/session_attempts.hpp"
 
 namespace exim_ban {
 
-LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, JailJudge* judge) {
+LineOutcome count_line(const LineMatcher& matcher, LogReader& reader, SessionAttempts& sessions,
+                       std::string_view line, bool cut, ScanReport& report, JailJudge* judge) {
     ++report.lines;
     if (cut) {
         // Exim never writes a line this long (it replaces one past its 8 KiB
@@ -17,13 +18,13 @@ LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::s
         ++report.missed;
         return LineOutcome::missed;
     }
-    const EximLogReader::Read read = reader.read(line);
+    const LogRead read = reader.read(line);
     report.dropped_parts += read.dropped_parts;
-    if (read.kind == EximLogReader::Kind::part) {
+    if (read.kind == LogRead::Kind::part) {
         ++report.split_parts;
         return LineOutcome::part;
     }
-    if (read.kind == EximLogReader::Kind::untimed) {
+    if (read.kind == LogRead::Kind::untimed) {
         ++report.untimed_lines;
         ++report.missed;
         return LineOutcome::missed;
@@ -31,11 +32,13 @@ LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::s
     const EximLine& entry = read.entry;
     const LineMatch match = matcher.match(entry.message);
     switch (match.kind) {
-    case LineMatch::Kind::hit:
+    case LineMatch::Kind::hit: {
         ++report.matched;
         ++report.pattern_hits[match.pattern];
-        ++report.hosts[match.host];
-        if (judge != nullptr) {
+        const std::uint32_t attempts = sessions.count(match.session, match.attempts);
+        if (attempts > 0)
+            report.hosts[match.host] += attempts;
+        for (std::uint32_t n = 0; judge != nullptr && n < attempts; ++n) {
             const auto outcome = judge->hit(match.host, entry.time.wall_seconds);
             if (outcome.verdict == JailJudge::Verdict::banned)
                 report.bans.push_back(*outcome.ban);
@@ -45,6 +48,7 @@ LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::s
                 ++report.withheld_bans;
         }
         return LineOutcome::matched;
+    }
     case LineMatch::Kind::ignored:
         ++report.ignored;
         return LineOutcome::ignored;

@@ -19,15 +19,17 @@ struct ScanReport {
     std::uint64_t missed = 0;        // everything not matched and not ignored
     std::uint64_t ignored = 0;       // matched a failregex, dropped by an ignoreregex
     std::uint64_t cut_lines = 0;     // longer than max_line_bytes (counted in lines too)
-    std::uint64_t untimed_lines = 0; // no Exim timestamp: never matched
+    std::uint64_t untimed_lines = 0; // no entry of the filter's program (no time): never matched
     // Syslog: lines that were a part of an entry Exim split, other than the
     // part that finished the entry's first line (which counts as the
     // entry: matched, ignored or missed). lines = matched + ignored +
     // missed + split_parts.
     std::uint64_t split_parts = 0;
-    std::uint64_t dropped_parts = 0; // of split_parts: their entry never completed
-    std::uint64_t invalid_hosts = 0; // a pattern matched text that is no IP address
-    std::vector<std::uint64_t> pattern_hits;
+    std::uint64_t dropped_parts = 0;         // of split_parts: their entry never completed
+    std::uint64_t invalid_hosts = 0;         // a pattern matched text that is no IP address
+    std::vector<std::uint64_t> pattern_hits; // matched lines per pattern
+    // Failed attempts per host: a matched line's, as SessionAttempts counts
+    // them (a summary of N attempts N, an attempt told twice once).
     std::unordered_map<IpAddress, std::uint64_t, IpAddressHash> hosts;
     double seconds = 0;
     // With a jail's policy (exim-banctl test --bans): the bans it would have
@@ -42,13 +44,16 @@ struct ScanReport {
 
 enum class LineOutcome { matched, ignored, missed, part };
 
-class EximLogReader;
+class LogReader;
 class JailJudge;
+class SessionAttempts;
 
 // Reads one line of the log through its `reader`, matches and counts the
-// entry it gives; with a `judge`, also passes its hit through the jail's
-// policy (in the entry's own wall-clock time).
-LineOutcome count_line(const LineMatcher& matcher, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, JailJudge* judge = nullptr);
+// entry it gives, its failed attempts counted by `sessions`; with a
+// `judge`, also passes each attempt through the jail's policy (in the
+// entry's own wall-clock time).
+LineOutcome count_line(const LineMatcher& matcher, LogReader& reader, SessionAttempts& sessions,
+                       std::string_view line, bool cut, ScanReport& report,
+                       JailJudge* judge = nullptr);
 
 } // namespace exim_ban

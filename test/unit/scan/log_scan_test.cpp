@@ -47,7 +47,7 @@ TEST_CASE("a scan counts lines by outcome and hits by host", "[scan]") {
         "2026-11-23 10:00:04 AUTH nixed 999.1.1.1 587 connect");
     const LineMatcher matcher(exim_filter().matcher_patterns());
     std::vector<std::string> missed;
-    const ScanReport report = scan_log(LogFile(log.path()), matcher,
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim,
                                        [&](std::string_view line) { missed.emplace_back(line); });
     CHECK(report.lines == 6);
     CHECK(report.matched == 3);
@@ -80,7 +80,7 @@ TEST_CASE("oversized lines, NUL bytes and invalid UTF-8 are counted, not fatal",
     content += "2026-11-23 10:00:00 AUTH nixed 192.0.2.5 587\n";
     const TempLog log(content);
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim, nullptr);
     CHECK(report.lines == 4);
     CHECK(report.cut_lines == 1);
     // Its end is not Exim's text: a cut line is never a hit.
@@ -94,15 +94,16 @@ TEST_CASE("a missing or unreadable log is a clear error", "[scan]") {
                       Catch::Contains("cannot open /nonexistent/mainlog") &&
                           Catch::Contains("No such file"));
     const TempLog log("x\n");
-    CHECK_THROWS_WITH(
-        scan_log(LogFile(log.directory()), LineMatcher(exim_filter().matcher_patterns()), nullptr),
-        Catch::Contains("cannot read") && Catch::Contains("directory"));
+    CHECK_THROWS_WITH(scan_log(LogFile(log.directory()),
+                               LineMatcher(exim_filter().matcher_patterns()), LogFormat::exim,
+                               nullptr),
+                      Catch::Contains("cannot read") && Catch::Contains("directory"));
 }
 
 TEST_CASE("the text report mirrors fail2ban-regex's summary", "[scan]") {
     const TempLog log("2026-11-23 10:00:00 AUTH nixed 192.0.2.9 587 connect\nx\n");
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim, nullptr);
     std::ostringstream out;
     print_scan_report(out, report, exim_filter());
     CHECK_THAT(out.str(), Catch::Contains("Failregex: 1 total") &&
@@ -126,10 +127,12 @@ TEST_CASE("a syslog file gives the hits of its mainlog, split entries joined", "
                          "Nov 23 10:00:04 mx1 exim[44]: [1/2] [44] " + failure.substr(0, 50) +
                          "\n");
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport from_mainlog = scan_log(LogFile(mainlog.path()), matcher, nullptr);
+    const ScanReport from_mainlog =
+        scan_log(LogFile(mainlog.path()), matcher, LogFormat::exim, nullptr);
     std::vector<std::string> missed;
-    const ScanReport from_syslog = scan_log(
-        LogFile(syslog.path()), matcher, [&](std::string_view line) { missed.emplace_back(line); });
+    const ScanReport from_syslog =
+        scan_log(LogFile(syslog.path()), matcher, LogFormat::exim,
+                 [&](std::string_view line) { missed.emplace_back(line); });
     CHECK(from_syslog.hosts == from_mainlog.hosts);
     CHECK(from_syslog.pattern_hits == from_mainlog.pattern_hits);
     CHECK(from_syslog.matched == 3);
