@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 
@@ -144,4 +145,42 @@ TEST_CASE("a syslog file gives the hits of its mainlog, split entries joined", "
     const auto json = scan_report_json(from_syslog, exim_filter());
     CHECK(json["split_parts"] == 3);
     CHECK(json["dropped_parts"] == 2);
+}
+
+// A real Dovecot 2.3.19 log with auth_verbose (test/data/dovecot-log): each
+// failed attempt is on two lines, a connection's attempts summed up on one.
+TEST_CASE("a Dovecot log counts each failed attempt once", "[scan]") {
+    const std::string log =
+        std::string(EXIM_BAN_TEST_DATA_DIR) + "/dovecot-log/2.3.19-auth-verbose.log";
+    const auto attempts = [&](const std::string& mode) {
+        const LoadedFilter filter = load_filter(FilterSpec{"dovecot", {{"mode", mode}}},
+                                                EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+        REQUIRE(filter.log_format == LogFormat::dovecot);
+        const ScanReport report = scan_log(LogFile(log), LineMatcher(filter.matcher_patterns()),
+                                           filter.log_format, nullptr);
+        CHECK(report.untimed_lines == 0);
+        std::map<std::string, std::uint64_t> by_host;
+        for (const auto& [host, count] : report.hosts)
+            by_host[host.to_string()] = count;
+        return by_host;
+    };
+    const auto host = [](int scenario) {
+        char text[32];
+        std::snprintf(text, sizeof text, "2001:db8:bad:d1%02x::1", scenario);
+        return std::string(text);
+    };
+    // The scenarios (failed attempts): 1 wrong password, 2 unknown user
+    // (its auth line is not counted, the summary is), 3 three attempts,
+    // 6 one mistake then a good login (no summary), 7 to 9 user names the
+    // auth process refused, 10 POP3, 11 two unknown users, 13 ManageSieve,
+    // 15 four attempts.
+    const std::map<std::string, std::uint64_t> normal = {
+        {host(1), 1}, {host(2), 1},  {host(3), 3},  {host(6), 1},  {host(7), 1}, {host(8), 1},
+        {host(9), 1}, {host(10), 1}, {host(11), 2}, {host(13), 1}, {host(15), 4}};
+    CHECK(attempts("normal") == normal);
+    // 4, 12, 14: no authentication; 5: SASL not finished.
+    std::map<std::string, std::uint64_t> aggressive = normal;
+    for (const int dropped : {4, 5, 12, 14})
+        aggressive[host(dropped)] = 1;
+    CHECK(attempts("aggressive") == aggressive);
 }
