@@ -140,7 +140,7 @@ int run_test_command(const TestCommandOptions& options, std::ostream& out, std::
             matchers.emplace_back(filters[i].matcher_patterns());
             for (const auto& path : paths[i]) {
                 logs.push_back(std::make_unique<LogFile>(path));
-                inputs.push_back({*logs.back(), {matchers.back(), first}});
+                inputs.push_back({*logs.back(), {matchers.back(), filters[i].log_format, first}});
                 log_names += (log_names.empty() ? "" : ", ") + path;
             }
             first += filters[i].failregex.size();

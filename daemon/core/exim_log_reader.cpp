@@ -5,24 +5,13 @@
 namespace exim_ban {
 
 EximLogReader::EximLogReader(std::function<std::int64_t()> now, SyslogJoiner::Limits limits)
-    : now_(std::move(now))
+    : dates_(std::move(now))
     , joiner_(limits) {}
 
 std::optional<LogTime> EximLogReader::syslog_time(const SyslogLine& line) {
-    if (line.time) {
-        years_.follow(line.time->wall_seconds);
-        return line.time;
-    }
-    const YearlessTime& yearless = *line.yearless_time;
-    if (!now_seen_ || yearless.month != now_month_ || yearless.day != now_day_) {
-        now_seen_ = now_();
-        now_month_ = yearless.month;
-        now_day_ = yearless.day;
-    }
-    const std::optional<std::int64_t> wall_seconds = years_.place(yearless, *now_seen_);
-    if (!wall_seconds)
-        return std::nullopt;
-    return LogTime{*wall_seconds, 0, std::nullopt};
+    if (line.time)
+        return dates_.dated(*line.time);
+    return dates_.placed(*line.yearless_time);
 }
 
 EximLogReader::Read EximLogReader::entry_of(std::string_view text, const LogTime& syslog_time) {

@@ -16,8 +16,9 @@
 #pragma once
 
 #include "core/exim_line.hpp"
+#include "core/log_dates.hpp"
+#include "core/log_read.hpp"
 #include "core/syslog_joiner.hpp"
-#include "core/year_picker.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -28,17 +29,8 @@ namespace exim_ban {
 
 class EximLogReader {
   public:
-    enum class Kind {
-        entry,   // an entry to match: `entry`
-        untimed, // no Exim entry (no time, another program's line): never matched
-        part,    // a part of a split entry that did not finish its first line
-    };
-
-    struct Read {
-        Kind kind = Kind::untimed;
-        EximLine entry; // with Kind::entry; the message is valid until the next read
-        std::uint64_t dropped_parts = 0; // parts (of earlier lines too) dropped by this read
-    };
+    using Read = LogRead;
+    using Kind = LogRead::Kind;
 
     // `now`: log time now (LogTime::wall_seconds' scale), asked only for a
     // syslog date without a year.
@@ -68,14 +60,8 @@ class EximLogReader {
     std::optional<LogTime> syslog_time(const SyslogLine& line);
     Read entry_of(std::string_view text, const LogTime& syslog_time);
 
-    std::function<std::int64_t()> now_;
-    YearPicker years_;
+    LogDates dates_;
     SyslogJoiner joiner_;
-    // `now` asked again when the date without a year changes: a day's
-    // staleness is inside YearPicker's slack.
-    std::optional<std::int64_t> now_seen_;
-    unsigned now_month_ = 0;
-    unsigned now_day_ = 0;
 };
 
 } // namespace exim_ban

@@ -84,6 +84,23 @@ std::optional<std::pair<std::size_t, std::size_t>> top_level_host_group(std::str
     return std::make_pair(*begin, *end);
 }
 
+// <F-ATTEMPTS>'s digits as a number: nullopt when the group took nothing;
+// a count past any login process's limit is held at max_attempts, so that a
+// line cannot weigh more than a flood of lines would.
+std::optional<std::uint32_t> attempts_of(std::string_view digits) {
+    constexpr std::uint32_t max_attempts = 1000;
+    if (digits.empty())
+        return std::nullopt;
+    std::uint32_t value = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        value =
+            std::min<std::uint32_t>(value * 10 + static_cast<std::uint32_t>(c - '0'), max_attempts);
+    }
+    return value;
+}
+
 } // namespace
 
 bool is_start_anchored(std::string_view pattern) {
@@ -114,14 +131,20 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
         auto regex = compile(pattern);
         const int host = group_index(*regex, "host");
         const auto& named = regex->NamedCapturingGroups();
-        const auto user = named.find("f_user");
-        const int user_group = user == named.end() ? -1 : user->second;
+        const auto optional_group = [&named](const char* name) {
+            const auto found = named.find(name);
+            return found == named.end() ? -1 : found->second;
+        };
+        const int user_group = optional_group("f_user");
+        const int session_group = optional_group("f_session");
+        const int attempts_group = optional_group("f_attempts");
         std::optional<HostSplit> split;
         // Only for a start-anchored pattern is the prefix's own match where
-        // the whole pattern's match begins; the account needs the capture
-        // engine anyway.
-        auto group = is_start_anchored(pattern) && user_group < 0 ? top_level_host_group(pattern)
-                                                                  : std::nullopt;
+        // the whole pattern's match begins; the other fields need the
+        // capture engine anyway.
+        const bool fields = user_group >= 0 || session_group >= 0 || attempts_group >= 0;
+        auto group =
+            is_start_anchored(pattern) && !fields ? top_level_host_group(pattern) : std::nullopt;
         if (group) {
             const auto [begin, end] = *group;
             const std::size_t body = begin + std::string_view("(?P<host>").size();
@@ -129,7 +152,8 @@ LineMatcher::LineMatcher(const LineMatcherPatterns& patterns) {
                               compile(pattern.substr(body, end - body)),
                               compile(pattern.substr(end + 1))};
         }
-        failregex_.push_back({std::move(regex), host, user_group, std::move(split)});
+        failregex_.push_back(
+            {std::move(regex), host, user_group, session_group, attempts_group, std::move(split)});
     }
     if (!set_->Compile())
         throw std::invalid_argument("the filter's patterns together exceed RE2's memory budget");
@@ -173,28 +197,35 @@ std::optional<LineMatch> LineMatcher::extract(std::size_t index, std::string_vie
     // The DFA answers "does it match?" far cheaper than the capture engine.
     if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, nullptr, 0))
         return std::nullopt;
-    // Group 0 plus every group up to the host's and the account's.
+    // Group 0 plus every group up to the host's and the other fields'.
     std::vector<re2::StringPiece> groups(
-        static_cast<std::size_t>(std::max(pattern.host_group, pattern.user_group) + 1));
+        static_cast<std::size_t>(std::max({pattern.host_group, pattern.user_group,
+                                           pattern.session_group, pattern.attempts_group}) +
+                                 1));
     if (!pattern.regex->Match(whole, 0, whole.size(), RE2::UNANCHORED, groups.data(),
                               static_cast<int>(groups.size())))
         return std::nullopt;
     const auto view = [&](int group) {
+        if (group < 0)
+            return std::string_view{};
         const re2::StringPiece piece = groups[static_cast<std::size_t>(group)];
         return std::string_view(piece.data(), piece.size());
     };
-    return classify_host(index, view(pattern.host_group),
-                         pattern.user_group < 0 ? std::string_view{} : view(pattern.user_group));
+    LineMatch match = classify_host(index, view(pattern.host_group));
+    if (match.kind == LineMatch::Kind::hit) {
+        match.account = view(pattern.user_group);
+        match.session = view(pattern.session_group);
+        match.attempts = attempts_of(view(pattern.attempts_group));
+    }
+    return match;
 }
 
-LineMatch LineMatcher::classify_host(std::size_t index, std::string_view host,
-                                     std::string_view account) {
+LineMatch LineMatcher::classify_host(std::size_t index, std::string_view host) {
     LineMatch match;
     match.pattern = index;
     if (auto address = IpAddress::parse(host)) {
         match.kind = LineMatch::Kind::hit;
         match.host = *address;
-        match.account = account;
     } else {
         match.kind = LineMatch::Kind::invalid_host;
     }

@@ -7,6 +7,7 @@
 #include "core/ip_address.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <re2/re2.h>
@@ -18,8 +19,11 @@
 namespace exim_ban {
 
 // RE2-syntax patterns; each failregex holds one group named "host" and may
-// hold one named "f_user" (<F-USER>: the account the line is about), a
-// prefregex one named "f_content" (see filter/regex_translation.hpp).
+// hold one named "f_user" (<F-USER>: the account the line is about), one
+// named "f_session" (<F-SESSION>: the session the attempt belongs to) and
+// one named "f_attempts" (<F-ATTEMPTS>: the failed attempts a summary line
+// reports, digits); a prefregex one named "f_content" (see
+// filter/regex_translation.hpp).
 struct LineMatcherPatterns {
     std::optional<std::string> prefregex;
     std::vector<std::string> failregex;
@@ -39,6 +43,13 @@ struct LineMatch {
     // <F-USER>'s text with a hit, empty when the pattern has none; a view
     // into the message matched.
     std::string_view account;
+    // <F-SESSION>'s text with a hit, empty when none: a view into the
+    // message matched.
+    std::string_view session;
+    // <F-ATTEMPTS>'s number with a hit (a line that sums up a session's
+    // failed attempts, at most 1000), nullopt when the pattern captured
+    // none: the line is one attempt. See SessionAttempts.
+    std::optional<std::uint32_t> attempts;
 };
 
 class LineMatcher {
@@ -63,7 +74,9 @@ class LineMatcher {
     struct Compiled {
         std::unique_ptr<RE2> regex;
         int host_group = 0;
-        int user_group = -1; // -1: no <F-USER>
+        int user_group = -1;     // -1: no <F-USER>
+        int session_group = -1;  // -1: no <F-SESSION>
+        int attempts_group = -1; // -1: no <F-ATTEMPTS>
         std::optional<HostSplit> split;
     };
     struct SplitResult {
@@ -71,8 +84,7 @@ class LineMatcher {
         re2::StringPiece host;
     };
     static SplitResult split_host(const HostSplit& split, std::string_view text);
-    static LineMatch classify_host(std::size_t index, std::string_view host,
-                                   std::string_view account = {});
+    static LineMatch classify_host(std::size_t index, std::string_view host);
     std::optional<LineMatch> extract(std::size_t index, std::string_view text) const;
 
     std::unique_ptr<RE2> prefregex_;

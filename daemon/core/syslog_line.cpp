@@ -88,18 +88,25 @@ std::optional<YearlessTime> read_rfc3164_date(std::string_view text, std::size_t
     return YearlessTime{month + 1, static_cast<unsigned>(day), hour * 3600 + minute * 60 + second};
 }
 
-std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos) {
+std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos,
+                                         SyslogProgram program) {
     const std::size_t host_end = text.find(' ', pos);
     if (host_end == std::string_view::npos || host_end == pos)
         return std::nullopt;
     const std::size_t ident_start = host_end + 1;
     std::size_t q = ident_start;
-    if (text.substr(q, 4) != "exim")
+    const std::string_view name = program == SyslogProgram::exim ? "exim" : "dovecot";
+    if (text.substr(q, name.size()) == name) {
+        q += name.size();
+        while (q < text.size() &&
+               (is_digit(text[q]) || text[q] == '_' || text[q] == '-' || is_lower(text[q])))
+            ++q;
+    } else if (program == SyslogProgram::dovecot && text.substr(q, 4) == "auth" &&
+               (text.substr(q + 4, 1) == "[" || text.substr(q + 4, 1) == ":")) {
+        q += 4;
+    } else {
         return std::nullopt;
-    q += 4;
-    while (q < text.size() &&
-           (is_digit(text[q]) || text[q] == '_' || text[q] == '-' || is_lower(text[q])))
-        ++q;
+    }
     SyslogTag tag{text.substr(pos, host_end - pos), text.substr(ident_start, q - ident_start),
                   std::nullopt};
     if (q < text.size() && text[q] == '[') {
@@ -116,7 +123,7 @@ std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos
     return tag;
 }
 
-std::optional<SyslogLine> split_syslog_line(std::string_view line) {
+std::optional<SyslogLine> split_syslog_line(std::string_view line, SyslogProgram program) {
     SyslogLine parsed;
     std::size_t pos = 0;
     if (!line.empty() && is_digit(line[0])) {
@@ -138,12 +145,13 @@ std::optional<SyslogLine> split_syslog_line(std::string_view line) {
         if (!parsed.yearless_time)
             return std::nullopt;
     }
-    const std::optional<SyslogTag> tag = read_syslog_tag(line, pos);
+    const std::optional<SyslogTag> tag = read_syslog_tag(line, pos, program);
     if (!tag || pos >= line.size() || line[pos] != ' ')
         return std::nullopt;
     parsed.tag = *tag;
     ++pos;
-    parsed.part = read_part_mark(line, pos);
+    if (program == SyslogProgram::exim)
+        parsed.part = read_part_mark(line, pos);
     parsed.text = line.substr(pos);
     return parsed;
 }

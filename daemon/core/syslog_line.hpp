@@ -5,7 +5,8 @@
 //   2026-12-07T14:01:05.123456+00:00 HOST IDENT[PID]: TEXT    (RSYSLOG_FileFormat: RFC 3339)
 // IDENT is Exim's syslog_processname ("exim", Debian's too) or another
 // starting with "exim"; "[PID]" is there when Exim was built with
-// SYSLOG_LOG_PID, as Debian's is. Then the mark that Exim's write_syslog
+// SYSLOG_LOG_PID, as Debian's is. (Dovecot's lines have the same header
+// with its own idents: SyslogProgram::dovecot.) Then the mark that Exim's write_syslog
 // (src/log.c) puts in front of each part of an entry it splits: "[i/n] "
 // for part i of n, with '\' instead of '/' when the part ends where the
 // entry had a newline. Exim splits at every newline and after 870 bytes.
@@ -20,6 +21,13 @@
 #include <string_view>
 
 namespace exim_ban {
+
+// Whose lines a syslog header must name. exim: IDENT "exim" followed by
+// digits, small letters, '_' or '-'. dovecot: IDENT "dovecot" followed by
+// the same (its instance_name; "dovecot-auth" of old versions), or "auth"
+// (PAM's lines from Dovecot's auth process); Dovecot never splits a line,
+// so its text has no part mark.
+enum class SyslogProgram { exim, dovecot };
 
 struct SyslogTag {
     std::string_view host;
@@ -44,16 +52,18 @@ struct SyslogLine {
 
 // Returns nullopt when the line is not one of the shapes above (another
 // program's line, a date that cannot be, no tag).
-std::optional<SyslogLine> split_syslog_line(std::string_view line);
+std::optional<SyslogLine> split_syslog_line(std::string_view line,
+                                            SyslogProgram program = SyslogProgram::exim);
 
 // "Mmm dd HH:MM:SS " at `pos` (dd space-padded or not); advances pos past
 // its space. Returns nullopt for another shape or a time that cannot be.
 std::optional<YearlessTime> read_rfc3164_date(std::string_view text, std::size_t& pos);
 
-// "HOST IDENT[PID]:" or "HOST IDENT:" at `pos` (IDENT "exim" followed by
-// digits, small letters, '_' or '-'); advances pos past the colon.
-// Returns nullopt for anything else.
-std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos);
+// "HOST IDENT[PID]:" or "HOST IDENT:" at `pos`, IDENT the program's (see
+// SyslogProgram); advances pos past the colon. Returns nullopt for
+// anything else.
+std::optional<SyslogTag> read_syslog_tag(std::string_view text, std::size_t& pos,
+                                         SyslogProgram program = SyslogProgram::exim);
 
 // The mark "[i/n] " or "[i\n] " at `pos`; advances pos past its space.
 // Returns nullopt when there is none (a whole entry) or it cannot be Exim's.

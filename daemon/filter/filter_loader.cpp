@@ -182,6 +182,14 @@ LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::pat
         filter.journalmatch_origin =
             where.line > 0 ? where.file + ':' + std::to_string(where.line) : where.file;
     }
+    if (const IniValue format = value_of("logformat"); !format.empty()) {
+        const std::string text = join_lines(format);
+        const std::optional<LogFormat> parsed = parse_log_format(text);
+        if (!parsed)
+            throw LoadError(format.front().file, format.front().line,
+                            "logformat = " + text + ": not a log format (exim or dovecot)");
+        filter.log_format = *parsed;
+    }
     return filter;
 }
 

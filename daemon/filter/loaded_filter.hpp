@@ -4,6 +4,7 @@
 
 #include "core/journal_match.hpp"
 #include "core/line_matcher.hpp"
+#include "core/log_format.hpp"
 
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct LoadedFilter {
     // its own; with the place it was written ("file:line").
     std::optional<JournalMatch> journalmatch;
     std::string journalmatch_origin;
+    // [Definition] logformat: whose lines the patterns are written for, so
+    // which reader gives them their text (exim unless the filter says).
+    LogFormat log_format = LogFormat::exim;
 
     LineMatcherPatterns matcher_patterns() const;
 };

@@ -14,11 +14,18 @@ std::vector<std::string> names_of(const std::vector<std::unique_ptr<JailRuntime>
     return names;
 }
 
-std::vector<EximLogReader> readers_for(std::size_t logs, const PipelineClock& clock) {
-    std::vector<EximLogReader> readers;
-    readers.reserve(logs);
-    for (std::size_t log = 0; log < logs; ++log)
-        readers.emplace_back([&clock] { return clock.log_now_ms() / 1000; });
+std::vector<std::vector<LogReader>>
+readers_for(const std::vector<std::vector<SourceRoute>>& routes,
+            const std::vector<std::unique_ptr<JailRuntime>>& jails, const PipelineClock& clock) {
+    std::vector<std::vector<LogReader>> readers(routes.size());
+    for (std::size_t log = 0; log < routes.size(); ++log) {
+        for (const SourceRoute& route : routes[log]) {
+            const LogFormat format = jails[route.jail]->log_format(route.source);
+            if (std::none_of(readers[log].begin(), readers[log].end(),
+                             [format](const LogReader& r) { return r.format() == format; }))
+                readers[log].emplace_back(format, [&clock] { return clock.log_now_ms() / 1000; });
+        }
+    }
     return readers;
 }
 
@@ -31,7 +38,7 @@ BanPipeline::BanPipeline(std::vector<std::unique_ptr<JailRuntime>> jails,
     : jails_(std::move(jails))
     , routes_(std::move(routes))
     , clock_(std::move(clock))
-    , readers_(readers_for(routes_.size(), clock_))
+    , readers_(readers_for(routes_, jails_, clock_))
     , health_(store, firewall, timer, clock_, names_of(jails_), stats_)
     , batcher_(store, firewall, health_, timer, clock_, limits, stats_,
                [this] { announce_bans_changed(); })
@@ -46,20 +53,29 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
         ++stats_.cut_lines;
     batcher_.add_line();
     // A cut line ends in client text, not Exim's (see count_line): no hit.
-    if (!cut && log < readers_.size()) {
-        const EximLogReader::Read read = readers_[log].read(line);
+    // A shared log's line is another format's: untimed only when no
+    // reader takes it.
+    bool untimed = !cut && log < readers_.size() && !readers_[log].empty();
+    for (std::size_t r = 0; !cut && log < readers_.size() && r < readers_[log].size(); ++r) {
+        LogReader& reader = readers_[log][r];
+        const LogRead read = reader.read(line);
+        untimed = untimed && read.kind == LogRead::Kind::untimed;
         stats_.dropped_parts += read.dropped_parts;
-        if (read.kind == EximLogReader::Kind::entry) {
+        if (read.kind == LogRead::Kind::entry) {
             for (const SourceRoute& route : routes_[log]) {
                 JailRuntime& jail = *jails_[route.jail];
+                if (jail.log_format(route.source) != reader.format())
+                    continue;
                 const LineMatch match = jail.match(route.source, read.entry.message);
-                if (match.kind == LineMatch::Kind::hit)
+                if (match.kind != LineMatch::Kind::hit)
+                    continue;
+                for (std::uint32_t n = jail.attempts_of(route.source, match); n > 0; --n)
                     judge_hit(jail, match, read.entry.time.wall_seconds);
             }
-        } else if (read.kind == EximLogReader::Kind::untimed) {
-            ++stats_.untimed_lines;
         }
     }
+    if (untimed)
+        ++stats_.untimed_lines;
     batcher_.line_done();
 }
 

@@ -7,7 +7,7 @@
 // firewall and clock.
 #pragma once
 
-#include "core/exim_log_reader.hpp"
+#include "core/log_reader.hpp"
 #include "pipeline/ban_admin.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/firewall_health.hpp"
@@ -102,7 +102,8 @@ class BanPipeline final : public TailSink {
     std::vector<std::unique_ptr<JailRuntime>> jails_;
     std::vector<std::vector<SourceRoute>> routes_;
     PipelineClock clock_;
-    std::vector<EximLogReader> readers_; // one a log: routes_'s index
+    // routes_'s index: one reader for each log format its jails read.
+    std::vector<std::vector<LogReader>> readers_;
     PipelineStats stats_;
     std::function<void()> bans_changed_;
     FirewallHealth health_;

@@ -8,8 +8,8 @@ JailRuntime::JailRuntime(const JailConfig& config, const std::vector<LoadedFilte
     : name(config.name)
     , judge_(config.policy, config.ignore, config.max_tracked_keys) {
     for (const auto& filter : filters) {
-        matchers_.emplace_back(filter.matcher_patterns());
-        first_pattern_.push_back(patterns_.size());
+        sources_.push_back({filter.log_format, LineMatcher(filter.matcher_patterns()),
+                            patterns_.size(), SessionAttempts{}});
         for (const auto& pattern : filter.failregex)
             patterns_.push_back(pattern.file + ":" + std::to_string(pattern.line));
     }
@@ -17,8 +17,8 @@ JailRuntime::JailRuntime(const JailConfig& config, const std::vector<LoadedFilte
 }
 
 LineMatch JailRuntime::match(std::size_t source, std::string_view message) {
-    LineMatch found = matchers_[source].match(message);
-    found.pattern += first_pattern_[source];
+    LineMatch found = sources_[source].matcher.match(message);
+    found.pattern += sources_[source].first_pattern;
     if (found.kind == LineMatch::Kind::hit)
         ++pattern_hits_[found.pattern];
     return found;

@@ -9,6 +9,8 @@
 #include "config/config.hpp"
 #include "core/jail_judge.hpp"
 #include "core/line_matcher.hpp"
+#include "core/log_format.hpp"
+#include "core/session_attempts.hpp"
 #include "filter/loaded_filter.hpp"
 #include "store/store.hpp"
 
@@ -32,10 +34,19 @@ class JailRuntime {
 
     const std::string name;
 
+    // Whose lines source `source`'s filter reads: the reader its logs'
+    // lines go through.
+    LogFormat log_format(std::size_t source) const { return sources_[source].log_format; }
     // Matches a message of source `source` (an index into the config's
     // sources); a hit is counted against its pattern, whose number is the
     // jail's.
     LineMatch match(std::size_t source, std::string_view message);
+    // The failed attempts a hit of source `source` adds, each to be judged
+    // (a summary of several counts each, an attempt told on two lines
+    // once): see SessionAttempts.
+    std::uint32_t attempts_of(std::size_t source, const LineMatch& hit) {
+        return sources_[source].sessions.count(hit.session, hit.attempts);
+    }
     // The judge's verdict on a hit of `host` at `time`, the log's time
     // being `now` (seconds): see JailJudge::hit.
     JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now);
@@ -74,8 +85,14 @@ class JailRuntime {
 
   private:
     std::vector<std::string> patterns_;
-    std::vector<LineMatcher> matchers_;      // one a source
-    std::vector<std::size_t> first_pattern_; // a source's first pattern's number
+    // A source's filter as the jail runs it.
+    struct Source {
+        LogFormat log_format;
+        LineMatcher matcher;
+        std::size_t first_pattern = 0; // its first pattern's number in the jail
+        SessionAttempts sessions;
+    };
+    std::vector<Source> sources_;
     JailJudge judge_;
     std::vector<std::uint64_t> pattern_hits_;
 };

@@ -1,7 +1,8 @@
 #include "scan/log_scan.hpp"
 
-#include "core/exim_log_reader.hpp"
 #include "core/line_splitter.hpp"
+#include "core/log_reader.hpp"
+#include "core/session_attempts.hpp"
 #include "loop/log_clock.hpp"
 
 #include <algorithm>
@@ -55,9 +56,11 @@ void scan_one(const ScanInput& input, ScanReport& report, const MissedLineSink& 
 #endif
     LineSplitter splitter;
     const std::int64_t now = log_seconds_now_for(fd);
-    EximLogReader reader([now] { return now; });
+    LogReader reader(input.filter.format, [now] { return now; });
+    SessionAttempts sessions;
     auto on_line = [&](std::string_view line, bool cut) {
-        if (count_line(input.filter, reader, line, cut, report, judging) == LineOutcome::missed &&
+        if (count_line(input.filter, reader, sessions, line, cut, report, judging) ==
+                LineOutcome::missed &&
             on_missed)
             on_missed(line);
     };

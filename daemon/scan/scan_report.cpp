@@ -1,7 +1,8 @@
 #include "scan/scan_report.hpp"
 
-#include "core/exim_log_reader.hpp"
 #include "core/jail_judge.hpp"
+#include "core/log_reader.hpp"
+#include "core/session_attempts.hpp"
 
 namespace exim_ban {
 
@@ -15,8 +16,9 @@ void judge_hit(JailJudge& judge, const IpAddress& host, std::int64_t time, ScanR
         ++report.withheld_bans;
 }
 
-LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, const HitJudging& judging) {
+LineOutcome count_line(const ScanFilter& filter, LogReader& reader, SessionAttempts& sessions,
+                       std::string_view line, bool cut, ScanReport& report,
+                       const HitJudging& judging) {
     ++report.lines;
     if (cut) {
         // Exim never writes a line this long (it replaces one past its 8 KiB
@@ -27,13 +29,13 @@ LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::str
         ++report.missed;
         return LineOutcome::missed;
     }
-    const EximLogReader::Read read = reader.read(line);
+    const LogRead read = reader.read(line);
     report.dropped_parts += read.dropped_parts;
-    if (read.kind == EximLogReader::Kind::part) {
+    if (read.kind == LogRead::Kind::part) {
         ++report.split_parts;
         return LineOutcome::part;
     }
-    if (read.kind == EximLogReader::Kind::untimed) {
+    if (read.kind == LogRead::Kind::untimed) {
         ++report.untimed_lines;
         ++report.missed;
         return LineOutcome::missed;
@@ -41,15 +43,20 @@ LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::str
     const EximLine& entry = read.entry;
     const LineMatch match = filter.matcher.match(entry.message);
     switch (match.kind) {
-    case LineMatch::Kind::hit:
+    case LineMatch::Kind::hit: {
         ++report.matched;
         ++report.pattern_hits[filter.first_pattern + match.pattern];
-        ++report.hosts[match.host];
-        if (judging.judge != nullptr)
-            judge_hit(*judging.judge, match.host, entry.time.wall_seconds, report);
-        if (judging.kept != nullptr)
-            judging.kept->push_back({entry.time.wall_seconds, match.host});
+        const std::uint32_t attempts = sessions.count(match.session, match.attempts);
+        if (attempts > 0)
+            report.hosts[match.host] += attempts;
+        for (std::uint32_t n = 0; n < attempts; ++n) {
+            if (judging.judge != nullptr)
+                judge_hit(*judging.judge, match.host, entry.time.wall_seconds, report);
+            if (judging.kept != nullptr)
+                judging.kept->push_back({entry.time.wall_seconds, match.host});
+        }
         return LineOutcome::matched;
+    }
     case LineMatch::Kind::ignored:
         ++report.ignored;
         return LineOutcome::ignored;

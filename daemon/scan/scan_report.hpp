@@ -5,6 +5,7 @@
 #include "core/hit_tracker.hpp"
 #include "core/ip_address.hpp"
 #include "core/line_matcher.hpp"
+#include "core/log_format.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -19,15 +20,17 @@ struct ScanReport {
     std::uint64_t missed = 0;        // everything not matched and not ignored
     std::uint64_t ignored = 0;       // matched a failregex, dropped by an ignoreregex
     std::uint64_t cut_lines = 0;     // longer than max_line_bytes (counted in lines too)
-    std::uint64_t untimed_lines = 0; // no Exim timestamp: never matched
+    std::uint64_t untimed_lines = 0; // no entry of the filter's program (no time): never matched
     // Syslog: lines that were a part of an entry Exim split, other than the
     // part that finished the entry's first line (which counts as the
     // entry: matched, ignored or missed). lines = matched + ignored +
     // missed + split_parts.
     std::uint64_t split_parts = 0;
-    std::uint64_t dropped_parts = 0; // of split_parts: their entry never completed
-    std::uint64_t invalid_hosts = 0; // a pattern matched text that is no IP address
-    std::vector<std::uint64_t> pattern_hits;
+    std::uint64_t dropped_parts = 0;         // of split_parts: their entry never completed
+    std::uint64_t invalid_hosts = 0;         // a pattern matched text that is no IP address
+    std::vector<std::uint64_t> pattern_hits; // matched lines per pattern
+    // Failed attempts per host: a matched line's, as SessionAttempts counts
+    // them (a summary of N attempts N, an attempt told twice once).
     std::unordered_map<IpAddress, std::uint64_t, IpAddressHash> hosts;
     double seconds = 0;
     // With a jail's policy (exim-banctl test --bans): the bans it would have
@@ -42,8 +45,9 @@ struct ScanReport {
 
 enum class LineOutcome { matched, ignored, missed, part };
 
-class EximLogReader;
+class LogReader;
 class JailJudge;
+class SessionAttempts;
 
 // A hit kept to be judged once every log of a replay is read, in log time.
 struct ScannedHit {
@@ -58,18 +62,21 @@ struct HitJudging {
     std::vector<ScannedHit>* kept = nullptr;
 };
 
-// The log's filter: its matcher, and the number of its first pattern in
-// the report (a jail's sources' patterns are numbered across them).
+// The log's filter: its matcher, the format of the lines it reads, and the
+// number of its first pattern in the report (a jail's sources' patterns are
+// numbered across them).
 struct ScanFilter {
     const LineMatcher& matcher;
+    LogFormat format = LogFormat::exim;
     std::size_t first_pattern = 0;
 };
 
 // Reads one line of the log through its `reader`, matches and counts the
-// entry it gives; passes its hit on as `judging` says (in the entry's own
-// wall-clock time).
-LineOutcome count_line(const ScanFilter& filter, EximLogReader& reader, std::string_view line,
-                       bool cut, ScanReport& report, const HitJudging& judging = {});
+// entry it gives, its failed attempts counted by `sessions`; passes each
+// attempt on as `judging` says (in the entry's own wall-clock time).
+LineOutcome count_line(const ScanFilter& filter, LogReader& reader, SessionAttempts& sessions,
+                       std::string_view line, bool cut, ScanReport& report,
+                       const HitJudging& judging = {});
 
 // A hit of `host` at `time` through the jail's policy: a ban, an ignored
 // host or a withheld ban goes into the report.

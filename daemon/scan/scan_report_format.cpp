@@ -110,8 +110,10 @@ void print_scan_report(std::ostream& out, const ScanReport& report, const Loaded
             << " parts of syslog entries that never completed (never matched)\n";
     if (report.cut_lines + report.untimed_lines + report.invalid_hosts > 0)
         out << "Skipped: " << report.cut_lines << " cut at 16 KiB, " << report.untimed_lines
-            << " without an Exim timestamp, " << report.invalid_hosts
-            << " with a matched host that is no IP address\n";
+            << (filter.log_format == LogFormat::exim
+                    ? " without an Exim timestamp, "
+                    : " not Dovecot's (no time, another program), ")
+            << report.invalid_hosts << " with a matched host that is no IP address\n";
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.2f", report.seconds);
     out << "[processed in " << seconds << " sec]\n";

@@ -1,12 +1,13 @@
 // Any bytes through the small parsers of attacker- and admin-written text:
 // addresses, networks, durations, Exim timestamps and syslog lines (the
-// input's lines through one log's reader, split entries joined). What
+// input's lines through one log's reader of each format, Exim's split
+// entries joined). What
 // parses must print back to text that parses to the same value.
 #include "core/duration.hpp"
 #include "core/exim_line.hpp"
-#include "core/exim_log_reader.hpp"
 #include "core/ip_address.hpp"
 #include "core/ip_prefix.hpp"
+#include "core/log_reader.hpp"
 #include "core/text.hpp"
 
 #include <cstdint>
@@ -34,13 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (line->message.empty() || line->message.front() == ' ')
             std::abort();
     }
-    EximLogReader reader([] { return std::int64_t{1'796'000'000}; });
-    for_each_line(text, [&](std::string_view line, int) {
-        const EximLogReader::Read read = reader.read(line);
-        if (read.kind == EximLogReader::Kind::entry &&
-            (read.entry.message.empty() || read.entry.message.front() == ' '))
-            std::abort();
-    });
-    reader.finish();
+    for (const LogFormat format : {LogFormat::exim, LogFormat::dovecot}) {
+        LogReader reader(format, [] { return std::int64_t{1'796'000'000}; });
+        for_each_line(text, [&](std::string_view line, int) {
+            const LogRead read = reader.read(line);
+            if (read.kind == LogRead::Kind::entry &&
+                (read.entry.message.empty() || read.entry.message.front() == ' '))
+                std::abort();
+        });
+        reader.finish();
+    }
     return 0;
 }

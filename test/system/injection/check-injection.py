@@ -3,12 +3,14 @@
 (test/data/injection, see its README.md; with CORPUS_DIR that one, and the
 corpus's minimum of 200 lines is not asserted) through `BANCTL test --json --bans`
 with a jail per shipped filter mode (exim normal, more, aggressive;
-exim-spam) and maxretry 1, so that every hit is also a ban.
+exim-spam; dovecot normal, aggressive) and maxretry 1, so that every hit
+is also a ban.
 
 Asserts, per mode: no hit and no ban of any address in the victims' ranges
 or of any address the corpus does not name; each line whose annotation says
 it is an attack of its connecting host in this mode gives exactly that host
-one hit and one ban (the corpus also proves that the filters still work),
+its count= of hits (failed attempts; 1 unless it says) and one ban (the
+corpus also proves that the filters still work),
 and every other line gives none. Prints the counts per technique and one
 PASS line; exits 1 on a failure (each named with its file:line), 2 when
 BANCTL or the corpus is unusable. Needs no root.
@@ -28,7 +30,8 @@ import injection_corpus as corpus  # noqa: E402
 
 FILTERS = os.path.normpath(os.path.join(corpus.DATA, "..", "..", "..", "filters"))
 JAILS = {"normal": "exim[mode=normal]", "more": "exim[mode=more]",
-         "aggressive": "exim[mode=aggressive]", "spam": r"exim-spam[honeypot=trap@example\.com]"}
+         "aggressive": "exim[mode=aggressive]", "spam": r"exim-spam[honeypot=trap@example\.com]",
+         "dovecot_normal": "dovecot[mode=normal]", "dovecot_aggressive": "dovecot[mode=aggressive]"}
 
 
 def write_config(work, log):
@@ -82,15 +85,16 @@ def main():
             hosts = {corpus.canon(h): n for h, n in out["hosts"].items()}
             bans = collections.Counter(b["host"] for b in out["bans"])
             for e in entries:
-                want = 1 if mode in e.modes else 0
+                want_ban = 1 if mode in e.modes else 0
+                want = e.count * want_ban
                 got = hosts.pop(e.host, 0)
                 banned = bans.pop(corpus.key_of(e.host), 0)
                 table[e.technique]["want"] += want
                 table[e.technique]["hits"] += got
                 table[e.technique]["bans"] += banned
-                if got != want or banned != want:
-                    failures.append("[%s] %s (%s): %s hit(s) and %s ban(s) of %s, want %d"
-                                    % (mode, e.where, e.note, got, banned, e.host, want))
+                if got != want or banned != want_ban:
+                    failures.append("[%s] %s (%s): %s hit(s) and %s ban(s) of %s, want %d and %d"
+                                    % (mode, e.where, e.note, got, banned, e.host, want, want_ban))
             for h, n in sorted(hosts.items()):
                 e = next((x for x in entries if x.victim == h), None)
                 if corpus.in_ranges(h, corpus.VICTIMS):

@@ -1,8 +1,10 @@
 """The injection corpus of test/data/injection/ and the filter cases of
 test/data/filter-cases/ (format: the corpus's README.md): entries of
 (technique, note, connecting host, planted victim or None, modes that must
-hit the host, the log line as bytes), and the address ranges of attackers
-and victims. Read by check-injection and by exim-injection-test's driver."""
+hit the host, failed attempts each hit counts, the log line as bytes), and
+the address ranges of attackers and victims. A dovecot-*.corpus file's
+entries are Dovecot's lines and name the dovecot filter's modes. Read by
+check-injection and by exim-injection-test's driver."""
 
 import glob
 import ipaddress
@@ -11,7 +13,7 @@ import re
 
 DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      "..", "..", "data", "injection"))
-MODES = ("normal", "more", "aggressive", "spam")
+MODES = ("normal", "more", "aggressive", "spam", "dovecot_normal", "dovecot_aggressive")
 # "normal+" is every exim mode that includes normal, and so on.
 HIT_SETS = {
     "-": (),
@@ -19,6 +21,12 @@ HIT_SETS = {
     "more+": ("more", "aggressive"),
     "aggressive": ("aggressive",),
     "spam": ("spam",),
+}
+# The same for the dovecot filter (a dovecot-*.corpus file).
+DOVECOT_HIT_SETS = {
+    "-": (),
+    "normal+": ("dovecot_normal", "dovecot_aggressive"),
+    "aggressive": ("dovecot_aggressive",),
 }
 ATTACKERS = tuple(ipaddress.ip_network(n) for n in ("203.0.113.0/24", "2001:db8:bad::/48"))
 VICTIMS = tuple(ipaddress.ip_network(n) for n in ("198.51.100.0/24", "2001:db8:f00d::/48"))
@@ -80,14 +88,16 @@ class Entry:
             victim = fields.pop("victim", None)
             self.victim = canon(victim) if victim is not None else None
             hit = fields.pop("hit")
+            self.count = int(fields.pop("count", "1"))
         except (KeyError, ValueError) as e:
-            raise CorpusError("%s: bad or missing host=, victim= or hit= (%s)" % (where, e))
+            raise CorpusError("%s: bad or missing host=, victim=, hit= or count= (%s)" % (where, e))
         if fields:
             raise CorpusError("%s: unknown fields %s" % (where, sorted(fields)))
-        if any(h not in HIT_SETS for h in hit.split(",")):
-            raise CorpusError("%s: hit=%s is not a list of %s" % (where, hit, " ".join(HIT_SETS)))
+        sets = DOVECOT_HIT_SETS if technique.startswith("dovecot-") else HIT_SETS
+        if any(h not in sets for h in hit.split(",")):
+            raise CorpusError("%s: hit=%s is not a list of %s" % (where, hit, " ".join(sets)))
         self.hit = hit
-        self.modes = tuple(m for h in hit.split(",") for m in HIT_SETS[h])
+        self.modes = tuple(m for h in hit.split(",") for m in sets[h])
         if not in_ranges(self.host, ATTACKERS):
             raise CorpusError("%s: host %s is not in the attackers' ranges" % (where, self.host))
         if self.victim is not None and not in_ranges(self.victim, VICTIMS):

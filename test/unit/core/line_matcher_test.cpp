@@ -46,6 +46,31 @@ TEST_CASE("<F-USER> gives the account a hit is about", "[matcher]") {
     CHECK(none.account.empty());
 }
 
+TEST_CASE("<F-SESSION> and <F-ATTEMPTS> say which session and how many attempts", "[matcher]") {
+    const LineMatcher matcher(
+        {std::nullopt,
+         {fail("^summary \\(auth failed, <F-ATTEMPTS>\\d+</F-ATTEMPTS> attempts\\): rip=<HOST>"
+               "(?:, session=<<F-SESSION>[\\w+/]+</F-SESSION>>)?$"),
+          fail("^auth <F-USER>.*</F-USER>,<HOST>,<<F-SESSION>\\w+</F-SESSION>>$")},
+         {}});
+    const LineMatch summary =
+        matcher.match("summary (auth failed, 3 attempts): rip=192.0.2.9, session=<ab+/c>");
+    REQUIRE(summary.kind == LineMatch::Kind::hit);
+    CHECK(summary.attempts == 3u);
+    CHECK(summary.session == "ab+/c");
+    const LineMatch no_session =
+        matcher.match("summary (auth failed, 99999999999 attempts): rip=192.0.2.9");
+    REQUIRE(no_session.kind == LineMatch::Kind::hit);
+    CHECK(no_session.attempts == 1000u);
+    CHECK(no_session.session.empty());
+    const LineMatch auth = matcher.match("auth bob,6.6.6.6,<x>,192.0.2.8,<S1>");
+    REQUIRE(auth.kind == LineMatch::Kind::hit);
+    CHECK(auth.host.to_string() == "192.0.2.8");
+    CHECK(auth.account == "bob,6.6.6.6,<x>");
+    CHECK(auth.session == "S1");
+    CHECK_FALSE(auth.attempts);
+}
+
 TEST_CASE("ignoreregex drops a match", "[matcher]") {
     const LineMatcher matcher(
         {std::nullopt, {fail("^bad <HOST>")}, {translate_regex("user=ok", HostTag::optional)}});

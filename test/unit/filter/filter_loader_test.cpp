@@ -213,3 +213,25 @@ TEST_CASE("a filter's [Init] journalmatch is loaded with where it was written", 
     CHECK_THROWS_WITH(load(files, "bad"), Catch::Contains("/f/bad.conf:4") &&
                                               Catch::Contains("\"exim\" is not FIELD=VALUE"));
 }
+
+TEST_CASE("a filter's logformat says whose lines it reads", "[filter]") {
+    InMemoryFiles files;
+    files.add("/f/d.conf", "[Definition]\n"
+                           "logformat = dovecot\n"
+                           "failregex = ^imap-login: .* rip=<HOST>$\n");
+    CHECK(load(files, "d").log_format == LogFormat::dovecot);
+
+    files.add("/f/none.conf", "[Definition]\nfailregex = ^fail \\[<HOST>\\]\n");
+    CHECK(load(files, "none").log_format == LogFormat::exim);
+
+    files.add("/f/bad.conf", "[Definition]\nfailregex = ^fail \\[<HOST>\\]\nlogformat = postfix\n");
+    CHECK_THROWS_WITH(load(files, "bad"), Catch::Contains("/f/bad.conf:3") &&
+                                              Catch::Contains("logformat = postfix") &&
+                                              Catch::Contains("exim or dovecot"));
+
+    // The shipped dovecot filter reads Dovecot's lines, in every mode.
+    for (const char* mode : {"normal", "aggressive"})
+        CHECK(load_filter(FilterSpec{"dovecot", {{"mode", mode}}}, EXIM_BAN_FILTERS_DIR,
+                          DiskTextFileReader{})
+                  .log_format == LogFormat::dovecot);
+}

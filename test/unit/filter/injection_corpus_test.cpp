@@ -1,6 +1,7 @@
 // The shipped filters against the injection corpus (test/data/injection/)
 // and the filter cases (test/data/filter-cases/), both in the corpus's format.
 #include "core/cidr_set.hpp"
+#include "core/dovecot_line.hpp"
 #include "core/exim_line.hpp"
 #include "core/line_matcher.hpp"
 #include "core/line_splitter.hpp"
@@ -46,32 +47,65 @@ std::string unescape(const std::string& text) {
     return out;
 }
 
-const LineMatcher& matcher_for(const std::string& mode) {
-    static std::map<std::string, std::unique_ptr<LineMatcher>> matchers;
+// Every shipped filter mode the corpus knows.
+const std::vector<std::string> all_modes = {"normal", "more",           "aggressive",
+                                            "spam",   "dovecot_normal", "dovecot_aggressive"};
+
+FilterSpec spec_of(const std::string& mode) {
+    if (mode == "spam")
+        return {"exim-spam", {}};
+    if (mode.starts_with("dovecot_"))
+        return {"dovecot", {{"mode", mode.substr(8)}}};
+    return {"exim", {{"mode", mode}}};
+}
+
+struct ModeMatcher {
+    LogFormat format;
+    LineMatcher matcher;
+};
+
+const ModeMatcher& matcher_for(const std::string& mode) {
+    static std::map<std::string, std::unique_ptr<ModeMatcher>> matchers;
     auto& slot = matchers[mode];
     if (!slot) {
-        const FilterSpec spec =
-            mode == "spam" ? FilterSpec{"exim-spam", {}} : FilterSpec{"exim", {{"mode", mode}}};
-        slot = std::make_unique<LineMatcher>(
-            load_filter(spec, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{}).matcher_patterns());
+        const LoadedFilter filter =
+            load_filter(spec_of(mode), EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+        slot = std::make_unique<ModeMatcher>(
+            ModeMatcher{filter.log_format, LineMatcher(filter.matcher_patterns())});
     }
     return *slot;
 }
 
+// The message a reader of `format` gives for the line alone, if any.
+std::optional<std::string_view> message_of(LogFormat format, std::string_view line) {
+    if (format == LogFormat::dovecot) {
+        const auto dovecot = split_dovecot_line(line);
+        return dovecot ? std::optional(dovecot->text) : std::nullopt;
+    }
+    const auto exim = split_exim_line(line);
+    return exim ? std::optional(exim->message) : std::nullopt;
+}
+
 // Every entry of DIRECTORY/*.corpus (format: test/data/injection/README.md)
-// gives its connecting host in the modes its "hit=" names and nothing in the
-// others; the victims' ranges (198.51.100.0/24, 2001:db8:f00d::/48, where
-// an entry plants its "victim=") never. Returns how many entries it read.
+// gives its connecting host in the modes its "hit=" names (the exim filters'
+// modes, or the dovecot filter's for a dovecot-*.corpus), with its "count="
+// of failed attempts, and nothing in the others; the victims' ranges
+// (198.51.100.0/24, 2001:db8:f00d::/48, where an entry plants its
+// "victim=") never. Returns how many entries it read.
 int check_corpus(const std::string& directory) {
     CidrSet victims;
     victims.add(*IpPrefix::parse("198.51.100.0/24"));
     victims.add(*IpPrefix::parse("2001:db8:f00d::/48"));
-    const std::map<std::string, std::vector<std::string>> hit_sets = {
+    const std::map<std::string, std::vector<std::string>> exim_hit_sets = {
         {"-", {}},
         {"normal+", {"normal", "more", "aggressive"}},
         {"more+", {"more", "aggressive"}},
         {"aggressive", {"aggressive"}},
         {"spam", {"spam"}}};
+    const std::map<std::string, std::vector<std::string>> dovecot_hit_sets = {
+        {"-", {}},
+        {"normal+", {"dovecot_normal", "dovecot_aggressive"}},
+        {"aggressive", {"dovecot_aggressive"}}};
 
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(directory))
@@ -83,18 +117,24 @@ int check_corpus(const std::string& directory) {
     for (const auto& path : files) {
         std::ifstream in(path);
         REQUIRE(in);
+        const auto& hit_sets =
+            path.filename().string().starts_with("dovecot-") ? dovecot_hit_sets : exim_hit_sets;
         std::string text, host, hit;
+        std::uint32_t count = 1;
         int number = 0;
         bool pending = false;
         while (std::getline(in, text)) {
             ++number;
             if (text.rfind("@ ", 0) == 0) {
                 std::istringstream fields(text.substr(2));
+                count = 1;
                 for (std::string field; fields >> field;) {
                     if (field.rfind("host=", 0) == 0)
                         host = field.substr(5);
                     else if (field.rfind("hit=", 0) == 0)
                         hit = field.substr(4);
+                    else if (field.rfind("count=", 0) == 0)
+                        count = static_cast<std::uint32_t>(std::stoul(field.substr(6)));
                 }
                 pending = true;
                 continue;
@@ -118,13 +158,14 @@ int check_corpus(const std::string& directory) {
                 CHECK(modes.empty());
                 continue;
             }
-            const auto parsed = split_exim_line(line);
             const auto want = IpAddress::parse(host);
             REQUIRE(want);
-            for (const std::string mode : {"normal", "more", "aggressive", "spam"}) {
+            for (const std::string& mode : all_modes) {
                 INFO("mode " << mode);
+                const ModeMatcher& mode_matcher = matcher_for(mode);
+                const auto message = message_of(mode_matcher.format, line);
                 const LineMatch match =
-                    parsed ? matcher_for(mode).match(parsed->message) : LineMatch{};
+                    message ? mode_matcher.matcher.match(*message) : LineMatch{};
                 if (match.kind == LineMatch::Kind::hit)
                     CHECK_FALSE(victims.contains(match.host));
                 if (modes.count(mode) == 0) {
@@ -132,6 +173,8 @@ int check_corpus(const std::string& directory) {
                 } else {
                     REQUIRE(match.kind == LineMatch::Kind::hit);
                     CHECK(match.host.to_string() == want->to_string());
+                    // The line alone: a fresh session memory counts it so.
+                    CHECK(match.attempts.value_or(1) == count);
                 }
             }
         }

@@ -1,6 +1,8 @@
 #include "support/pipeline_rig.hpp"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <set>
 
 using namespace exim_ban;
 using namespace exim_ban::testing;
@@ -105,6 +107,70 @@ TEST_CASE("a syslog file's split entries count once, as their mainlog lines", "[
     CHECK(rig.pipeline->stats().lines == 10);
     CHECK(rig.pipeline->stats().untimed_lines == 0);
     CHECK(rig.pipeline->stats().dropped_parts == 1);
+}
+
+TEST_CASE("a shared mail.log: each jail's filter reads its own program's lines, and a "
+          "summary of N attempts is N hits",
+          "[pipeline]") {
+    FakeStore store;
+    FakeFirewall firewall;
+    FakeWakeTimer timer;
+    FakeLogSource source;
+    std::int64_t log_now_ms = wall_ms("10:00:05");
+    firewall.setup({FirewallJail{"exim", {25, 465, 587}, Verdict::drop, 64},
+                    FirewallJail{"dovecot", {110, 143, 993, 995, 4190}, Verdict::drop, 64}});
+    std::vector<std::unique_ptr<JailRuntime>> jails;
+    jails.push_back(exim_jail());
+    JailConfig config;
+    config.name = "dovecot";
+    config.policy.maxretry = 3;
+    config.policy.increment = false;
+    jails.push_back(std::make_unique<JailRuntime>(
+        config, std::vector<LoadedFilter>{load_filter(
+                    FilterSpec{"dovecot", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{})}));
+    BanPipeline pipeline(std::move(jails), {{SourceRoute{0, 0}, SourceRoute{1, 0}}}, store,
+                         firewall, timer,
+                         PipelineClock{[&] { return log_now_ms; },
+                                       [] { return std::chrono::steady_clock::time_point{}; }},
+                         PipelineLimits{.batch_lines = 1000,
+                                        .batch_delay = milliseconds{100},
+                                        .ban_delay = milliseconds{2},
+                                        .max_backoff = milliseconds{30'000}});
+    pipeline.attach(source);
+    const auto line = [&](const std::string& text) {
+        source.position.offset += text.size() + 1;
+        pipeline.on_line(0, text, false);
+    };
+    const std::string summary =
+        "imap-login: Disconnected (auth failed, 3 attempts in 9 secs): user=<bob>, "
+        "method=PLAIN, rip=192.0.2.30, lip=192.0.2.1, session=<HVCzzBNi3a7LAHEN>";
+    line("Nov 23 10:00:00 mx1 exim[7]: 2026-11-23 10:00:00 login authenticator failed for (x) "
+         "[192.0.2.20]: 535 Incorrect authentication data (set_id=bob)");
+    // auth_verbose: the auth process's lines of the same session, then its summary.
+    line("Nov 23 10:00:01 mx1 dovecot: auth: passwd-file(bob,192.0.2.30,<HVCzzBNi3a7LAHEN>): "
+         "Password mismatch");
+    line("Nov 23 10:00:02 mx1 dovecot: auth: passwd-file(bob,192.0.2.30,<HVCzzBNi3a7LAHEN>): "
+         "Password mismatch");
+    line("Nov 23 10:00:03 mx1 dovecot: " + summary);
+    // Without auth_verbose: the summary alone is three attempts.
+    line("Nov 23 10:00:04 mx1 dovecot: " + summary.substr(0, summary.find("192.0.2.30")) +
+         "192.0.2.31, lip=192.0.2.1, session=<0/FQ2xNiF7DLAHEh>");
+    line("Nov 23 10:00:05 mx1 postfix/smtpd[9]: connect from x[192.0.2.32]");
+    pipeline.on_caught_up();
+
+    REQUIRE(store.batches().size() == 1);
+    std::map<std::string, int> hits;
+    for (const auto& hit : store.batches().front().hits)
+        ++hits[hit.jail + " " + hit.key.to_string()];
+    CHECK(hits == std::map<std::string, int>{{"exim 192.0.2.20", 1},
+                                             {"dovecot 192.0.2.30", 3},
+                                             {"dovecot 192.0.2.31", 3}});
+    std::set<std::string> bans;
+    for (const auto& ban : store.batches().front().bans)
+        bans.insert(ban.jail + " " + ban.key.to_string());
+    CHECK(bans == std::set<std::string>{"dovecot 192.0.2.30", "dovecot 192.0.2.31"});
+    // Only the Postfix line is no reader's.
+    CHECK(pipeline.stats().untimed_lines == 1);
 }
 
 TEST_CASE("a jail's sources count one key's hits together: two logs, one ban", "[pipeline]") {

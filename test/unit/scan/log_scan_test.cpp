@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 
@@ -47,7 +48,7 @@ TEST_CASE("a scan counts lines by outcome and hits by host", "[scan]") {
         "2026-11-23 10:00:04 AUTH nixed 999.1.1.1 587 connect");
     const LineMatcher matcher(exim_filter().matcher_patterns());
     std::vector<std::string> missed;
-    const ScanReport report = scan_log(LogFile(log.path()), matcher,
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim,
                                        [&](std::string_view line) { missed.emplace_back(line); });
     CHECK(report.lines == 6);
     CHECK(report.matched == 3);
@@ -80,7 +81,7 @@ TEST_CASE("oversized lines, NUL bytes and invalid UTF-8 are counted, not fatal",
     content += "2026-11-23 10:00:00 AUTH nixed 192.0.2.5 587\n";
     const TempLog log(content);
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim, nullptr);
     CHECK(report.lines == 4);
     CHECK(report.cut_lines == 1);
     // Its end is not Exim's text: a cut line is never a hit.
@@ -94,15 +95,16 @@ TEST_CASE("a missing or unreadable log is a clear error", "[scan]") {
                       Catch::Contains("cannot open /nonexistent/mainlog") &&
                           Catch::Contains("No such file"));
     const TempLog log("x\n");
-    CHECK_THROWS_WITH(
-        scan_log(LogFile(log.directory()), LineMatcher(exim_filter().matcher_patterns()), nullptr),
-        Catch::Contains("cannot read") && Catch::Contains("directory"));
+    CHECK_THROWS_WITH(scan_log(LogFile(log.directory()),
+                               LineMatcher(exim_filter().matcher_patterns()), LogFormat::exim,
+                               nullptr),
+                      Catch::Contains("cannot read") && Catch::Contains("directory"));
 }
 
 TEST_CASE("the text report mirrors fail2ban-regex's summary", "[scan]") {
     const TempLog log("2026-11-23 10:00:00 AUTH nixed 192.0.2.9 587 connect\nx\n");
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport report = scan_log(LogFile(log.path()), matcher, nullptr);
+    const ScanReport report = scan_log(LogFile(log.path()), matcher, LogFormat::exim, nullptr);
     std::ostringstream out;
     print_scan_report(out, report, exim_filter());
     CHECK_THAT(out.str(), Catch::Contains("Failregex: 1 total") &&
@@ -126,10 +128,12 @@ TEST_CASE("a syslog file gives the hits of its mainlog, split entries joined", "
                          "Nov 23 10:00:04 mx1 exim[44]: [1/2] [44] " + failure.substr(0, 50) +
                          "\n");
     const LineMatcher matcher(exim_filter().matcher_patterns());
-    const ScanReport from_mainlog = scan_log(LogFile(mainlog.path()), matcher, nullptr);
+    const ScanReport from_mainlog =
+        scan_log(LogFile(mainlog.path()), matcher, LogFormat::exim, nullptr);
     std::vector<std::string> missed;
-    const ScanReport from_syslog = scan_log(
-        LogFile(syslog.path()), matcher, [&](std::string_view line) { missed.emplace_back(line); });
+    const ScanReport from_syslog =
+        scan_log(LogFile(syslog.path()), matcher, LogFormat::exim,
+                 [&](std::string_view line) { missed.emplace_back(line); });
     CHECK(from_syslog.hosts == from_mainlog.hosts);
     CHECK(from_syslog.pattern_hits == from_mainlog.pattern_hits);
     CHECK(from_syslog.matched == 3);
@@ -141,4 +145,42 @@ TEST_CASE("a syslog file gives the hits of its mainlog, split entries joined", "
     const auto json = scan_report_json(from_syslog, exim_filter());
     CHECK(json["split_parts"] == 3);
     CHECK(json["dropped_parts"] == 2);
+}
+
+// A real Dovecot 2.3.19 log with auth_verbose (test/data/dovecot-log): each
+// failed attempt is on two lines, a connection's attempts summed up on one.
+TEST_CASE("a Dovecot log counts each failed attempt once", "[scan]") {
+    const std::string log =
+        std::string(EXIM_BAN_TEST_DATA_DIR) + "/dovecot-log/2.3.19-auth-verbose.log";
+    const auto attempts = [&](const std::string& mode) {
+        const LoadedFilter filter = load_filter(FilterSpec{"dovecot", {{"mode", mode}}},
+                                                EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+        REQUIRE(filter.log_format == LogFormat::dovecot);
+        const ScanReport report = scan_log(LogFile(log), LineMatcher(filter.matcher_patterns()),
+                                           filter.log_format, nullptr);
+        CHECK(report.untimed_lines == 0);
+        std::map<std::string, std::uint64_t> by_host;
+        for (const auto& [host, count] : report.hosts)
+            by_host[host.to_string()] = count;
+        return by_host;
+    };
+    const auto host = [](int scenario) {
+        char text[32];
+        std::snprintf(text, sizeof text, "2001:db8:bad:d1%02x::1", scenario);
+        return std::string(text);
+    };
+    // The scenarios (failed attempts): 1 wrong password, 2 unknown user
+    // (its auth line is not counted, the summary is), 3 three attempts,
+    // 6 one mistake then a good login (no summary), 7 to 9 user names the
+    // auth process refused, 10 POP3, 11 two unknown users, 13 ManageSieve,
+    // 15 four attempts.
+    const std::map<std::string, std::uint64_t> normal = {
+        {host(1), 1}, {host(2), 1},  {host(3), 3},  {host(6), 1},  {host(7), 1}, {host(8), 1},
+        {host(9), 1}, {host(10), 1}, {host(11), 2}, {host(13), 1}, {host(15), 4}};
+    CHECK(attempts("normal") == normal);
+    // 4, 12, 14: no authentication; 5: SASL not finished.
+    std::map<std::string, std::uint64_t> aggressive = normal;
+    for (const int dropped : {4, 5, 12, 14})
+        aggressive[host(dropped)] = 1;
+    CHECK(attempts("aggressive") == aggressive);
 }
