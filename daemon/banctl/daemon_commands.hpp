@@ -1,5 +1,6 @@
 // exim-banctl's commands that talk to the running daemon over its control
-// socket: status, list, show, ban, unban, reload, flush, stats. Each sends
+// socket: status, list, show, ban, unban, reload, flush, stats and trust
+// list|show|forget (trust_list, trust_show, trust_forget). Each sends
 // one request and prints the reply as a table (or as it came, with --json).
 #pragma once
 
@@ -11,7 +12,7 @@
 namespace exim_ban {
 
 struct DaemonCommandOptions {
-    std::string command;          // status, list, show, ban, unban, reload, flush, stats
+    std::string command;          // the control command: status, list, ..., trust_list
     std::string ip;               // show, ban, unban; empty: none given
     std::string jail;             // list, ban, unban; empty: none given
     std::string duration;         // ban's --for; empty: the jail's bantime

@@ -7,6 +7,7 @@ namespace exim_ban {
 JailRuntime::JailRuntime(const JailConfig& config, const LoadedFilter& filter)
     : name(config.name)
     , matcher_(filter.matcher_patterns())
+    , success_matcher_(filter.success_patterns())
     , judge_(config.policy, config.ignore, config.max_tracked_keys)
     , pattern_hits_(filter.failregex.size(), 0) {
     for (const auto& pattern : filter.failregex)
@@ -20,12 +21,27 @@ LineMatch JailRuntime::match(std::string_view message) {
     return found;
 }
 
-JailJudge::Outcome JailRuntime::judge(const IpAddress& host, std::int64_t time, std::int64_t now) {
-    return judge_.hit(host, time, now);
+LineMatch JailRuntime::match_success(std::string_view message) const {
+    return success_matcher_ ? success_matcher_->match(message) : LineMatch{};
+}
+
+JailJudge::Outcome JailRuntime::judge(const IpAddress& host, std::int64_t time, std::int64_t now,
+                                      std::string_view account) {
+    return judge_.hit(host, time, now, account);
+}
+
+std::optional<BanKey> JailRuntime::record_login(const IpAddress& host, std::string_view account,
+                                                std::int64_t time) {
+    if (!judge_.trust().enabled() || account.empty())
+        return std::nullopt;
+    const BanKey key = key_of(host);
+    judge_.trust().record_login(key, account, time);
+    return key;
 }
 
 void JailRuntime::note_ban(const BanKey& key, std::int64_t until) {
     judge_.tracker().note_ban(key, until);
+    judge_.trust().forget(key);
 }
 
 void JailRuntime::lift_ban(const BanKey& key) {
@@ -64,6 +80,21 @@ StoreRead<RestoredMemory> JailRuntime::restore(Store& store) {
     for (const auto& hit : memory.recent_hits)
         tracker.replay(hit.key, hit.time);
     return RestoredMemory{memory.keys.size(), memory.recent_hits.size()};
+}
+
+StoreRead<std::size_t> JailRuntime::restore_trust(Store& store, std::int64_t now) {
+    TrustBook& trust = judge_.trust();
+    if (!trust.enabled())
+        return std::size_t{0};
+    const auto read = store.jail_trust(name, now - trust.rules().trust_time.count(),
+                                       now - trust.rules().findtime.count());
+    if (!read)
+        return read.failure();
+    for (const TrustEntry& login : read->logins)
+        trust.record_login(login.key, login.account, login.last_seen);
+    for (const StoredMistake& mistake : read->mistakes)
+        trust.replay_mistake(mistake.key, mistake.time);
+    return read->logins.size();
 }
 
 } // namespace exim_ban
