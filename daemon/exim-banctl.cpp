@@ -90,17 +90,15 @@ int run(int argc, char** argv) {
     exim_ban::DaemonCommandOptions daemon_options;
     std::string socket_path;
     std::string daemon_config = exim_ban::default_config_file;
-    // Each with the command it sends on the control socket.
-    std::vector<std::pair<CLI::App*, std::string>> daemon_commands;
-    auto add_daemon_command = [&](const char* name, const char* help, CLI::App* parent = nullptr,
-                                  std::string wire = {}) {
-        CLI::App* command = (parent != nullptr ? parent : &app)->add_subcommand(name, help);
+    std::vector<CLI::App*> daemon_commands;
+    auto add_daemon_command = [&](const char* name, const char* help) {
+        CLI::App* command = app.add_subcommand(name, help);
         command->add_option("--socket", socket_path,
                             "the daemon's control socket (default: the config's `socket`)");
         command->add_option("--config", daemon_config, "the config naming the socket")
             ->capture_default_str();
         command->add_flag("--json", daemon_options.json, "print the daemon's reply as JSON");
-        daemon_commands.emplace_back(command, wire.empty() ? std::string(name) : wire);
+        daemon_commands.push_back(command);
         return command;
     };
     // Checked here, so that a typo is a usage error (exit 2) that never
@@ -142,19 +140,15 @@ int run(int argc, char** argv) {
         "stats", "Counters: lines, matches per pattern, bans, errors, batch latency");
     stats->add_flag("--prometheus", daemon_options.prometheus,
                     "print Prometheus' text exposition format");
-    CLI::App* trust = app.add_subcommand("trust", "Trust earned by good logins");
-    trust->require_subcommand(1);
-    add_daemon_command("list", "Trusted keys: key, account, last login, jail", trust, "trust_list")
-        ->add_option("--jail", daemon_options.jail, "only this jail");
-    add_daemon_command("show", "An address's trusted accounts", trust, "trust_show")
-        ->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address")
+    std::string trust_action;
+    auto* trust = add_daemon_command(
+        "trust", "Trust earned by good logins: list, show IP, forget IP (forget needs root)");
+    trust->add_option("ACTION", trust_action, "list, show or forget")
         ->required()
+        ->check(CLI::IsMember({"list", "show", "forget"}));
+    trust->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address (show, forget)")
         ->check(address);
-    add_daemon_command("forget", "Drop an address's trust in every account (needs root)", trust,
-                       "trust_forget")
-        ->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address")
-        ->required()
-        ->check(address);
+    trust->add_option("--jail", daemon_options.jail, "only this jail (list)");
 
     try {
         app.parse(argc, argv);
@@ -163,10 +157,11 @@ int run(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
 
-    for (const auto& [command, wire] : daemon_commands) {
+    for (CLI::App* command : daemon_commands) {
         if (!command->parsed())
             continue;
-        daemon_options.command = wire;
+        // `trust ACTION` is the control command trust_ACTION.
+        daemon_options.command = command == trust ? "trust_" + trust_action : command->get_name();
         daemon_options.socket = socket_path;
         daemon_options.config = daemon_config;
         return exim_ban::run_daemon_command(daemon_options, std::cout, std::cerr);

@@ -159,6 +159,11 @@ void print_reply(std::ostream& out, const std::string& cmd, const json& reply) {
 DaemonRequest daemon_request(const DaemonCommandOptions& options) {
     if (options.command == "unban" && options.all == !options.ip.empty())
         return {nullptr, "unban needs an IP or --all"};
+    if ((options.command == "trust_show" || options.command == "trust_forget") &&
+        options.ip.empty())
+        return {nullptr, "trust " + options.command.substr(6) + " needs an IP"};
+    if (options.command == "trust_list" && !options.ip.empty())
+        return {nullptr, "trust list takes no IP (trust show IP shows one)"};
     json request = {{"cmd", options.command}};
     if (!options.ip.empty())
         request["ip"] = options.ip;

@@ -30,7 +30,7 @@ struct DaemonRequest {
 
 // The control request of `options`: "cmd", and "ip", "jail", "for" and
 // "all" where given. A usage error when unban has neither an IP nor --all,
-// or both.
+// or both, when trust show or forget has no IP, or trust list has one.
 DaemonRequest daemon_request(const DaemonCommandOptions& options);
 
 // Exit codes scripts can rely on.
