@@ -141,6 +141,15 @@ int run(int argc, char** argv) {
         "stats", "Counters: lines, matches per pattern, bans, errors, batch latency");
     stats->add_flag("--prometheus", daemon_options.prometheus,
                     "print Prometheus' text exposition format");
+    std::string trust_action;
+    auto* trust = add_daemon_command(
+        "trust", "Trust earned by good logins: list, show IP, forget IP (forget needs root)");
+    trust->add_option("ACTION", trust_action, "list, show or forget")
+        ->required()
+        ->check(CLI::IsMember({"list", "show", "forget"}));
+    trust->add_option("IP", daemon_options.ip, "IPv4 or IPv6 address (show, forget)")
+        ->check(address);
+    trust->add_option("--jail", daemon_options.jail, "only this jail (list)");
 
     try {
         app.parse(argc, argv);
@@ -152,7 +161,8 @@ int run(int argc, char** argv) {
     for (CLI::App* command : daemon_commands) {
         if (!command->parsed())
             continue;
-        daemon_options.command = command->get_name();
+        // `trust ACTION` is the control command trust_ACTION.
+        daemon_options.command = command == trust ? "trust_" + trust_action : command->get_name();
         daemon_options.socket = socket_path;
         daemon_options.config = daemon_config;
         return exim_ban::run_daemon_command(daemon_options, std::cout, std::cerr);

@@ -106,6 +106,15 @@ void print_show(std::ostream& out, const json& reply) {
     }
 }
 
+void print_trust(std::ostream& out, const json& reply) {
+    std::vector<std::vector<std::string>> rows{{"KEY", "ACCOUNT", "LAST SEEN", "UNTIL", "JAIL"}};
+    for (const auto& entry : reply["trust"])
+        rows.push_back({text(entry["key"]), text(entry["account"]), text(entry["last_seen"]),
+                        text(entry["until"]), text(entry["jail"])});
+    print_table(out, rows);
+    out << reply["trust"].size() << " trusted login(s)\n";
+}
+
 void print_stats(std::ostream& out, const json& reply) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [name, value] : reply.items()) {
@@ -136,6 +145,11 @@ void print_reply(std::ostream& out, const std::string& cmd, const json& reply) {
                 << seconds_text(ban["duration_s"]) << '\n';
     else if (cmd == "unban")
         out << "lifted " << text(reply["unbanned"]) << " ban(s)\n";
+    else if (cmd == "trust_list" || cmd == "trust_show")
+        print_trust(out, reply);
+    else if (cmd == "trust_forget")
+        out << "forgot " << text(reply["forgotten"]) << " trusted login(s) of " << text(reply["ip"])
+            << '\n';
     else
         out << cmd << ": done\n";
 }
@@ -145,6 +159,11 @@ void print_reply(std::ostream& out, const std::string& cmd, const json& reply) {
 DaemonRequest daemon_request(const DaemonCommandOptions& options) {
     if (options.command == "unban" && options.all == !options.ip.empty())
         return {nullptr, "unban needs an IP or --all"};
+    if ((options.command == "trust_show" || options.command == "trust_forget") &&
+        options.ip.empty())
+        return {nullptr, "trust " + options.command.substr(6) + " needs an IP"};
+    if (options.command == "trust_list" && !options.ip.empty())
+        return {nullptr, "trust list takes no IP (trust show IP shows one)"};
     json request = {{"cmd", options.command}};
     if (!options.ip.empty())
         request["ip"] = options.ip;

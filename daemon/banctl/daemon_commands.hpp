@@ -1,5 +1,6 @@
 // exim-banctl's commands that talk to the running daemon over its control
-// socket: status, list, show, ban, unban, reload, flush, stats. Each sends
+// socket: status, list, show, ban, unban, reload, flush, stats and trust
+// list|show|forget (trust_list, trust_show, trust_forget). Each sends
 // one request and prints the reply as a table (or as it came, with --json).
 #pragma once
 
@@ -11,7 +12,7 @@
 namespace exim_ban {
 
 struct DaemonCommandOptions {
-    std::string command;          // status, list, show, ban, unban, reload, flush, stats
+    std::string command;          // the control command: status, list, ..., trust_list
     std::string ip;               // show, ban, unban; empty: none given
     std::string jail;             // list, ban, unban; empty: none given
     std::string duration;         // ban's --for; empty: the jail's bantime
@@ -29,7 +30,7 @@ struct DaemonRequest {
 
 // The control request of `options`: "cmd", and "ip", "jail", "for" and
 // "all" where given. A usage error when unban has neither an IP nor --all,
-// or both.
+// or both, when trust show or forget has no IP, or trust list has one.
 DaemonRequest daemon_request(const DaemonCommandOptions& options);
 
 // Exit codes scripts can rely on.

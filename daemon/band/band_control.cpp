@@ -56,6 +56,27 @@ JailChoice choose_jails(const std::vector<std::unique_ptr<JailRuntime>>& jails, 
     return choice;
 }
 
+// The trusted (key, account) pairs of the chosen jails as the reply lists
+// them; with `address`, only those of its key.
+json trust_entries(const std::vector<std::unique_ptr<JailRuntime>>& jails,
+                   const std::vector<std::size_t>& chosen, std::int64_t now,
+                   const std::optional<IpAddress>& address) {
+    json entries = json::array();
+    for (const std::size_t index : chosen) {
+        const JailRuntime& jail = *jails[index];
+        for (const TrustEntry& entry : jail.trusted(now)) {
+            if (address && entry.key != jail.key_of(*address))
+                continue;
+            entries.push_back({{"jail", jail.name},
+                               {"key", entry.key.to_string()},
+                               {"account", entry.account},
+                               {"last_seen", iso(entry.last_seen)},
+                               {"until", iso(entry.last_seen + jail.policy().trust_time.count())}});
+        }
+    }
+    return entries;
+}
+
 // The request's "ip", when it is an address.
 std::optional<IpAddress> ip_field(const json& body) {
     const auto text = text_field(body, "ip");
@@ -85,6 +106,12 @@ std::optional<json> BandControl::handle(const ControlRequest& request, const Rep
         return unban(request.body);
     if (cmd == "stats")
         return stats();
+    if (cmd == "trust_list")
+        return trust_list(request.body);
+    if (cmd == "trust_show")
+        return trust_show(request.body);
+    if (cmd == "trust_forget")
+        return trust_forget(request.body);
     if (cmd == "reload") {
         if (auto error = steering_.reload())
             return failure("reload refused, the running configuration stays: " + *error);
@@ -248,6 +275,42 @@ json BandControl::unban(const json& body) {
         lifted += keys.size();
     }
     return {{"ok", true}, {"unbanned", lifted}};
+}
+
+json BandControl::trust_list(const json& body) {
+    const JailChoice choice = choose_jails(readings_.jails(), body);
+    if (!choice.error.empty())
+        return failure(choice.error);
+    return {{"ok", true},
+            {"trust", trust_entries(readings_.jails(), choice.jails, readings_.log_now_ms() / 1000,
+                                    std::nullopt)}};
+}
+
+json BandControl::trust_show(const json& body) {
+    const auto address = ip_field(body);
+    if (!address)
+        return failure("trust show needs \"ip\": an IPv4 or IPv6 address");
+    std::vector<std::size_t> every(readings_.jails().size());
+    for (std::size_t i = 0; i < every.size(); ++i)
+        every[i] = i;
+    return {
+        {"ok", true},
+        {"ip", address->to_string()},
+        {"trust", trust_entries(readings_.jails(), every, readings_.log_now_ms() / 1000, address)}};
+}
+
+json BandControl::trust_forget(const json& body) {
+    const auto address = ip_field(body);
+    if (!address)
+        return failure("trust forget needs \"ip\": an IPv4 or IPv6 address");
+    std::vector<std::size_t> every(readings_.jails().size());
+    for (std::size_t i = 0; i < every.size(); ++i)
+        every[i] = i;
+    const std::size_t forgotten =
+        trust_entries(readings_.jails(), every, readings_.log_now_ms() / 1000, address).size();
+    if (auto error = steering_.forget_trust(*address))
+        return failure(*error);
+    return {{"ok", true}, {"ip", address->to_string()}, {"forgotten", forgotten}};
 }
 
 json BandControl::stats() {

@@ -1,5 +1,6 @@
 // The control socket's commands, answered from the running daemon: status,
-// list, show, ban, unban, reload, flush, stats (see DESIGN.md and
+// list, show, ban, unban, reload, flush, stats, trust_list, trust_show,
+// trust_forget (see DESIGN.md and
 // exim-banctl(8) for the replies). The socket server has already checked
 // the peer's right to the command.
 #pragma once
@@ -64,6 +65,9 @@ class BandSteering {
     virtual std::optional<std::string> reload() = 0;
     // Commits the open batch and the lifetime counts.
     virtual std::optional<std::string> flush() = 0;
+    // Drops the trust of `address`'s key in every jail, stored and in
+    // memory (BanPipeline::forget_trust).
+    virtual std::optional<std::string> forget_trust(const IpAddress& address) = 0;
 };
 
 class BandControl final : public ControlHandler {
@@ -81,6 +85,9 @@ class BandControl final : public ControlHandler {
     nlohmann::json ban(const nlohmann::json& body);
     nlohmann::json unban(const nlohmann::json& body);
     nlohmann::json stats();
+    nlohmann::json trust_list(const nlohmann::json& body);
+    nlohmann::json trust_show(const nlohmann::json& body);
+    nlohmann::json trust_forget(const nlohmann::json& body);
 
     BandReadings& readings_;
     BandSteering& steering_;

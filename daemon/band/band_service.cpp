@@ -11,6 +11,7 @@
 #include "config/own_addresses.hpp"
 #include "control/control_server.hpp"
 #include "core/load_error.hpp"
+#include "export/trust_file.hpp"
 #include "filter/filter_loader.hpp"
 #include "firewall/dry_run_firewall.hpp"
 #include "firewall/firewall_jail.hpp"
@@ -49,6 +50,8 @@ constexpr std::chrono::seconds checkpoint_every{60};
 // most; an audit reads the store's active bans and the sets.
 constexpr std::chrono::seconds firewall_audit_every{30};
 constexpr std::chrono::seconds purge_every{3600};
+// How soon trust_file follows a login, a ban or trust running out.
+constexpr std::chrono::seconds trust_export_every{1};
 
 std::int64_t current_log_ms() {
     return log_ms_at(std::chrono::system_clock::now());
@@ -267,6 +270,12 @@ class BandService::Impl final : public BandReadings, public BandSteering {
                                    std::chrono::seconds length) override {
         return generation_->pipeline->manual_ban(jail, key, length);
     }
+    std::optional<std::string> forget_trust(const IpAddress& address) override {
+        if (auto error = generation_->pipeline->forget_trust(address))
+            return error;
+        export_trust();
+        return std::nullopt;
+    }
     std::optional<std::string> unban(const std::vector<BanKey>& keys, std::size_t jail) override {
         return generation_->pipeline->manual_unban(keys, jail);
     }
@@ -281,9 +290,11 @@ class BandService::Impl final : public BandReadings, public BandSteering {
     int run() {
         generation_->pipeline->request_reconcile();
         start_dnsbl();
+        start_trust_file();
         generation_->start();
         wait_for_signal();
         housekeeping_.start();
+        trust_export_.start();
         knock_watch_.start();
         firewall_audit_.start();
         if (const auto interval = notifier_.watchdog_interval()) {
@@ -310,6 +321,12 @@ class BandService::Impl final : public BandReadings, public BandSteering {
                 return state_unread(restored.failure());
             spdlog::info("jail [{}]: {} key(s) and {} recent hit(s) restored from the store",
                          jails.back()->name, restored->keys, restored->hits);
+            const auto trusted = jails.back()->restore_trust(*store_, current_log_ms() / 1000);
+            if (!trusted)
+                return state_unread(trusted.failure());
+            if (trusted.value() > 0)
+                spdlog::info("jail [{}]: {} trusted login(s) restored from the store",
+                             jails.back()->name, trusted.value());
         }
         auto offsets = store_->file_offsets();
         if (!offsets)
@@ -411,6 +428,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         generation_ = std::move(next_generation);
         generation_->pipeline->request_reconcile();
         start_dnsbl();
+        start_trust_file();
         generation_->start();
         return std::nullopt;
     }
@@ -431,6 +449,7 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         housekeeping_.cancel();
         knock_watch_.cancel();
         firewall_audit_.cancel();
+        trust_export_.cancel();
         if (dnsbl_timer_)
             dnsbl_timer_->cancel();
         if (watchdog_)
@@ -475,6 +494,31 @@ class BandService::Impl final : public BandReadings, public BandSteering {
         dnsbl_->write_now();
     }
 
+    // The trust file follows the configuration, as the zone does.
+    void start_trust_file() {
+        trust_file_.reset();
+        if (config_.trust_file.empty())
+            return;
+        trust_file_.emplace(config_.trust_file);
+        export_trust();
+    }
+
+    void export_trust() {
+        if (!trust_file_)
+            return;
+        const std::int64_t now = current_log_ms() / 1000;
+        std::vector<BanKey> keys;
+        for (const auto& jail : generation_->pipeline->jails())
+            for (const TrustEntry& entry : jail->trusted(now))
+                keys.push_back(entry.key);
+        const auto failure = trust_file_->update(std::move(keys));
+        if (failure && !trust_file_failing_)
+            spdlog::warn("trust_file: {}; tried again every second", *failure);
+        else if (!failure && trust_file_failing_)
+            spdlog::info("trust_file: written again");
+        trust_file_failing_ = failure.has_value();
+    }
+
     std::string status_line() const {
         const PipelineStats& stats = generation_->pipeline->stats();
         return std::to_string(generation_->pipeline->jails().size()) + " jail(s), " +
@@ -491,6 +535,9 @@ class BandService::Impl final : public BandReadings, public BandSteering {
                               [this] { generation_->pipeline->renew_knocking(knock_horizon); }};
     PeriodicTask firewall_audit_{io_, firewall_audit_every,
                                  [this] { generation_->pipeline->audit_firewall(); }};
+    PeriodicTask trust_export_{io_, trust_export_every, [this] { export_trust(); }};
+    std::optional<TrustFile> trust_file_;
+    bool trust_file_failing_ = false;
     std::optional<PeriodicTask> watchdog_; // when systemd asks for one
     SystemdNotifier notifier_;
     std::unique_ptr<SqliteStore> store_;

@@ -58,6 +58,9 @@ struct Config {
     std::string control_group;
     std::filesystem::path dnsbl_zone; // empty: off
     std::chrono::seconds dnsbl_interval{1};
+    // The addresses trusted now, as an Exim host list (see export/); empty:
+    // off.
+    std::filesystem::path trust_file;
     std::chrono::seconds dbpurgeage{86400};
     // How long a log renamed by a rotation must stay quiet before the tailer
     // stops reading the late lines Exim writes to it; 0: at once.

@@ -39,6 +39,8 @@ const std::map<std::string, std::string> jail_defaults = {
     {"ignoreip", "127.0.0.0/8 ::1"},
     {"ignoreself", "true"},
     {"max_tracked_keys", "1000000"},
+    {"trust_time", "30d"},
+    {"trust_maxretry", "20"},
 };
 
 // Settings of a source section [JAIL/NAME]: its own only, never [DEFAULT]'s
@@ -66,6 +68,7 @@ const std::map<std::string, std::string> global_defaults = {
     {"control_group", "adm"},
     {"dnsbl_zone", ""},
     {"dnsbl_interval", "1s"},
+    {"trust_file", ""},
     {"dbpurgeage", "1d"},
     {"rotation_grace", "5m"},
     {"filters_dir", ""}, // filters.d beside the config file
@@ -207,6 +210,9 @@ class Builder {
         const Value zone = global("dnsbl_zone");
         config_.dnsbl_zone = zone.text.empty() ? std::filesystem::path{} : beside(file_, zone.text);
         config_.dnsbl_interval = to_duration(global("dnsbl_interval"), "dnsbl_interval");
+        const Value trust_file = global("trust_file");
+        config_.trust_file =
+            trust_file.text.empty() ? std::filesystem::path{} : beside(file_, trust_file.text);
         config_.dbpurgeage = to_duration(global("dbpurgeage"), "dbpurgeage");
         const Value grace = global("rotation_grace");
         config_.rotation_grace = to_duration(grace, "rotation_grace", true);
@@ -426,6 +432,9 @@ class Builder {
             to_duration(setting(name, "recidive_bantime"), "recidive_bantime");
         policy.ipv6_prefix =
             static_cast<int>(to_number(setting(name, "ipv6_prefix"), "ipv6_prefix", 16, 128));
+        policy.trust_time = to_duration(setting(name, "trust_time"), "trust_time", true);
+        policy.trust_maxretry = static_cast<unsigned>(
+            to_number(setting(name, "trust_maxretry"), "trust_maxretry", 0, 100'000));
 
         const Value ports = setting(name, "ports");
         if (ports.line == 0) {

@@ -6,9 +6,11 @@
 namespace exim_ban {
 namespace {
 
-constexpr std::array<std::string_view, 8> known_commands = {"status", "list",   "show",  "ban",
-                                                            "unban",  "reload", "flush", "stats"};
-constexpr std::array<std::string_view, 4> changing_commands = {"ban", "unban", "reload", "flush"};
+constexpr std::array<std::string_view, 11> known_commands = {
+    "status", "list",  "show",       "ban",        "unban",       "reload",
+    "flush",  "stats", "trust_list", "trust_show", "trust_forget"};
+constexpr std::array<std::string_view, 5> changing_commands = {"ban", "unban", "reload", "flush",
+                                                               "trust_forget"};
 
 // An unknown command is echoed back; a client's 60 KiB of it is not.
 constexpr std::size_t max_echoed_bytes = 40;

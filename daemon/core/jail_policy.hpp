@@ -21,6 +21,11 @@ struct JailPolicy {
     // A ban whose firewall element blocked packets is renewed, with the
     // next escalated time, when it is about to end.
     bool knock_extend = false;
+    // Trust from good logins (see trust_book.hpp): how long a login trusts
+    // its account from its key (0: off), and how many of that account's
+    // failures within findtime are excused.
+    std::chrono::seconds trust_time{30 * 86400};
+    unsigned trust_maxretry = 20;
 };
 
 // knock: renewed because the banned host kept knocking at the firewall.

@@ -137,7 +137,7 @@ LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::pat
             std::string known;
             for (const auto& [name, unused] : options) {
                 if (!name.starts_with('_') && name != "failregex" && name != "ignoreregex" &&
-                    name != "prefregex")
+                    name != "prefregex" && name != "successregex")
                     known += (known.empty() ? "" : ", ") + name;
             }
             throw LoadError(conf.string(), 0,
@@ -158,6 +158,14 @@ LoadedFilter load_conf_filter(const FilterSpec& spec, const std::filesystem::pat
         compile_patterns(value_of("failregex"), HostTag::required, "failregex", sections);
     filter.ignoreregex =
         compile_patterns(value_of("ignoreregex"), HostTag::optional, "ignoreregex", sections);
+    filter.successregex =
+        compile_patterns(value_of("successregex"), HostTag::required, "successregex", sections);
+    for (const auto& pattern : filter.successregex) {
+        if (pattern.written.find("<F-USER>") == std::string::npos)
+            throw LoadError(pattern.file, pattern.line,
+                            "successregex \"" + pattern.written +
+                                "\" needs <F-USER>...</F-USER> around the account that logged in");
+    }
     auto prefregex =
         compile_patterns(value_of("prefregex"), HostTag::optional, "prefregex", sections);
     if (prefregex.size() > 1)
@@ -203,6 +211,17 @@ LineMatcherPatterns LoadedFilter::matcher_patterns() const {
         patterns.failregex.push_back(pattern.re2);
     for (const auto& pattern : ignoreregex)
         patterns.ignoreregex.push_back(pattern.re2);
+    return patterns;
+}
+
+std::optional<LineMatcherPatterns> LoadedFilter::success_patterns() const {
+    if (successregex.empty())
+        return std::nullopt;
+    LineMatcherPatterns patterns;
+    if (prefregex)
+        patterns.prefregex = prefregex->re2;
+    for (const auto& pattern : successregex)
+        patterns.failregex.push_back(pattern.re2);
     return patterns;
 }
 

@@ -25,6 +25,10 @@ struct LoadedFilter {
     std::optional<FilterPattern> prefregex;
     std::vector<FilterPattern> failregex;
     std::vector<FilterPattern> ignoreregex;
+    // Lines that record a good login: each holds a host tag and an
+    // <F-USER> group, the account that logged in. Matched by a LineMatcher
+    // of their own (success_patterns()), whose hits are successes.
+    std::vector<FilterPattern> successregex;
     std::vector<std::string> warnings; // "file:line: ..." worth telling the admin
     // [Init] journalmatch (or a `journalmatch` parameter): the journal
     // entries a jail reading `logpath = journal` takes, unless the jail has
@@ -36,6 +40,10 @@ struct LoadedFilter {
     LogFormat log_format = LogFormat::exim;
 
     LineMatcherPatterns matcher_patterns() const;
+    // The successregexes as a LineMatcher's failregexes, after the
+    // prefregex as they are (no ignoreregex); nullopt when the filter has
+    // none.
+    std::optional<LineMatcherPatterns> success_patterns() const;
 };
 
 } // namespace exim_ban

@@ -69,6 +69,20 @@ std::optional<std::string> BanAdmin::unban(const std::vector<BanKey>& keys,
     return std::nullopt;
 }
 
+std::optional<std::string> BanAdmin::forget_trust(const IpAddress& address) {
+    Batch batch;
+    for (const auto& jail : jails_)
+        batch.forgotten.push_back({jail->name, jail->key_of(address)});
+    if (auto error = committer_.commit_aside(std::move(batch)))
+        return error;
+    for (const auto& jail : jails_) {
+        if (const std::size_t accounts = jail->forget_trust(jail->key_of(address)))
+            spdlog::info("{}: trust of {} forgotten ({} account(s), manual)", jail->name,
+                         jail->key_of(address).to_string(), accounts);
+    }
+    return std::nullopt;
+}
+
 std::size_t BanAdmin::renew_knocking(std::chrono::milliseconds horizon) {
     std::set<std::string, std::less<>> extending;
     for (const auto& jail : jails_)

@@ -40,6 +40,10 @@ class BanAdmin {
     // forgotten by the trackers. Returns what went wrong, or nullopt.
     std::optional<std::string> unban(const std::vector<BanKey>& keys,
                                      std::optional<std::size_t> jail);
+    // The admin's `trust forget`: the trust of `address`'s key (by each
+    // jail's ipv6_prefix) in every account and jail, stored first, then
+    // dropped from memory. Returns what went wrong, or nullopt.
+    std::optional<std::string> forget_trust(const IpAddress& address);
     // The bans of extending jails that end within `horizon` and blocked
     // packets are committed again with each key's next escalated time, then
     // renewed in the kernel. Returns how many.

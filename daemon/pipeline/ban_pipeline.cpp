@@ -67,6 +67,9 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
                 if (jail.log_format(route.source) != reader.format())
                     continue;
                 const LineMatch match = jail.match(route.source, read.entry.message);
+                if (match.kind == LineMatch::Kind::none)
+                    note_success(jail, route.source, read.entry.message,
+                                 read.entry.time.wall_seconds);
                 if (match.kind != LineMatch::Kind::hit)
                     continue;
                 for (std::uint32_t n = jail.attempts_of(route.source, match); n > 0; --n)
@@ -81,10 +84,14 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
 
 void BanPipeline::judge_hit(JailRuntime& jail, const LineMatch& match, std::int64_t time) {
     const std::int64_t now = clock_.log_now_ms() / 1000;
-    const JailJudge::Outcome outcome = jail.judge(match.host, time, now);
+    const JailJudge::Outcome outcome = jail.judge(match.host, time, now, match.account);
     switch (outcome.verdict) {
     case JailJudge::Verdict::ignored:
         ++stats_.ignored_hosts;
+        return;
+    case JailJudge::Verdict::excused:
+        ++stats_.excused;
+        batcher_.add_mistake({jail.name, outcome.key, time});
         return;
     case JailJudge::Verdict::protected_:
         ++stats_.withheld_bans;
@@ -103,6 +110,17 @@ void BanPipeline::judge_hit(JailRuntime& jail, const LineMatch& match, std::int6
     }
     ++stats_.hits;
     batcher_.add_hit({jail.name, outcome.key, time, static_cast<std::uint32_t>(match.pattern)});
+}
+
+void BanPipeline::note_success(JailRuntime& jail, std::size_t source, std::string_view message,
+                               std::int64_t time) {
+    const LineMatch login = jail.match_success(source, message);
+    if (login.kind != LineMatch::Kind::hit)
+        return;
+    if (const auto key = jail.record_login(login.host, login.account, time)) {
+        ++stats_.logins;
+        batcher_.add_success({jail.name, *key, std::string(login.account), time});
+    }
 }
 
 void BanPipeline::on_caught_up() {

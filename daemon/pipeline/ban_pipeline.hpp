@@ -76,6 +76,10 @@ class BanPipeline final : public TailSink {
                                             std::optional<std::size_t> jail) {
         return admin_.unban(keys, jail);
     }
+    // See BanAdmin::forget_trust.
+    std::optional<std::string> forget_trust(const IpAddress& address) {
+        return admin_.forget_trust(address);
+    }
     // bantime.knock_extend: see BanAdmin::renew_knocking.
     std::size_t renew_knocking(std::chrono::milliseconds horizon) {
         return admin_.renew_knocking(horizon);
@@ -97,6 +101,10 @@ class BanPipeline final : public TailSink {
 
   private:
     void judge_hit(JailRuntime& jail, const LineMatch& match, std::int64_t time);
+    // A line no failregex took may be a good login (a successregex): it
+    // earns its key trust in the account.
+    void note_success(JailRuntime& jail, std::size_t source, std::string_view message,
+                      std::int64_t time);
     void announce_bans_changed();
 
     std::vector<std::unique_ptr<JailRuntime>> jails_;

@@ -46,6 +46,14 @@ void Batcher::add_hit(StoredHit hit) {
     batch_.hits.push_back(std::move(hit));
 }
 
+void Batcher::add_success(StoredSuccess success) {
+    batch_.successes.push_back(std::move(success));
+}
+
+void Batcher::add_mistake(StoredMistake mistake) {
+    batch_.mistakes.push_back(std::move(mistake));
+}
+
 void Batcher::add_ban(StoredBan ban, PendingBan pending) {
     batch_.bans.push_back(std::move(ban));
     if (pending_bans_.empty()) {

@@ -64,6 +64,8 @@ class Batcher final : public AsideCommitter {
     // hits, then line_done() after them.
     void add_line();
     void add_hit(StoredHit hit);
+    void add_success(StoredSuccess success);
+    void add_mistake(StoredMistake mistake);
     void add_ban(StoredBan ban, PendingBan pending);
     // Closes the batch when it is full, or when its first ban has waited
     // ban_delay (the clock is read only every few hundred lines).

@@ -8,8 +8,11 @@ JailRuntime::JailRuntime(const JailConfig& config, const std::vector<LoadedFilte
     : name(config.name)
     , judge_(config.policy, config.ignore, config.max_tracked_keys) {
     for (const auto& filter : filters) {
-        sources_.push_back({filter.log_format, LineMatcher(filter.matcher_patterns()),
-                            patterns_.size(), SessionAttempts{}});
+        const auto success = filter.success_patterns();
+        sources_.push_back(
+            {filter.log_format, LineMatcher(filter.matcher_patterns()),
+             success ? std::optional<LineMatcher>(LineMatcher(*success)) : std::nullopt,
+             patterns_.size(), SessionAttempts{}});
         for (const auto& pattern : filter.failregex)
             patterns_.push_back(pattern.file + ":" + std::to_string(pattern.line));
     }
@@ -24,12 +27,28 @@ LineMatch JailRuntime::match(std::size_t source, std::string_view message) {
     return found;
 }
 
-JailJudge::Outcome JailRuntime::judge(const IpAddress& host, std::int64_t time, std::int64_t now) {
-    return judge_.hit(host, time, now);
+LineMatch JailRuntime::match_success(std::size_t source, std::string_view message) const {
+    const auto& success = sources_[source].success;
+    return success ? success->match(message) : LineMatch{};
+}
+
+JailJudge::Outcome JailRuntime::judge(const IpAddress& host, std::int64_t time, std::int64_t now,
+                                      std::string_view account) {
+    return judge_.hit(host, time, now, account);
+}
+
+std::optional<BanKey> JailRuntime::record_login(const IpAddress& host, std::string_view account,
+                                                std::int64_t time) {
+    if (!judge_.trust().enabled() || account.empty())
+        return std::nullopt;
+    const BanKey key = key_of(host);
+    judge_.trust().record_login(key, account, time);
+    return key;
 }
 
 void JailRuntime::note_ban(const BanKey& key, std::int64_t until) {
     judge_.tracker().note_ban(key, until);
+    judge_.trust().forget(key);
 }
 
 void JailRuntime::lift_ban(const BanKey& key) {
@@ -68,6 +87,21 @@ StoreRead<RestoredMemory> JailRuntime::restore(Store& store) {
     for (const auto& hit : memory.recent_hits)
         tracker.replay(hit.key, hit.time);
     return RestoredMemory{memory.keys.size(), memory.recent_hits.size()};
+}
+
+StoreRead<std::size_t> JailRuntime::restore_trust(Store& store, std::int64_t now) {
+    TrustBook& trust = judge_.trust();
+    if (!trust.enabled())
+        return std::size_t{0};
+    const auto read = store.jail_trust(name, now - trust.rules().trust_time.count(),
+                                       now - trust.rules().findtime.count());
+    if (!read)
+        return read.failure();
+    for (const TrustEntry& login : read->logins)
+        trust.record_login(login.key, login.account, login.last_seen);
+    for (const StoredMistake& mistake : read->mistakes)
+        trust.replay_mistake(mistake.key, mistake.time);
+    return read->logins.size();
 }
 
 } // namespace exim_ban

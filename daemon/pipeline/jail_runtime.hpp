@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,11 +48,27 @@ class JailRuntime {
     std::uint32_t attempts_of(std::size_t source, const LineMatch& hit) {
         return sources_[source].sessions.count(hit.session, hit.attempts);
     }
+    // Matches a message of source `source` against its filter's
+    // successregexes: a hit is a good login of match.account from
+    // match.host. Kind::none when the filter has none.
+    LineMatch match_success(std::size_t source, std::string_view message) const;
     // The judge's verdict on a hit of `host` at `time`, the log's time
-    // being `now` (seconds): see JailJudge::hit.
-    JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now);
+    // being `now` (seconds), for `account` (empty: the line names none):
+    // see JailJudge::hit.
+    JailJudge::Outcome judge(const IpAddress& host, std::int64_t time, std::int64_t now,
+                             std::string_view account = {});
+    // A good login of `account` from `host` at `time`: the key it trusts,
+    // or nullopt when it earns no trust (trust off, no account). Ignored
+    // hosts earn it too: trust_file is an access list, not a ban list.
+    std::optional<BanKey> record_login(const IpAddress& host, std::string_view account,
+                                       std::int64_t time);
+    // The key's trust in every account is dropped (`trust forget`).
+    std::size_t forget_trust(const BanKey& key) { return judge_.trust().forget(key); }
+    // The (key, account) pairs trusted at `now`.
+    std::vector<TrustEntry> trusted(std::int64_t now) const { return judge_.trust().trusted(now); }
     // A ban made outside the log (the admin's, a knock renewal) or restored,
-    // that the tracker must know until `until` (seconds).
+    // that the tracker must know until `until` (seconds). It drops the
+    // key's trust, as a ban from the log does.
     void note_ban(const BanKey& key, std::int64_t until);
     // The ban of `key` is lifted: its next hits count afresh.
     void lift_ban(const BanKey& key);
@@ -82,6 +99,10 @@ class JailRuntime {
     // how many keys and hits were restored, or the store's failure to read
     // them (the tracker is then left as it was).
     StoreRead<RestoredMemory> restore(Store& store);
+    // Gives the trust book back the logins still trusted at `now` and the
+    // mistakes excused within findtime. Returns how many logins, or the
+    // store's failure.
+    StoreRead<std::size_t> restore_trust(Store& store, std::int64_t now);
 
   private:
     std::vector<std::string> patterns_;
@@ -89,6 +110,7 @@ class JailRuntime {
     struct Source {
         LogFormat log_format;
         LineMatcher matcher;
+        std::optional<LineMatcher> success;
         std::size_t first_pattern = 0; // its first pattern's number in the jail
         SessionAttempts sessions;
     };

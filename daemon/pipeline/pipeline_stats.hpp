@@ -17,6 +17,8 @@ struct PipelineStats {
     std::uint64_t dropped_parts = 0; // of syslog entries Exim split that never completed
     std::uint64_t hits = 0;          // counted against a key
     std::uint64_t ignored_hosts = 0; // hits of ignored hosts, not counted
+    std::uint64_t logins = 0;        // good logins that earned trust
+    std::uint64_t excused = 0;       // known users' mistakes, not counted
     std::uint64_t bans = 0;
     std::uint64_t past_bans = 0;     // made from old lines: stored, never enforced
     std::uint64_t withheld_bans = 0; // would have covered an ignored address

@@ -8,7 +8,7 @@ namespace {
 
 // migrations[N] takes version N to N+1. Never edit one that has shipped: add
 // the next.
-constexpr std::array<const char*, 3> migrations{{
+constexpr std::array<const char*, 4> migrations{{
     R"sql(
 CREATE TABLE files(
     path      TEXT PRIMARY KEY,
@@ -70,6 +70,24 @@ ALTER TABLE files ADD COLUMN rotated_offset INTEGER;
     // The systemd journal's position is a cursor, not a file and an offset.
     R"sql(
 ALTER TABLE files ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
+)sql",
+    // Trust from good logins: each (jail, key, account) with its latest
+    // login, and the known users' mistakes excused within findtime (not
+    // hits, but counted toward trust_maxretry across a restart).
+    R"sql(
+CREATE TABLE trust(
+    jail      TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY(jail, key, account)
+) WITHOUT ROWID;
+CREATE TABLE trust_mistakes(
+    jail TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    time INTEGER NOT NULL
+);
+CREATE INDEX trust_mistakes_by_time ON trust_mistakes(time);
 )sql",
 }};
 

@@ -87,12 +87,24 @@ struct SqliteStore::Statements {
         , key_ban_rows(db, "SELECT jail, key, start, expires, reason, origin, coalesce(lifted, 0) "
                            "FROM bans WHERE key = ?1 ORDER BY start, id")
         , purge(db, "DELETE FROM hit_batches WHERE last_ts < ?1 AND "
-                    "id <= (SELECT value FROM meta WHERE name = 'counted_through')") {}
+                    "id <= (SELECT value FROM meta WHERE name = 'counted_through')")
+        , upsert_trust(db, "INSERT INTO trust(jail, key, account, last_seen) VALUES(?1, ?2, ?3, "
+                           "?4) ON CONFLICT(jail, key, account) DO UPDATE SET last_seen = "
+                           "max(last_seen, ?4)")
+        , drop_trust(db, "DELETE FROM trust WHERE key = ?2 AND (?1 = '' OR jail = ?1)")
+        , insert_mistake(db, "INSERT INTO trust_mistakes(jail, key, time) VALUES(?1, ?2, ?3)")
+        , drop_mistakes(db, "DELETE FROM trust_mistakes WHERE key = ?2 AND (?1 = '' OR jail = ?1)")
+        , jail_logins(db, "SELECT key, account, last_seen FROM trust WHERE jail = ?1 AND "
+                          "last_seen > ?2 ORDER BY key, account")
+        , jail_mistakes(db, "SELECT key, time FROM trust_mistakes WHERE jail = ?1 AND time > ?2 "
+                            "ORDER BY rowid")
+        , purge_mistakes(db, "DELETE FROM trust_mistakes WHERE time < ?1") {}
 
     SqliteStatement begin, commit, rollback, upsert_file, insert_hits, add_key_hits,
         set_counted_through, counted_through, uncounted, insert_ban, lift_ban, files, active,
         key_hits, key_bans, jail_keys, jail_bans, jail_recent, jail_batches_newest_first,
-        key_ban_rows, purge;
+        key_ban_rows, purge, upsert_trust, drop_trust, insert_mistake, drop_mistakes, jail_logins,
+        jail_mistakes, purge_mistakes;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& path, Writer writer) try
@@ -243,7 +255,49 @@ std::int64_t SqliteStore::write(const Batch& batch) {
             .bind(6, ban.origin)
             .run();
     }
+    write_trust(batch);
     return last_id;
+}
+
+namespace {
+
+// A ban of the batch drops what its key earned or excused in its jail up to
+// the ban's start: the memory did so when it judged the ban.
+bool dropped_by_ban(const Batch& batch, const std::string& jail, const BanKey& key,
+                    std::int64_t time) {
+    return std::any_of(batch.bans.begin(), batch.bans.end(), [&](const StoredBan& ban) {
+        return ban.jail == jail && ban.key == key && time <= ban.start;
+    });
+}
+
+} // namespace
+
+void SqliteStore::write_trust(const Batch& batch) {
+    Statements& s = *statements_;
+    auto drop = [&](const std::string& jail, const BanKey& key) {
+        const std::string text = key.to_string();
+        s.drop_trust.bind(1, jail).bind(2, text).run();
+        s.drop_mistakes.bind(1, jail).bind(2, text).run();
+    };
+    for (const auto& forgotten : batch.forgotten)
+        drop(forgotten.jail, forgotten.key);
+    for (const auto& ban : batch.bans)
+        drop(ban.jail, ban.key);
+    for (const auto& success : batch.successes) {
+        if (!dropped_by_ban(batch, success.jail, success.key, success.time))
+            s.upsert_trust.bind(1, success.jail)
+                .bind(2, success.key.to_string())
+                .bind(3, success.account)
+                .bind(4, success.time)
+                .run();
+    }
+    for (const auto& mistake : batch.mistakes) {
+        if (!dropped_by_ban(batch, mistake.jail, mistake.key, mistake.time))
+            s.insert_mistake.bind(1, mistake.jail)
+                .bind(2, mistake.key.to_string())
+                .bind(3, mistake.time)
+                .run();
+    }
 }
 
 std::optional<StoreFailure> SqliteStore::in_transaction(const std::function<void()>& work) {
@@ -425,6 +479,28 @@ StoreRead<JailMemory> SqliteStore::jail_memory(const std::string& jail,
     });
 }
 
+StoreRead<JailTrust> SqliteStore::jail_trust(const std::string& jail, std::int64_t logins_since,
+                                             std::int64_t mistakes_since) {
+    return read_or_failure([&] {
+        Statements& s = *statements_;
+        JailTrust trust;
+        s.jail_logins.bind(1, jail).bind(2, logins_since);
+        while (s.jail_logins.step()) {
+            if (auto key = parse_key(s.jail_logins.column_text(0)))
+                trust.logins.push_back(
+                    {*key, s.jail_logins.column_text(1), s.jail_logins.column_int(2)});
+        }
+        s.jail_logins.reset();
+        s.jail_mistakes.bind(1, jail).bind(2, mistakes_since);
+        while (s.jail_mistakes.step()) {
+            if (auto key = parse_key(s.jail_mistakes.column_text(0)))
+                trust.mistakes.push_back({jail, *key, s.jail_mistakes.column_int(1)});
+        }
+        s.jail_mistakes.reset();
+        return trust;
+    });
+}
+
 StoreRead<std::vector<StoredHit>> SqliteStore::hits_of(const std::string& jail, const BanKey& key,
                                                        std::size_t limit) {
     return read_or_failure([&] {
@@ -464,6 +540,7 @@ std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {
         return failure;
     try {
         statements_->purge.bind(1, before).run();
+        statements_->purge_mistakes.bind(1, before).run();
         return std::nullopt;
     } catch (const SqliteError& error) {
         return store_failure(error);

@@ -38,6 +38,8 @@ class SqliteStore final : public Store {
     StoreRead<KeyHistory> history(const std::string& jail, const BanKey& key) override;
     StoreRead<JailMemory> jail_memory(const std::string& jail,
                                       std::chrono::seconds findtime) override;
+    StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,
+                                    std::int64_t mistakes_since) override;
     StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
                                               std::size_t limit) override;
     StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) override;
@@ -63,6 +65,7 @@ class SqliteStore final : public Store {
     // Per jail, per key: hits not yet in key_hits.
     using Counts = std::map<std::string, std::unordered_map<BanKey, std::int64_t, IpPrefixHash>>;
     std::int64_t write(const Batch& batch);
+    void write_trust(const Batch& batch);
     static void count_hits(const Batch& batch, Counts& counts, std::size_t* new_keys);
     void add_counts(const Counts& counts);
     void write_counts(const Counts& counts, std::int64_t counted_through);

@@ -6,6 +6,7 @@
 #include "core/ban_key.hpp"
 #include "core/hit_tracker.hpp"
 #include "core/log_position.hpp"
+#include "core/trust_book.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -43,12 +44,43 @@ struct StoredUnban {
     std::int64_t at = 0;
 };
 
+// A good login (a successregex's line): the key's trust in `account`.
+struct StoredSuccess {
+    std::string jail;
+    BanKey key;
+    std::string account;
+    std::int64_t time = 0; // log time, seconds
+};
+
+// A known user's mistake that was excused (see core/trust_book.hpp): not a
+// hit, but it counts toward trust_maxretry, also after a restart.
+struct StoredMistake {
+    std::string jail;
+    BanKey key;
+    std::int64_t time = 0;
+};
+
+// The admin's `trust forget`: the key's trust in every account.
+struct ForgottenTrust {
+    std::string jail; // empty: every jail
+    BanKey key;
+};
+
+// A ban of a key drops its trust in the same transaction (in its jail);
+// a success of the key at or before the ban's start in the same batch is
+// dropped with it.
 struct Batch {
     std::vector<FileOffset> files;
     std::vector<StoredHit> hits;
     std::vector<StoredBan> bans;
     std::vector<StoredUnban> unbans;
-    bool empty() const { return files.empty() && hits.empty() && bans.empty() && unbans.empty(); }
+    std::vector<StoredSuccess> successes;
+    std::vector<StoredMistake> mistakes;
+    std::vector<ForgottenTrust> forgotten;
+    bool empty() const {
+        return files.empty() && hits.empty() && bans.empty() && unbans.empty() &&
+               successes.empty() && mistakes.empty() && forgotten.empty();
+    }
 };
 
 // A commit that did not happen: nothing of the batch is stored, and the
@@ -90,6 +122,12 @@ struct JailMemory {
     std::vector<StoredHit> recent_hits;              // in commit order
 };
 
+// What a jail's trust book needs back after a restart.
+struct JailTrust {
+    std::vector<TrustEntry> logins;      // last seen after the `since` asked for
+    std::vector<StoredMistake> mistakes; // within findtime, oldest first
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -106,6 +144,10 @@ class Store {
     // start-up and reload.
     virtual StoreRead<JailMemory> jail_memory(const std::string& jail,
                                               std::chrono::seconds findtime) = 0;
+    // The jail's logins last seen after `logins_since` and its excused
+    // mistakes after `mistakes_since`. Read at start-up and reload.
+    virtual StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,
+                                            std::int64_t mistakes_since) = 0;
     // A key's hits in a jail, newest first, at most `limit` (of those not
     // purged yet). For `exim-banctl show`.
     virtual StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,

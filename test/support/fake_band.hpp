@@ -44,6 +44,7 @@ class FakeBand final : public BandReadings, public BandSteering {
     std::vector<Unban> unbans;
     int reloads = 0;
     int flushes = 0;
+    std::vector<IpAddress> forgotten; // trust_forget's addresses
 
     // --- BandReadings ---
     std::chrono::seconds uptime() override { return up; }
@@ -73,6 +74,14 @@ class FakeBand final : public BandReadings, public BandSteering {
     }
     std::optional<std::string> flush() override {
         ++flushes;
+        return refusal;
+    }
+    std::optional<std::string> forget_trust(const IpAddress& address) override {
+        if (!refusal) {
+            forgotten.push_back(address);
+            for (const auto& jail : jail_runtimes)
+                jail->forget_trust(jail->key_of(address));
+        }
         return refusal;
     }
 };

@@ -96,6 +96,46 @@ class FakeStore final : public Store {
         }
         return memory;
     }
+    // Keeps what SqliteStore keeps: the latest login per (jail, key,
+    // account) and the mistakes, less those a ban or a forget dropped.
+    StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,
+                                    std::int64_t mistakes_since) override {
+        if (auto failure = failed_read())
+            return *failure;
+        std::map<std::pair<BanKey, std::string>, std::int64_t> logins;
+        JailTrust trust;
+        for (const auto& batch : batches_) {
+            auto drop = [&](const BanKey& key) {
+                std::erase_if(logins, [&](const auto& login) { return login.first.first == key; });
+                std::erase_if(trust.mistakes, [&](const auto& m) { return m.key == key; });
+            };
+            for (const auto& forgotten : batch.forgotten)
+                if (forgotten.jail.empty() || forgotten.jail == jail)
+                    drop(forgotten.key);
+            for (const auto& ban : batch.bans)
+                if (ban.jail == jail)
+                    drop(ban.key);
+            auto banned_after = [&](const BanKey& key, std::int64_t time) {
+                return std::any_of(batch.bans.begin(), batch.bans.end(), [&](const auto& ban) {
+                    return ban.jail == jail && ban.key == key && time <= ban.start;
+                });
+            };
+            for (const auto& success : batch.successes) {
+                if (success.jail != jail || banned_after(success.key, success.time))
+                    continue;
+                auto& seen = logins[{success.key, success.account}];
+                seen = std::max(seen, success.time);
+            }
+            for (const auto& mistake : batch.mistakes)
+                if (mistake.jail == jail && !banned_after(mistake.key, mistake.time) &&
+                    mistake.time > mistakes_since)
+                    trust.mistakes.push_back(mistake);
+        }
+        for (const auto& [login, seen] : logins)
+            if (seen > logins_since)
+                trust.logins.push_back({login.first, login.second, seen});
+        return trust;
+    }
     StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
                                               std::size_t limit) override {
         if (auto failure = failed_read())

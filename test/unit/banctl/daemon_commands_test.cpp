@@ -58,3 +58,16 @@ TEST_CASE("a usage error is reported without reaching for a socket", "[banctl]")
     CHECK(out.str().empty());
     CHECK(err.str() == "exim-banctl: unban needs an IP or --all\n");
 }
+
+TEST_CASE("trust show and forget need an IP; trust list takes none", "[banctl][trust]") {
+    CHECK(daemon_request(command("trust_show")).usage_error == "trust show needs an IP");
+    CHECK(daemon_request(command("trust_forget")).usage_error == "trust forget needs an IP");
+    DaemonCommandOptions listed = command("trust_list");
+    listed.jail = "exim";
+    CHECK(daemon_request(listed).request == json{{"cmd", "trust_list"}, {"jail", "exim"}});
+    listed.ip = "192.0.2.7";
+    CHECK_FALSE(daemon_request(listed).usage_error.empty());
+    DaemonCommandOptions shown = command("trust_show");
+    shown.ip = "192.0.2.7";
+    CHECK(daemon_request(shown).request == json{{"cmd", "trust_show"}, {"ip", "192.0.2.7"}});
+}

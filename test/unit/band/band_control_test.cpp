@@ -226,3 +226,34 @@ TEST_CASE("band control: stats gathers the pipeline's, the tail's, the socket's 
     reply = rig.ask({{"cmd", "stats"}});
     CHECK(reply["dnsbl"] == json{{"writes", 5}, {"errors", 1}, {"ipv4", 7}, {"ipv6", 2}});
 }
+
+TEST_CASE("band control: trust list, show and forget", "[band][trust]") {
+    Rig rig;
+    const std::int64_t now = rig.band.now_ms / 1000;
+    auto& exim = *rig.band.jail_runtimes[0];
+    exim.record_login(*IpAddress::parse("192.0.2.7"), "alice", now - 60);
+    exim.record_login(*IpAddress::parse("2001:db8:1:2::10"), "bob", now - 30);
+    rig.band.jail_runtimes[1]->record_login(*IpAddress::parse("192.0.2.7"), "carol", now - 10);
+
+    const json listed = rig.ask({{"cmd", "trust_list"}});
+    REQUIRE(listed["ok"] == true);
+    REQUIRE(listed["trust"].size() == 3);
+    CHECK(listed["trust"][0]["jail"] == "exim");
+    CHECK(listed["trust"][0]["key"] == "192.0.2.7");
+    CHECK(listed["trust"][0]["account"] == "alice");
+    CHECK(listed["trust"][1]["key"] == "2001:db8:1:2::/64");
+    CHECK(listed["trust"][2]["jail"] == "submission");
+    CHECK(rig.ask({{"cmd", "trust_list"}, {"jail", "submission"}})["trust"].size() == 1);
+
+    const json shown = rig.ask({{"cmd", "trust_show"}, {"ip", "2001:db8:1:2::99"}});
+    REQUIRE(shown["trust"].size() == 1);
+    CHECK(shown["trust"][0]["account"] == "bob");
+    CHECK(rig.ask({{"cmd", "trust_show"}, {"ip", "nonsense"}})["ok"] == false);
+
+    const json forgot = rig.ask({{"cmd", "trust_forget"}, {"ip", "192.0.2.7"}});
+    CHECK(forgot["forgotten"] == 2);
+    REQUIRE(rig.band.forgotten.size() == 1);
+    const json after = rig.ask({{"cmd", "trust_list"}});
+    REQUIRE(after["trust"].size() == 1);
+    CHECK(after["trust"][0]["account"] == "bob");
+}

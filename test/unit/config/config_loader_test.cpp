@@ -103,6 +103,24 @@ TEST_CASE("rotation_grace: from 0 (off) to 1h", "[config]") {
     }
 }
 
+TEST_CASE("trust: trust_time (0: off) and trust_maxretry per jail, trust_file in [DEFAULT]",
+          "[config][trust]") {
+    auto files = with_filters();
+    files.add("/etc/exim-ban/exim-ban.conf",
+              "[DEFAULT]\ntrust_file = trusted-hosts\ntrust_maxretry = 10\n"
+              "[exim]\nlogpath = /a\ntrust_time = 0\n[other]\nlogpath = /b\nfilter = exim\n");
+    const Config config = load(files);
+    CHECK(config.trust_file == "/etc/exim-ban/trusted-hosts");
+    REQUIRE(config.jails.size() == 2);
+    CHECK(config.jails[0].policy.trust_time == seconds{0});
+    CHECK(config.jails[0].policy.trust_maxretry == 10);
+    CHECK(config.jails[1].policy.trust_time == seconds{30 * 86400});
+    auto defaults = with_filters();
+    defaults.add("/etc/exim-ban/exim-ban.conf", "[exim]\nlogpath = /a\n");
+    CHECK(load(defaults).trust_file.empty());
+    CHECK(load(defaults).jails[0].policy.trust_maxretry == 20);
+}
+
 TEST_CASE("ignoreip: addresses, networks and Exim host-list files", "[config]") {
     auto files = with_filters();
     files
@@ -157,6 +175,12 @@ TEST_CASE("every kind of bad input is an error with file:line and what to do", "
         {"[exim]\nlogpath = /a\nports = 25,70000\n",
          "exim-ban.conf:3: ports = 70000: expected a whole number from 1 to 65535"},
         {"[exim]\nlogpath = /a\nblocktype = tarpit\n", "expected drop or reject"},
+        {"[exim]\nlogpath = /a\ntrust_time = a month\n",
+         "exim-ban.conf:3: trust_time = a month: expected a duration"},
+        {"[exim]\nlogpath = /a\ntrust_maxretry = many\n",
+         "exim-ban.conf:3: trust_maxretry = many: expected a whole number"},
+        {"[exim]\nlogpath = /a\ntrust_file = /x\n",
+         "exim-ban.conf:3: \"trust_file\" applies to the whole daemon: move it to [DEFAULT]"},
         {"[exim]\nlogpath = /a\nenabled = maybe\n",
          "exim-ban.conf:3: enabled = maybe: expected true or false"},
         {"[exim]\nlogpath = /a\nbantime.factor = 0.5\n",

@@ -45,7 +45,7 @@ TEST_CASE("control request: each kind of malformed line has its own error", "[co
     CHECK(error_of(R"({"cmd":null})") == "request has no \"cmd\" string");
     CHECK(error_of(R"({"cmd":"shutdown"})") ==
           "unknown command \"shutdown\" (known: status, list, show, ban, unban, reload, flush, "
-          "stats)");
+          "stats, trust_list, trust_show, trust_forget)");
     CHECK(error_of(R"({"cmd":"LIST"})").starts_with("unknown command \"LIST\""));
 }
 
@@ -62,9 +62,9 @@ TEST_CASE("control request: nesting deeper than the limit is refused", "[control
 }
 
 TEST_CASE("control request: state-changing commands and reads", "[control]") {
-    for (const char* cmd : {"ban", "unban", "reload", "flush"})
+    for (const char* cmd : {"ban", "unban", "reload", "flush", "trust_forget"})
         CHECK(access_of(cmd) == Access::change);
-    for (const char* cmd : {"status", "list", "show", "stats"})
+    for (const char* cmd : {"status", "list", "show", "stats", "trust_list", "trust_show"})
         CHECK(access_of(cmd) == Access::read);
     CHECK(access_of("shutdown") == Access::change);
 }

@@ -63,3 +63,61 @@ TEST_CASE("a backlog hit older than findtime is counted but cannot start a ban",
     REQUIRE(banned.ban);
     CHECK(banned.ban->lifetime_hits == 12);
 }
+
+TEST_CASE("a trusted user's stale password is excused; other accounts are banned",
+          "[judge][trust]") {
+    JailPolicy policy;
+    policy.maxretry = 5;
+    JailJudge judge(policy, CidrSet{}, 1000);
+    const IpAddress office = ip("192.0.2.7");
+    judge.trust().record_login(ban_key(office, 64), "alice", 100);
+    // A phone retrying a stale password 20 times (trust_maxretry): no ban.
+    for (int i = 0; i < 20; ++i)
+        CHECK(judge.hit(office, 200 + i, "alice").verdict == JailJudge::Verdict::excused);
+    CHECK(judge.tracker().tracked_keys() == 0);
+    // A second account from the same key: banned at maxretry.
+    for (int i = 0; i < 4; ++i)
+        CHECK(judge.hit(office, 300 + i, "bob").verdict == JailJudge::Verdict::counted);
+    CHECK(judge.hit(office, 304, "bob").verdict == JailJudge::Verdict::banned);
+    // The ban dropped the key's trust.
+    CHECK_FALSE(judge.trust().trusts(ban_key(office, 64), "alice", 305));
+}
+
+TEST_CASE("past trust_maxretry a known user's mistakes count", "[judge][trust]") {
+    JailPolicy policy;
+    policy.maxretry = 5;
+    policy.trust_maxretry = 20;
+    JailJudge judge(policy, CidrSet{}, 1000);
+    const IpAddress office = ip("192.0.2.7");
+    judge.trust().record_login(ban_key(office, 64), "alice", 100);
+    int excused = 0;
+    JailJudge::Verdict last = JailJudge::Verdict::counted;
+    for (int i = 0; i < 30 && last != JailJudge::Verdict::banned; ++i) {
+        last = judge.hit(office, 200 + i, "alice").verdict;
+        excused += last == JailJudge::Verdict::excused ? 1 : 0;
+    }
+    CHECK(excused == 20);
+    CHECK(last == JailJudge::Verdict::banned); // the 25th: 20 excused + maxretry 5
+}
+
+TEST_CASE("trust of one key does not excuse another key", "[judge][trust]") {
+    JailPolicy policy;
+    policy.maxretry = 2;
+    JailJudge judge(policy, CidrSet{}, 1000);
+    judge.trust().record_login(ban_key(ip("192.0.2.7"), 64), "alice", 100);
+    CHECK(judge.hit(ip("192.0.2.8"), 200, "alice").verdict == JailJudge::Verdict::counted);
+    CHECK(judge.hit(ip("192.0.2.8"), 201, "alice").verdict == JailJudge::Verdict::banned);
+}
+
+TEST_CASE("a phone retrying a stale password 30 times a minute apart is never banned",
+          "[judge][trust]") {
+    JailJudge judge(JailPolicy{}, CidrSet{}, 1000); // maxretry 5, findtime 10m, trust_maxretry 20
+    const IpAddress office = ip("192.0.2.7");
+    judge.trust().record_login(ban_key(office, 64), "alice", 0);
+    for (int i = 0; i < 30; ++i)
+        CHECK(judge.hit(office, 3600 + 60 * i, "alice").verdict == JailJudge::Verdict::excused);
+    // A second account from the same key: banned at maxretry.
+    for (int i = 0; i < 4; ++i)
+        CHECK(judge.hit(office, 6000 + i, "bob").verdict == JailJudge::Verdict::counted);
+    CHECK(judge.hit(office, 6004, "bob").verdict == JailJudge::Verdict::banned);
+}

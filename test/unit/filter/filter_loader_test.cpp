@@ -1,6 +1,7 @@
 #include "core/line_matcher.hpp"
 #include "core/load_error.hpp"
 #include "filter/filter_loader.hpp"
+#include "filter/text_file_reader.hpp"
 #include "support/in_memory_files.hpp"
 
 #include <catch2/catch.hpp>
@@ -234,4 +235,94 @@ TEST_CASE("a filter's logformat says whose lines it reads", "[filter]") {
         CHECK(load_filter(FilterSpec{"dovecot", {{"mode", mode}}}, EXIM_BAN_FILTERS_DIR,
                           DiskTextFileReader{})
                   .log_format == LogFormat::dovecot);
+}
+
+TEST_CASE("successregex: a host tag and <F-USER> each, matched apart from failregex",
+          "[loader][trust]") {
+    InMemoryFiles files;
+    files
+        .add("/f/ok.conf", "[Definition]\nfailregex = ^bad <HOST>$\n"
+                           "successregex = ^good <HOST> user=<F-USER>\\S+</F-USER>$\n")
+        .add("/f/nohost.conf", "[Definition]\nfailregex = ^bad <HOST>$\n"
+                               "successregex = ^good user=<F-USER>\\S+</F-USER>$\n")
+        .add("/f/nouser.conf", "[Definition]\nfailregex = ^bad <HOST>$\n"
+                               "successregex = ^good <HOST>$\n");
+    const LoadedFilter filter = load(files, "ok");
+    REQUIRE(filter.successregex.size() == 1);
+    CHECK(filter.successregex[0].line == 3);
+    CHECK(host_of(filter, "good 192.0.2.7 user=alice") == "(no hit)");
+    const LineMatcher success(*filter.success_patterns());
+    const LineMatch login = success.match("good 192.0.2.7 user=alice");
+    REQUIRE(login.kind == LineMatch::Kind::hit);
+    CHECK(login.host.to_string() == "192.0.2.7");
+    CHECK(login.account == "alice");
+    CHECK_THROWS_WITH(load(files, "nohost"),
+                      Catch::Contains("/f/nohost.conf:3:") && Catch::Contains("no <HOST>"));
+    CHECK_THROWS_WITH(load(files, "nouser"),
+                      Catch::Contains("/f/nouser.conf:3:") && Catch::Contains("<F-USER>"));
+    files.add("/f/none.conf", "[Definition]\nfailregex = ^bad <HOST>$\n");
+    CHECK_FALSE(load(files, "none").success_patterns());
+}
+
+TEST_CASE("the Exim filter's successregex: authenticated <= lines, and no client text",
+          "[loader][trust]") {
+    for (const char* mode : {"normal", "more", "aggressive"}) {
+        INFO(mode);
+        const LoadedFilter filter =
+            load_filter(parse_filter_spec(std::string("exim[mode=") + mode + "]"),
+                        EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+        const LineMatcher success(*filter.success_patterns());
+        auto login = [&](std::string_view message) {
+            const LineMatch match = success.match(message);
+            return match.kind == LineMatch::Kind::hit
+                       ? match.host.to_string() + " " + std::string(match.account)
+                       : std::string("(none)");
+        };
+        // Lines Exim 4.96 to 4.99 wrote in the lab (test/data/exim-corpus).
+        CHECK(login("1xaf3I-000000006qr-0lcY <= carol@lab.example H=(laptop.client.example) "
+                    "[fd00:99:1::12]:34223 I=[fd00:99::2]:587 Ci=26341 P=esmtpsa "
+                    "X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=login_server:carol S=490 "
+                    "id=20261207201111.026302@vm") == "fd00:99:1::12 carol");
+        CHECK(login("1xaf3I-000000006qq-0aY4 <= bob@lab.example H=(laptop.client.example) "
+                    "[fd00:99:1::10] Ci=26340 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 "
+                    "CV=no A=plain_server:bob S=481 id=20261207201111.026296@vm") ==
+              "fd00:99:1::10 bob");
+        CHECK(login("1xaf2t-0006hW-04 <= alice@lab.example H=(laptop.client.example) [10.99.1.10] "
+                    "P=esmtpsa X=TLS1.3:ECDHE_X25519__ECDSA_SECP256R1_SHA256__AES_256_GCM:256 "
+                    "CV=no A=login_server:alice S=478 id=20261207201046.025736@vm") ==
+              "10.99.1.10 alice");
+        // No server_set_id: no account, no trust.
+        CHECK(login("1xaf3H-000000006qi-2rJ3 <= alice@lab.example H=(laptop.client.example) "
+                    "[10.99.1.13]:32887 I=[10.99.0.2]:465 Ci=26332 P=esmtpsa "
+                    "X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=plain_server S=489 id=x@vm") ==
+              "(none)");
+        // The seed's logwrite comes before the password check and names no account.
+        CHECK(login("AUTH accepted 10.99.1.10 587 esmtps") == "(none)");
+        // Not authenticated: a sender, a HELO or a message id cannot forge one.
+        CHECK(login("1xaf2t-0006hW-04 <= \"x H=[192.0.2.66] A=p:alice\"@evil.example "
+                    "H=[198.51.100.9] P=esmtp S=1 id=a") == "(none)");
+        CHECK(login("1xaf2t-0006hW-04 <= x@evil.example H=([192.0.2.66] A=p:alice) "
+                    "[198.51.100.9] P=esmtp S=1 id=a") == "(none)");
+        CHECK(login("1xaf2t-0006hW-04 <= x@evil.example H=[198.51.100.9] P=esmtp S=1 "
+                    "id=A=p:alice") == "(none)");
+        // An ident reply, or the TLS SNI or peer DN, is client text before A=.
+        CHECK(login("1xaf2t-0006hW-04 <= x@evil.example H=[198.51.100.9] U=x A=p:alice "
+                    "P=esmtp S=1 id=a") == "(none)");
+        CHECK(login("1xaf2t-0006hW-04 <= x@evil.example H=[198.51.100.9] P=esmtps X=TLS1.3 "
+                    "SNI=\"a A=p:alice\" S=1 id=a") == "(none)");
+        // The fakereject "(=" is no acceptance.
+        CHECK(login("1xaf2t-0006hW-04 (= alice@lab.example H=[10.99.1.10] P=esmtpsa "
+                    "A=login_server:alice S=478") == "(none)");
+    }
+}
+
+TEST_CASE("successregex matches the prefregex's content, as the failregexes do",
+          "[loader][trust]") {
+    InMemoryFiles files;
+    files.add("/f/pref.conf", "[Definition]\nprefregex = ^svc: <F-CONTENT>.+</F-CONTENT>$\n"
+                              "failregex = ^bad <HOST>$\n"
+                              "successregex = ^good <HOST> user=<F-USER>\\S+</F-USER>$\n");
+    const LineMatcher success(*load(files, "pref").success_patterns());
+    CHECK(success.match("svc: good 192.0.2.7 user=alice").kind == LineMatch::Kind::hit);
+    CHECK(success.match("good 192.0.2.7 user=alice").kind == LineMatch::Kind::none);
 }

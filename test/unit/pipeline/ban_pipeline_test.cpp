@@ -203,3 +203,69 @@ TEST_CASE("a jail's sources count one key's hits together: two logs, one ban", "
     CHECK(store.batches().front().bans[0].jail == "mail");
     CHECK(firewall.held("mail", key("192.0.2.7")));
 }
+
+namespace {
+std::string login_line(const std::string& time, const std::string& address,
+                       const std::string& account) {
+    return "2026-11-23 " + time + " 1xaf2t-0006hW-04 <= " + account + "@lab.example H=(laptop) [" +
+           address +
+           "] P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=login_server:" + account +
+           " S=478 id=1@vm";
+}
+std::string failure_for(const std::string& time, const std::string& address,
+                        const std::string& account) {
+    return "2026-11-23 " + time + " login authenticator failed for (laptop) [" + address +
+           "]: 535 Incorrect authentication data (set_id=" + account + ")";
+}
+} // namespace
+
+TEST_CASE("a good login excuses its account's mistakes from its key, not another's",
+          "[pipeline][trust]") {
+    PipelineRig rig;
+    rig.line(login_line("09:00:00", "192.0.2.7", "alice"));
+    // A phone with a stale password: 20 mistakes (trust_maxretry), no ban.
+    for (int i = 0; i < 20; ++i)
+        rig.line(failure_for("10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i),
+                             "192.0.2.7", "alice"));
+    REQUIRE(rig.pipeline->flush());
+    CHECK(rig.store.bans().empty());
+    CHECK(rig.store.hits().empty());
+    CHECK(rig.pipeline->stats().excused == 20);
+    CHECK(rig.pipeline->stats().logins == 1);
+    REQUIRE(rig.store.batches().size() == 1);
+    CHECK(rig.store.batches()[0].successes.size() == 1);
+    CHECK(rig.store.batches()[0].mistakes.size() == 20);
+    // Another account from the same key: banned at maxretry (3).
+    for (const char* time : {"10:00:30", "10:00:31", "10:00:32"})
+        rig.line(failure_for(time, "192.0.2.7", "bob"));
+    rig.pipeline->on_caught_up();
+    REQUIRE(rig.store.bans().size() == 1);
+    CHECK(rig.store.bans()[0].key == key("192.0.2.7"));
+    // The ban dropped the key's trust.
+    CHECK(rig.pipeline->jails()[0]->trusted(rig.log_now_ms / 1000).empty());
+}
+
+TEST_CASE("trust and the excused mistakes survive a restart", "[pipeline][trust]") {
+    FakeStore carried;
+    {
+        PipelineRig before;
+        before.line(login_line("09:00:00", "192.0.2.7", "alice"));
+        for (int i = 0; i < 19; ++i)
+            before.line(failure_for("10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i),
+                                    "192.0.2.7", "alice"));
+        REQUIRE(before.pipeline->flush());
+        carried = before.store;
+    }
+    PipelineRig after({}, carried);
+    REQUIRE(
+        after.pipeline->jails()[0]->restore_trust(after.store, after.log_now_ms / 1000).value() ==
+        1);
+    CHECK(after.pipeline->jails()[0]->trusted(after.log_now_ms / 1000).size() == 1);
+    // The 20th mistake is still excused; the next ones count: maxretry 3.
+    after.line(failure_for("10:00:19", "192.0.2.7", "alice"));
+    for (const char* time : {"10:00:20", "10:00:21", "10:00:22"})
+        after.line(failure_for(time, "192.0.2.7", "alice"));
+    after.pipeline->on_caught_up();
+    CHECK(after.pipeline->stats().excused == 1);
+    CHECK(after.store.bans().size() == 1);
+}

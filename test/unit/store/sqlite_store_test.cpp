@@ -459,7 +459,9 @@ TEST_CASE("a journal cursor commits and reads back beside the files", "[store]")
     batch.files.push_back(journal);
     REQUIRE_FALSE(store.commit(batch));
     journal.cursor = "s=1;i=3;b=3;m=5;t=6;x=7";
-    REQUIRE_FALSE(store.commit(Batch{{journal}, {}, {}, {}}));
+    Batch moved;
+    moved.files.push_back(journal);
+    REQUIRE_FALSE(store.commit(moved));
 
     const auto files = store.file_offsets().value();
     REQUIRE(files.size() == 2);
@@ -502,4 +504,68 @@ TEST_CASE("a database of schema 1 keeps its file offsets when the rotated file's
     CHECK_FALSE(files[0].rotated);
     CHECK(files[0].cursor.empty());
     CHECK(count(dir / "old.db", "PRAGMA user_version") == current_schema_version);
+}
+
+TEST_CASE("trust: logins and excused mistakes round-trip; a ban or forget drops them",
+          "[store][trust]") {
+    TempDir dir;
+    {
+        SqliteStore store(dir / "db");
+        Batch batch = batch_with(10, 0);
+        batch.successes.push_back({"exim", key("192.0.2.7"), "alice", 1000});
+        batch.successes.push_back({"exim", key("192.0.2.7"), "alice", 900}); // older: kept 1000
+        batch.successes.push_back({"exim", key("192.0.2.7"), "bob", 1100});
+        batch.successes.push_back({"exim", key("2001:db8:1:2::10"), "carol", 1200});
+        batch.successes.push_back({"other", key("192.0.2.8"), "dave", 1200});
+        batch.mistakes.push_back({"exim", key("192.0.2.7"), 1300});
+        batch.mistakes.push_back({"exim", key("192.0.2.7"), 1301});
+        REQUIRE_FALSE(store.commit(batch));
+    }
+    SqliteStore reopened(dir / "db"); // as after a restart, or kill -9 after the commit
+    JailTrust trust = reopened.jail_trust("exim", 0, 0).value();
+    REQUIRE(trust.logins.size() == 3);
+    CHECK(trust.logins[0].key.to_string() == "192.0.2.7");
+    CHECK(trust.logins[0].account == "alice");
+    CHECK(trust.logins[0].last_seen == 1000);
+    CHECK(trust.logins[1].account == "bob");
+    CHECK(trust.logins[2].key.to_string() == "2001:db8:1:2::/64");
+    REQUIRE(trust.mistakes.size() == 2);
+    CHECK(trust.mistakes[1].time == 1301);
+    // The read takes only logins and mistakes after the times asked for.
+    CHECK(reopened.jail_trust("exim", 1000, 1300).value().logins.size() == 2);
+    CHECK(reopened.jail_trust("exim", 1000, 1300).value().mistakes.size() == 1);
+
+    // A ban of the key drops its trust in its jail, in the same commit; a
+    // success at or before the ban's start in that batch goes with it, a
+    // later one stays.
+    Batch ban = batch_with(20, 0);
+    ban.successes.push_back({"exim", key("192.0.2.7"), "erin", 1400});
+    ban.successes.push_back({"exim", key("192.0.2.7"), "frank", 1600});
+    ban.bans.push_back({"exim", key("192.0.2.7"), 1500, 5100, "maxretry", "log"});
+    REQUIRE_FALSE(reopened.commit(ban));
+    trust = reopened.jail_trust("exim", 0, 0).value();
+    REQUIRE(trust.logins.size() == 2);
+    CHECK(trust.logins[0].account == "frank");
+    CHECK(trust.logins[1].account == "carol");
+    CHECK(trust.mistakes.empty());
+    CHECK(reopened.jail_trust("other", 0, 0).value().logins.size() == 1);
+
+    Batch forget;
+    forget.forgotten.push_back({"", key("2001:db8:1:2::99")});
+    REQUIRE_FALSE(reopened.commit(forget));
+    CHECK(reopened.jail_trust("exim", 0, 0).value().logins.size() == 1);
+}
+
+TEST_CASE("trust: purging old hits purges old mistakes, not logins", "[store][trust]") {
+    TempDir dir;
+    SqliteStore store(dir / "db");
+    Batch batch = batch_with(10, 0);
+    batch.successes.push_back({"exim", key("192.0.2.7"), "alice", 100});
+    batch.mistakes.push_back({"exim", key("192.0.2.7"), 100});
+    batch.mistakes.push_back({"exim", key("192.0.2.7"), 5000});
+    REQUIRE_FALSE(store.commit(batch));
+    REQUIRE_FALSE(store.purge_hits(1000));
+    const JailTrust trust = store.jail_trust("exim", 0, 0).value();
+    CHECK(trust.logins.size() == 1);
+    CHECK(trust.mistakes.size() == 1);
 }
