@@ -546,18 +546,20 @@ def login_kind(msg):
     """(kind, attempts) of a login process's session-end or login line, or
     None. A login without TLS where it is disallowed ends as "auth failed, 1
     attempts" (IMAP LOGIN, POP3 USER/PASS) or "tried to use disallowed
-    plaintext auth" (AUTHENTICATE, AUTH): one failed attempt either way. The
+    plaintext auth" (AUTHENTICATE, AUTH; 2.4: "cleartext", and ", N attempts
+    in S secs"): one failed attempt either way. The
     lines the login process adds with auth_verbose ("Login failed: ...",
     "Authenticate PLAIN failed: ...") repeat an attempt its session-end line
     counts, and are not classified here."""
     m = AUTH_FAILED.search(msg)
     if m and msg.startswith(("Disconnected", "Aborted login", "Login aborted")):
         return "failed", int(m.group(1))
-    if re.search(r"\(tried to use (disallowed|disabled) (plaintext|cleartext|\S+) auth\)", msg):
-        return "failed", 1
+    m = re.search(r"\(tried to use (?:disallowed|disabled) \S+ auth(?:, (\d+) attempts in \d+ secs)?\)", msg)
+    if m:
+        return "failed", int(m.group(1) or 1)
     if re.match(r"(Disconnected|Aborted login|Login aborted).*\((no auth attempts|client didn't finish SASL auth)", msg):
         return "preauth", 1
-    if msg.startswith("Login: "):
+    if msg.startswith(("Login: ", "Logged in: ")):
         return "success", 1
     return None
 
@@ -654,7 +656,9 @@ def classify_dir(d):
 def shapes(d):
     """plain user names become USER, client addresses IP, the servers' SERVER,
     planted ones VICTIM, session ids SESSION, numbers N; crafted user names
-    stay as they are (with VICTIM in them)"""
+    stay as they are (with VICTIM in them). Shown as the message syslog
+    gets: the file form has "Info: " after the prefix (other levels keep
+    their word in both forms)."""
     servers = {a for s in SERVER.values() for a in s.values()}
     addr_re = re.compile(r"(?<![0-9a-fA-F:.])(10\.98\.\d+\.\d+(?![\d.])|fd00:98:[0-9a-f:]+(?![0-9a-fA-F:]))")
 
@@ -670,11 +674,13 @@ def shapes(d):
             for ln in f:
                 s = ln.rstrip("\n")
                 s = re.sub(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d ", "", s)
-                # the syslog form: "mx dovecot: SERVICE: message", Info without
-                # its level word; shown as the file form's shapes
+                # one shape for both forms: the syslog form's message ("mx
+                # dovecot: " dropped), which is the file form's without the
+                # level word Info after the prefix
                 if s.startswith("mx dovecot: "):
-                    s = re.sub(r"^([^:]+: )(?!(?:Warning|Error|Fatal|Panic): )", r"\1Info: ",
-                               s[len("mx dovecot: "):], count=1)
+                    s = s[len("mx dovecot: "):]
+                else:
+                    s = s.replace(": Info: ", ": ", 1)
                 s = re.sub(r"<[A-Za-z0-9+/]{12,}>", "<SESSION>", s)
                 s = addr_re.sub(addr, s)
                 s = plain_user.sub("USER", s)
