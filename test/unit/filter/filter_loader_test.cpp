@@ -316,6 +316,40 @@ TEST_CASE("the Exim filter's successregex: authenticated <= lines, and no client
     }
 }
 
+TEST_CASE("the dovecot filter's successregex: 2.3's Login and 2.4's Logged in, the last rip= "
+          "Dovecot's fields follow",
+          "[loader][trust]") {
+    for (const char* mode : {"normal", "aggressive"}) {
+        INFO(mode);
+        const LoadedFilter filter =
+            load_filter(parse_filter_spec(std::string("dovecot[mode=") + mode + "]"),
+                        EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+        const LineMatcher success(*filter.success_patterns());
+        auto login = [&](std::string_view message) {
+            const LineMatch match = success.match(message);
+            return match.kind == LineMatch::Kind::hit
+                       ? match.host.to_string() + " " + std::string(match.account)
+                       : std::string("(none)");
+        };
+        // Lines Dovecot 2.3.19 and 2.4.4 wrote in the lab (test/data/dovecot-corpus).
+        CHECK(
+            login("imap-login: Info: Login: user=<alice>, method=PLAIN, rip=2001:db8:bad:d100::1, "
+                  "lip=2001:db8:bad:d000::1, mpid=22179, "
+                  "session=<psq53xNiQ4EgAQ24C63RAAAAAAAAAAAB>") == "2001:db8:bad:d100::1 alice");
+        CHECK(login("pop3-login: Login: user=<bob@lab.example>, method=PLAIN, rip=10.98.1.20, "
+                    "lip=10.98.0.1, mpid=7, TLS, session=<x>") == "10.98.1.20 bob@lab.example");
+        CHECK(login("imap-login: Logged in: user=<carol>, method=PLAIN, rip=10.98.1.21, "
+                    "lip=10.98.0.1, mpid=9, TLS, session=<y>") == "10.98.1.21 carol");
+        // A name that plants the fields of another address stays the account.
+        CHECK(login("imap-login: Login: user=<x>, method=PLAIN, rip=198.51.100.7, lip=1.2.3.4>, "
+                    "method=PLAIN, rip=10.98.1.22, lip=10.98.0.1, mpid=9, session=<z>") ==
+              "10.98.1.22 x>, method=PLAIN, rip=198.51.100.7, lip=1.2.3.4");
+        // A failure is no login.
+        CHECK(login("imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<alice>, "
+                    "method=PLAIN, rip=10.98.1.23, lip=10.98.0.1, session=<w>") == "(none)");
+    }
+}
+
 TEST_CASE("successregex matches the prefregex's content, as the failregexes do",
           "[loader][trust]") {
     InMemoryFiles files;
