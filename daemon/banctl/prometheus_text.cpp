@@ -12,7 +12,7 @@ struct Counter {
     const char* help;
 };
 
-constexpr std::array<Counter, 17> counters{{
+constexpr std::array<Counter, 19> counters{{
     {"lines", "Log lines read."},
     {"cut_lines", "Lines longer than 16 KiB, cut."},
     {"untimed_lines", "Lines without an Exim timestamp."},
@@ -24,6 +24,8 @@ constexpr std::array<Counter, 17> counters{{
     {"knock_renewals", "Bans renewed because the host kept knocking (bantime.knock_extend)."},
     {"unbans", "Bans lifted by hand."},
     {"withheld_bans", "Bans not made: they would cover an ignored address."},
+    {"logins", "Good logins that earned their key trust in the account."},
+    {"excused_mistakes", "Failures of known users (trust) not counted as hits."},
     {"dropped_keys", "Keys forgotten at the tracker's cap."},
     {"commits", "Batches committed to the database."},
     {"store_errors", "Failed database commits (retried)."},

@@ -349,6 +349,8 @@ json BandControl::stats() {
         {"unbans", s.unbans},
         {"past_bans", s.past_bans},
         {"withheld_bans", s.withheld_bans},
+        {"logins", s.logins},
+        {"excused_mistakes", s.excused},
         {"dropped_keys", dropped},
         {"commits", s.commits},
         {"store_errors", s.store_failures},
