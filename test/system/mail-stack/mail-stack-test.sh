@@ -43,11 +43,9 @@ tail_on_failure "$work/dovecot/dovecot.log"
 tail_if_written "$work/log/paniclog" 20
 
 # --- Exim's and Dovecot's files ------------------------------------------------
-mkdir -p "$work/spool" "$work/log" "$work/mail" "$work/tls" "$work/band"
-sed "s|@WORK@|$work|" "$here/mail-stack-exim.conf" >"$work/exim.conf"
-chmod 644 "$work/exim.conf"
-install -o Debian-exim -g Debian-exim -m 640 /dev/null "$work/log/mainlog"
-chown -R Debian-exim:Debian-exim "$work/spool" "$work/log" "$work/mail"
+mkdir -p "$work/mail" "$work/tls" "$work/band"
+exim_debian_dirs "$work" "$here/mail-stack-exim.conf"
+chown Debian-exim:Debian-exim "$work/mail"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
   -keyout "$work/tls/key.pem" -out "$work/tls/cert.pem" -days 2 \
   -subj "/CN=mx.mail-stack.example" 2>/dev/null
@@ -60,12 +58,12 @@ exim_trusted "$work/exim.conf"
 # --- network: client <-veth-> server ---------------------------------------------
 netns_add "$ns_s" "$ns_c"
 veth "$ns_s" "${tag}sc" "$ns_c" "${tag}cs"
-link_up "$ns_s" "${tag}sc" 10.97.0.1/24
+link_up "$ns_s" "${tag}sc" 10.97.0.1/24 fd00:97::1/64
 link_up "$ns_c" "${tag}cs" - <"$work/client-addresses"
 
 # --- Dovecot and Exim --------------------------------------------------------------
 ip netns exec "$ns_s" dovecot -c "$work/dovecot/dovecot.conf"
-wait_for 10 exim_listening "$ns_s" 10.97.0.1:110 10.97.0.1:143 10.97.0.1:4190 \
+wait_for 10 exim_listening "$ns_s" 10.97.0.1:110 10.97.0.1:143 10.97.0.1:4190 "[fd00:97::1]:143" \
   || fail "Dovecot did not listen on 110, 143 and 4190 within 10 s"
 wait_for 10 test -S "$work/dovecot/run/auth-exim" || fail "Dovecot made no auth socket for Exim within 10 s"
 say "Dovecot $(dovecot --version) listening on 110, 143, 4190 in namespace $ns_s"

@@ -40,44 +40,19 @@ STALE_RETRIES = 30
 PORTS = {"smtp": 25, "pop3": 110, "imap": 143, "submission": 587, "managesieve": 4190}
 WAIT = 20.0   # seconds: every bounded wait for the daemon, the store, the kernel
 
-DOVECOT_CONF = """\
-# Dovecot 2.3 of the mail-stack test (written by mail_stack.py)
-base_dir = {work}/dovecot/run
-state_dir = {work}/dovecot/state
-log_path = {work}/dovecot/dovecot.log
-protocols = imap pop3 sieve
-listen = {server}
-ssl = no
+SERVER6 = "fd00:97::1"
+# dovecot-corpus's Dovecot 2.3 instance, with what this test changes after
+# it (a later setting wins): plaintext logins (the clients skip STARTTLS), no
+# fixed delay of failures, and the auth-client socket for Exim's dovecot
+# authenticator, which connects as Debian-exim
+DOVECOT_EXTRA = """\
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_verbose_passwords = no
 auth_failure_delay = 0
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {work}/dovecot/users
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={work}/home/%u
-}}
-mail_location = maildir:~/Maildir
-service auth {{
-  # Exim's dovecot authenticator connects as Debian-exim
-  unix_listener auth-exim {{
+service auth {
+  unix_listener auth-exim {
     mode = 0666
-  }}
-}}
-service imap-login {{
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
+  }
+}
 """
 
 
@@ -85,11 +60,14 @@ def setup(work):
     os.makedirs(os.path.join(work, "dovecot"))
     os.makedirs(os.path.join(work, "home"))
     os.chmod(os.path.join(work, "home"), 0o1777)
-    with open(os.path.join(work, "dovecot", "users"), "w") as f:
+    with open(os.path.join(work, "users"), "w") as f:
         for user, secret in USERS.items():
             f.write(f"{user}:{{PLAIN}}{secret}::::::\n")
     with open(os.path.join(work, "dovecot", "dovecot.conf"), "w") as f:
-        f.write(DOVECOT_CONF.format(work=work, server=SERVER))
+        f.write(corpus.CONF_23.format(version="2.3", inst="dovecot", work=work, protocols="imap pop3 sieve",
+                                      verbose="yes", username_chars="",
+                                      log_path=os.path.join(work, "dovecot", "dovecot.log"),
+                                      v4=SERVER, v6=SERVER6) + DOVECOT_EXTRA)
     with open(os.path.join(work, "exim-passwd"), "w") as f:
         for user, secret in LOGIN_USERS.items():
             f.write(f"{user}: {secret}\n")
