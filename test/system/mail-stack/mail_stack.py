@@ -252,7 +252,8 @@ def bot(stack, figures):
         attempts.append(want - before)
         if want >= MAXRETRY:
             wait_for("the bot in the kernel set mail_v4", lambda: stack.banned(BOT), WAIT)
-            figures["bot ban after attempt"] = "%.2f s" % (time.monotonic() - t0)
+            figures["bot in mail_v4"] = ("%.2f s after the start of the attempt that reached %d hits"
+                                         % (time.monotonic() - t0, MAXRETRY))
             break
         wait_for("the bot's %d hits in the store" % want, lambda: stack.stored_hits(BOT) >= want, WAIT)
         check(stack.stored_hits(BOT) == want, "bot: store %d hits, mainlog+dovecot.log %d"
