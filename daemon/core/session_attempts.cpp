@@ -25,14 +25,34 @@ std::uint32_t SessionAttempts::count(std::string_view session,
         ++found->second.counted;
         return 1;
     }
+    open(key, 1);
+    return 1;
+}
+
+std::uint32_t SessionAttempts::counted(std::string_view session) const {
+    const auto found = counted_.find(std::string(session));
+    return found == counted_.end() ? 0 : found->second.counted;
+}
+
+void SessionAttempts::restore(std::string_view session, std::uint32_t counted) {
+    const std::string key(session);
+    if (key.empty() || counted == 0)
+        return;
+    if (const auto found = counted_.find(key); found != counted_.end()) {
+        found->second.counted = counted;
+        return;
+    }
+    open(key, counted);
+}
+
+void SessionAttempts::open(const std::string& session, std::uint32_t counted) {
     if (counted_.size() >= capacity_) {
         counted_.erase(oldest_first_.front());
         oldest_first_.pop_front();
         ++forgotten_;
     }
-    oldest_first_.push_back(key);
-    counted_.emplace(key, Session{1, std::prev(oldest_first_.end())});
-    return 1;
+    oldest_first_.push_back(session);
+    counted_.emplace(session, Session{counted, std::prev(oldest_first_.end())});
 }
 
 } // namespace exim_ban

@@ -11,7 +11,10 @@
 //   - a line without a session counts its N attempts, or one.
 // The memory is bounded: past `capacity` sessions, the oldest is forgotten
 // (its summary then counts its attempts again: a flood of sessions that
-// never end can make an attempt count twice, never none). Pure.
+// never end can make an attempt count twice, never none). The pipeline
+// stores each change of a session with the batch (counted(), 0 once it
+// ended) and restore()s the open ones at start-up and reload, so a restart
+// between a session's lines counts each attempt once too. Pure.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +38,13 @@ class SessionAttempts {
     // counted already).
     std::uint32_t count(std::string_view session, std::optional<std::uint32_t> attempts);
 
+    // The attempts counted so far of a session still open; 0 for one that
+    // ended or was never seen.
+    std::uint32_t counted(std::string_view session) const;
+    // A session still open as the store remembers it (at start-up, in the
+    // order the sessions last changed).
+    void restore(std::string_view session, std::uint32_t counted);
+
     std::size_t sessions() const { return counted_.size(); }
     // Sessions forgotten because the memory was full.
     std::uint64_t forgotten() const { return forgotten_; }
@@ -44,6 +54,9 @@ class SessionAttempts {
         std::uint32_t counted = 0;
         std::list<std::string>::iterator age; // into oldest_first_
     };
+
+    // A new session with `counted` attempts, the oldest forgotten when full.
+    void open(const std::string& session, std::uint32_t counted);
 
     std::size_t capacity_;
     std::list<std::string> oldest_first_;

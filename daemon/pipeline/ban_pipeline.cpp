@@ -72,7 +72,12 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
                                  read.entry.time.wall_seconds);
                 if (match.kind != LineMatch::Kind::hit)
                     continue;
-                for (std::uint32_t n = jail.attempts_of(route.source, match); n > 0; --n)
+                const std::uint32_t attempts = jail.attempts_of(route.source, match);
+                if (!match.session.empty())
+                    batcher_.add_session({jail.name, std::string(match.session),
+                                          jail.session_counted(route.source, match.session),
+                                          read.entry.time.wall_seconds});
+                for (std::uint32_t n = attempts; n > 0; --n)
                     judge_hit(jail, match, read.entry.time.wall_seconds);
             }
         }

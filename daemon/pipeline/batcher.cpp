@@ -54,6 +54,10 @@ void Batcher::add_mistake(StoredMistake mistake) {
     batch_.mistakes.push_back(std::move(mistake));
 }
 
+void Batcher::add_session(StoredSession session) {
+    batch_.sessions.push_back(std::move(session));
+}
+
 void Batcher::add_ban(StoredBan ban, PendingBan pending) {
     batch_.bans.push_back(std::move(ban));
     if (pending_bans_.empty()) {

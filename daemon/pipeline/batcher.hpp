@@ -66,6 +66,7 @@ class Batcher final : public AsideCommitter {
     void add_hit(StoredHit hit);
     void add_success(StoredSuccess success);
     void add_mistake(StoredMistake mistake);
+    void add_session(StoredSession session);
     void add_ban(StoredBan ban, PendingBan pending);
     // Closes the batch when it is full, or when its first ban has waited
     // ban_delay (the clock is read only every few hundred lines).

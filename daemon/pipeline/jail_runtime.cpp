@@ -81,6 +81,15 @@ StoreRead<RestoredMemory> JailRuntime::restore(Store& store) {
     const auto read = store.jail_memory(name, tracker.policy().findtime);
     if (!read)
         return read.failure();
+    const auto sessions = store.open_sessions(name);
+    if (!sessions)
+        return sessions.failure();
+    // A session id is Dovecot's, unique: the source that wrote it is the
+    // only one that will see it again.
+    for (auto& source : sources_) {
+        for (const StoredSession& session : sessions.value())
+            source.sessions.restore(session.session, session.counted);
+    }
     const JailMemory& memory = read.value();
     for (const auto& [key, history] : memory.keys)
         tracker.restore(key, history);

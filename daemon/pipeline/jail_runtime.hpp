@@ -48,6 +48,11 @@ class JailRuntime {
     std::uint32_t attempts_of(std::size_t source, const LineMatch& hit) {
         return sources_[source].sessions.count(hit.session, hit.attempts);
     }
+    // What the store must keep of a hit's session after attempts_of(): its
+    // attempts counted so far, 0 once it ended.
+    std::uint32_t session_counted(std::size_t source, std::string_view session) const {
+        return sources_[source].sessions.counted(session);
+    }
     // Matches a message of source `source` against its filter's
     // successregexes: a hit is a good login of match.account from
     // match.host. Kind::none when the filter has none.
@@ -95,9 +100,10 @@ class JailRuntime {
     void carry_pattern_hits(const JailRuntime& earlier);
 
     // Gives the tracker back what the store remembers: each key's history,
-    // then the hits of its findtime window replayed in commit order. Returns
-    // how many keys and hits were restored, or the store's failure to read
-    // them (the tracker is then left as it was).
+    // then the hits of its findtime window replayed in commit order; and the
+    // sources their Dovecot sessions still open. Returns how many keys and
+    // hits were restored, or the store's failure to read them (the tracker
+    // is then left as it was).
     StoreRead<RestoredMemory> restore(Store& store);
     // Gives the trust book back the logins still trusted at `now` and the
     // mistakes excused within findtime. Returns how many logins, or the

@@ -8,7 +8,7 @@
 
 namespace exim_ban {
 
-inline constexpr int current_schema_version = 4;
+inline constexpr int current_schema_version = 5;
 
 // Returns the database's schema version. Throws std::runtime_error for a
 // database written by a newer exim-ban (and SqliteError when the version

@@ -98,13 +98,20 @@ struct SqliteStore::Statements {
                           "last_seen > ?2 ORDER BY key, account")
         , jail_mistakes(db, "SELECT key, time FROM trust_mistakes WHERE jail = ?1 AND time > ?2 "
                             "ORDER BY rowid")
-        , purge_mistakes(db, "DELETE FROM trust_mistakes WHERE time < ?1") {}
+        , purge_mistakes(db, "DELETE FROM trust_mistakes WHERE time < ?1")
+        , upsert_session(db, "INSERT INTO open_sessions(jail, session, counted, time) "
+                             "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(jail, session) DO UPDATE SET "
+                             "counted = ?3, time = ?4")
+        , end_session(db, "DELETE FROM open_sessions WHERE jail = ?1 AND session = ?2")
+        , jail_sessions(db, "SELECT session, counted, time FROM open_sessions WHERE jail = ?1 "
+                            "ORDER BY time")
+        , purge_sessions(db, "DELETE FROM open_sessions WHERE time < ?1") {}
 
     SqliteStatement begin, commit, rollback, upsert_file, insert_hits, add_key_hits,
         set_counted_through, counted_through, uncounted, insert_ban, lift_ban, files, active,
         key_hits, key_bans, jail_keys, jail_bans, jail_recent, jail_batches_newest_first,
         key_ban_rows, purge, upsert_trust, drop_trust, insert_mistake, drop_mistakes, jail_logins,
-        jail_mistakes, purge_mistakes;
+        jail_mistakes, purge_mistakes, upsert_session, end_session, jail_sessions, purge_sessions;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& path, Writer writer) try
@@ -296,6 +303,16 @@ void SqliteStore::write_trust(const Batch& batch) {
             s.insert_mistake.bind(1, mistake.jail)
                 .bind(2, mistake.key.to_string())
                 .bind(3, mistake.time)
+                .run();
+    }
+    for (const auto& session : batch.sessions) {
+        if (session.counted == 0)
+            s.end_session.bind(1, session.jail).bind(2, session.session).run();
+        else
+            s.upsert_session.bind(1, session.jail)
+                .bind(2, session.session)
+                .bind(3, static_cast<std::int64_t>(session.counted))
+                .bind(4, session.time)
                 .run();
     }
 }
@@ -501,6 +518,20 @@ StoreRead<JailTrust> SqliteStore::jail_trust(const std::string& jail, std::int64
     });
 }
 
+StoreRead<std::vector<StoredSession>> SqliteStore::open_sessions(const std::string& jail) {
+    return read_or_failure([&] {
+        SqliteStatement& rows = statements_->jail_sessions;
+        std::vector<StoredSession> sessions;
+        rows.bind(1, jail);
+        while (rows.step())
+            sessions.push_back({jail, rows.column_text(0),
+                                static_cast<std::uint32_t>(rows.column_int(1)),
+                                rows.column_int(2)});
+        rows.reset();
+        return sessions;
+    });
+}
+
 StoreRead<std::vector<StoredHit>> SqliteStore::hits_of(const std::string& jail, const BanKey& key,
                                                        std::size_t limit) {
     return read_or_failure([&] {
@@ -541,6 +572,7 @@ std::optional<StoreFailure> SqliteStore::purge_hits(std::int64_t before) {
     try {
         statements_->purge.bind(1, before).run();
         statements_->purge_mistakes.bind(1, before).run();
+        statements_->purge_sessions.bind(1, before).run();
         return std::nullopt;
     } catch (const SqliteError& error) {
         return store_failure(error);

@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
                                       std::chrono::seconds findtime) override;
     StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,
                                     std::int64_t mistakes_since) override;
+    StoreRead<std::vector<StoredSession>> open_sessions(const std::string& jail) override;
     StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
                                               std::size_t limit) override;
     StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) override;

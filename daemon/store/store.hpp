@@ -60,6 +60,16 @@ struct StoredMistake {
     std::int64_t time = 0;
 };
 
+// A Dovecot session's failed attempts counted so far from its auth
+// process's lines (core/session_attempts.hpp); 0: its summary came, the
+// session is over.
+struct StoredSession {
+    std::string jail;
+    std::string session;
+    std::uint32_t counted = 0;
+    std::int64_t time = 0; // log time of its latest line, seconds
+};
+
 // The admin's `trust forget`: the key's trust in every account.
 struct ForgottenTrust {
     std::string jail; // empty: every jail
@@ -77,9 +87,10 @@ struct Batch {
     std::vector<StoredSuccess> successes;
     std::vector<StoredMistake> mistakes;
     std::vector<ForgottenTrust> forgotten;
+    std::vector<StoredSession> sessions; // in the order they changed
     bool empty() const {
         return files.empty() && hits.empty() && bans.empty() && unbans.empty() &&
-               successes.empty() && mistakes.empty() && forgotten.empty();
+               successes.empty() && mistakes.empty() && forgotten.empty() && sessions.empty();
     }
 };
 
@@ -148,13 +159,17 @@ class Store {
     // mistakes after `mistakes_since`. Read at start-up and reload.
     virtual StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,
                                             std::int64_t mistakes_since) = 0;
+    // The jail's Dovecot sessions still open (a summary still to come), in
+    // the order they were last changed. Read at start-up and reload.
+    virtual StoreRead<std::vector<StoredSession>> open_sessions(const std::string& jail) = 0;
     // A key's hits in a jail, newest first, at most `limit` (of those not
     // purged yet). For `exim-banctl show`.
     virtual StoreRead<std::vector<StoredHit>> hits_of(const std::string& jail, const BanKey& key,
                                                       std::size_t limit) = 0;
     // Every ban of a key in any jail, oldest first, lifted or not.
     virtual StoreRead<std::vector<StoredBan>> bans_of(const BanKey& key) = 0;
-    // Deletes hits older than `before`; lifetime counts stay.
+    // Deletes hits (and open sessions) older than `before`; lifetime counts
+    // stay.
     virtual std::optional<StoreFailure> purge_hits(std::int64_t before) = 0;
 };
 

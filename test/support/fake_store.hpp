@@ -96,6 +96,23 @@ class FakeStore final : public Store {
         }
         return memory;
     }
+    // The jail's sessions the batches left open, in the order they last
+    // changed.
+    StoreRead<std::vector<StoredSession>> open_sessions(const std::string& jail) override {
+        if (auto failure = failed_read())
+            return *failure;
+        std::vector<StoredSession> open;
+        for (const auto& batch : batches_) {
+            for (const auto& session : batch.sessions) {
+                if (session.jail != jail)
+                    continue;
+                std::erase_if(open, [&](const auto& s) { return s.session == session.session; });
+                if (session.counted > 0)
+                    open.push_back(session);
+            }
+        }
+        return open;
+    }
     // Keeps what SqliteStore keeps: the latest login per (jail, key,
     // account) and the mistakes, less those a ban or a forget dropped.
     StoreRead<JailTrust> jail_trust(const std::string& jail, std::int64_t logins_since,

@@ -50,3 +50,21 @@ TEST_CASE("the memory is bounded: the oldest session is forgotten", "[session_at
     CHECK(sessions.count("flood998", std::nullopt) == 1);
     CHECK(sessions.count("flood998", 1u) == 0);
 }
+
+TEST_CASE("a session restored from the store goes on where it was", "[session_attempts]") {
+    SessionAttempts sessions;
+    CHECK(sessions.count("HVCzzBNi3a7LAHEN", std::nullopt) == 1);
+    CHECK(sessions.counted("HVCzzBNi3a7LAHEN") == 1);
+    CHECK(sessions.counted("unknown") == 0);
+
+    SessionAttempts restarted;
+    restarted.restore("HVCzzBNi3a7LAHEN", sessions.counted("HVCzzBNi3a7LAHEN"));
+    restarted.restore("", 3);      // no session: nothing to remember
+    restarted.restore("ended", 0); // over: nothing to remember
+    CHECK(restarted.sessions() == 1);
+    CHECK(restarted.count("HVCzzBNi3a7LAHEN", std::nullopt) == 1);
+    CHECK(restarted.counted("HVCzzBNi3a7LAHEN") == 2);
+    // The summary of 3 counts the one attempt not told before.
+    CHECK(restarted.count("HVCzzBNi3a7LAHEN", 3u) == 1);
+    CHECK(restarted.counted("HVCzzBNi3a7LAHEN") == 0);
+}

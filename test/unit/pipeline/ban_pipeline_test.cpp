@@ -269,3 +269,46 @@ TEST_CASE("trust and the excused mistakes survive a restart", "[pipeline][trust]
     CHECK(after.pipeline->stats().excused == 1);
     CHECK(after.store.bans().size() == 1);
 }
+
+TEST_CASE("a restart between a session's auth-process lines and its summary counts each attempt "
+          "once",
+          "[pipeline]") {
+    FakeStore store;
+    FakeFirewall firewall;
+    FakeWakeTimer timer;
+    FakeLogSource source;
+    firewall.setup({FirewallJail{"dovecot", {143}, Verdict::drop, 64}});
+    const LoadedFilter dovecot =
+        load_filter(FilterSpec{"dovecot", {}}, EXIM_BAN_FILTERS_DIR, DiskTextFileReader{});
+    JailConfig config;
+    config.name = "dovecot";
+    config.policy.maxretry = 10;
+    // Each run: a new pipeline whose jail the store's memory restores, as a
+    // start of exim-band does.
+    const auto run = [&](const std::vector<std::string>& lines) {
+        std::vector<std::unique_ptr<JailRuntime>> jails;
+        jails.push_back(std::make_unique<JailRuntime>(config, std::vector<LoadedFilter>{dovecot}));
+        REQUIRE(jails.back()->restore(store));
+        BanPipeline pipeline(std::move(jails), {{SourceRoute{0, 0}}}, store, firewall, timer,
+                             PipelineClock{[] { return wall_ms("10:00:05"); },
+                                           [] { return std::chrono::steady_clock::time_point{}; }});
+        pipeline.attach(source);
+        for (const auto& line : lines)
+            pipeline.on_line(0, line, false);
+        REQUIRE(pipeline.flush());
+    };
+    run({"Nov 23 10:00:01 mx1 dovecot: auth: passwd-file(bob,192.0.2.30,<HVCzzBNi3a7LAHEN>): "
+         "Password mismatch",
+         "Nov 23 10:00:02 mx1 dovecot: auth: passwd-file(bob,192.0.2.30,<HVCzzBNi3a7LAHEN>): "
+         "Password mismatch"});
+    run({"Nov 23 10:00:03 mx1 dovecot: auth: passwd-file(bob,192.0.2.30,<HVCzzBNi3a7LAHEN>): "
+         "Password mismatch",
+         "Nov 23 10:00:04 mx1 dovecot: imap-login: Disconnected (auth failed, 4 attempts in 9 "
+         "secs): user=<bob>, method=PLAIN, rip=192.0.2.30, lip=192.0.2.1, "
+         "session=<HVCzzBNi3a7LAHEN>"});
+    std::size_t hits = 0;
+    for (const auto& batch : store.batches())
+        hits += batch.hits.size();
+    CHECK(hits == 4);
+    CHECK(store.open_sessions("dovecot").value().empty());
+}

@@ -569,3 +569,32 @@ TEST_CASE("trust: purging old hits purges old mistakes, not logins", "[store][tr
     CHECK(trust.logins.size() == 1);
     CHECK(trust.mistakes.size() == 1);
 }
+
+TEST_CASE("open Dovecot sessions: changed, ended and purged with the batches", "[store]") {
+    TempDir dir;
+    {
+        SqliteStore store(dir / "db");
+        Batch first = batch_with(10, 0);
+        first.sessions.push_back({"mail", "HVCzzBNi3a7LAHEN", 1, 100});
+        first.sessions.push_back({"mail", "0/FQ2xNiF7DLAHEh", 1, 101});
+        first.sessions.push_back({"exim", "HVCzzBNi3a7LAHEN", 1, 101});
+        first.sessions.push_back({"mail", "HVCzzBNi3a7LAHEN", 2, 102});
+        REQUIRE_FALSE(store.commit(first));
+        Batch second = batch_with(20, 10);
+        second.sessions.push_back({"mail", "0/FQ2xNiF7DLAHEh", 0, 103}); // its summary came
+        second.sessions.push_back({"mail", "never-seen", 0, 104});
+        second.sessions.push_back({"mail", "old", 1, 5});
+        REQUIRE_FALSE(store.commit(second));
+    }
+    // Across a restart.
+    SqliteStore store(dir / "db");
+    auto open = store.open_sessions("mail").value();
+    REQUIRE(open.size() == 2);
+    CHECK(open[0].session == "old");
+    CHECK(open[1].session == "HVCzzBNi3a7LAHEN");
+    CHECK(open[1].counted == 2);
+    CHECK(open[1].time == 102);
+    CHECK(store.open_sessions("exim").value().size() == 1);
+    REQUIRE_FALSE(store.purge_hits(50));
+    CHECK(store.open_sessions("mail").value().size() == 1);
+}
