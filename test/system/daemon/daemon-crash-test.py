@@ -10,9 +10,12 @@ at least N times, restarting it each time. At the end the store's hits equal
 the ground truth exactly (0 lost, 0 double-counted) and its bans equal what
 `exim-banctl test --bans` computes offline on the whole log, in order.
 
-two-sources: the same with a jail of two sources (its own logpath and a
-[exim/second] section), each a log written, rotated and committed on its
-own; the offline scan replays both (`exim-banctl test --jail`)."""
+two-sources: the same with a jail of two sources, Exim's mainlog (its own
+logpath) and Dovecot's log (an [exim/dovecot] section, filter dovecot,
+auth_verbose: a failed session's attempts told by its auth process's
+lines and summed up by the login process's line, often a kill apart), each
+written, rotated and committed on its own: each attempt once across the
+kills; the offline scan replays both (`exim-banctl test --jail`)."""
 
 import os
 import sys

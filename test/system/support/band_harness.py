@@ -249,19 +249,64 @@ class GroundTruthLog:
         self.rotations += 1
 
 
+class DovecotGroundTruthLog(GroundTruthLog):
+    """A GroundTruthLog of Dovecot's syslog lines with auth_verbose: each
+    failed session's attempts told once per attempt by the auth process
+    (some of them) and summed up by the login process's line at its end,
+    which often comes in a later chunk, so that a kill can fall between a
+    session's lines. `written` gets each attempt once, when its first line
+    is written."""
+
+    def __init__(self, directory, attacker=None):
+        super().__init__(directory, attacker)
+        self.open_sessions = []  # (session, address, attempts, told)
+        self.sessions = 0
+
+    def write(self, rng, step, count):
+        for _ in range(count):
+            self.lines += 1
+            if self.open_sessions and rng.random() < 0.3:
+                session, address, attempts, told = self.open_sessions.pop(rng.randrange(len(self.open_sessions)))
+                self.written.extend([address] * (attempts - told))
+                line = ("imap-login: Disconnected (auth failed, %d attempts in 2 secs): user=<bob>, "
+                        "method=PLAIN, rip=%s, lip=10.0.0.1, session=<%s>" % (attempts, address, session))
+            elif rng.random() < 0.2:
+                line = "imap(alice)<%d><x%d>: Disconnected: Logged out in=8 out=469" % (self.lines, self.lines)
+            else:
+                self.sessions += 1
+                session = "S%dx%d" % (self.sessions, rng.randrange(1 << 30))
+                address = self.attacker(rng, step)
+                attempts = rng.randrange(1, 4)
+                told = rng.randrange(0, attempts + 1)
+                self.written.extend([address] * told)
+                self.open_sessions.append((session, address, attempts, told))
+                line = "".join(self.dated("auth: passwd-file(bob,%s,<%s>): Password mismatch"
+                                          % (address, session)) for _ in range(told))
+                if not line:
+                    continue
+                self.append(line)
+                continue
+            self.append(self.dated(line))
+        self.flush()
+
+    @staticmethod
+    def dated(message):
+        return "%s mx1 dovecot: %s\n" % (datetime.datetime.now().strftime("%b %d %H:%M:%S"), message)
+
+
 class TwoSourceLog:
-    """Two GroundTruthLogs in `directory`, both read by the jail [exim]: the
-    first as its own logpath, the second through a source section
-    [exim/second]; each chunk's lines go to either at random, each with
-    attackers of its own (so that each key's hits keep their order in the
-    offline replay, which merges the two by log time). The interface of
-    GroundTruthLog, for crash_run."""
+    """Two ground-truth logs in `directory`, both read by the jail [exim]:
+    Exim's mainlog as its own logpath, Dovecot's (DovecotGroundTruthLog)
+    through a source section [exim/dovecot]; each chunk's lines go to
+    either at random, each with attackers of its own (so that each key's
+    hits keep their order in the offline replay, which merges the two by
+    log time). The interface of GroundTruthLog, for crash_run."""
 
     def __init__(self, directory):
-        self.logs = [GroundTruthLog(os.path.join(directory, "first", "log")),
-                     GroundTruthLog(os.path.join(directory, "second", "log"), second_source_attacker)]
+        self.logs = [GroundTruthLog(os.path.join(directory, "exim", "log")),
+                     DovecotGroundTruthLog(os.path.join(directory, "dovecot", "log"), second_source_attacker)]
         self.path = self.logs[0].path
-        self.jail_settings = "[exim/second]\nlogpath = %s\nfilter = exim\n" % self.logs[1].path
+        self.jail_settings = "[exim/dovecot]\nlogpath = %s\nfilter = dovecot\n" % self.logs[1].path
         self.directory = directory
 
     @property
