@@ -72,11 +72,8 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
                                  read.entry.time.wall_seconds);
                 if (match.kind != LineMatch::Kind::hit)
                     continue;
-                const std::uint32_t attempts = jail.attempts_of(route.source, match);
-                if (!match.session.empty())
-                    batcher_.add_session({jail.name, std::string(match.session),
-                                          jail.session_counted(route.source, match.session),
-                                          read.entry.time.wall_seconds});
+                const std::uint32_t attempts =
+                    note_attempts(jail, route.source, match, read.entry.time.wall_seconds);
                 for (std::uint32_t n = attempts; n > 0; --n)
                     judge_hit(jail, match, read.entry.time.wall_seconds);
             }
@@ -85,6 +82,20 @@ void BanPipeline::on_line(std::size_t log, std::string_view line, bool cut) {
     if (untimed)
         ++stats_.untimed_lines;
     batcher_.line_done();
+}
+
+std::uint32_t BanPipeline::note_attempts(JailRuntime& jail, std::size_t source,
+                                         const LineMatch& match, std::int64_t time) {
+    if (match.session.empty())
+        return jail.attempts_of(source, match);
+    // The store keeps a session open while its summary is to come; a summary
+    // of a session it never kept changes nothing there.
+    const bool kept = jail.session_counted(source, match.session) > 0;
+    const std::uint32_t attempts = jail.attempts_of(source, match);
+    const std::uint32_t counted = jail.session_counted(source, match.session);
+    if (kept || counted > 0)
+        batcher_.add_session({jail.name, std::string(match.session), counted, time});
+    return attempts;
 }
 
 void BanPipeline::judge_hit(JailRuntime& jail, const LineMatch& match, std::int64_t time) {

@@ -100,6 +100,10 @@ class BanPipeline final : public TailSink {
     const std::vector<std::unique_ptr<JailRuntime>>& jails() const { return jails_; }
 
   private:
+    // The failed attempts a hit of `source` adds (see JailRuntime::attempts_of);
+    // a change of its Dovecot session goes into the batch.
+    std::uint32_t note_attempts(JailRuntime& jail, std::size_t source, const LineMatch& match,
+                                std::int64_t time);
     void judge_hit(JailRuntime& jail, const LineMatch& match, std::int64_t time);
     // A line no failregex took may be a good login (a successregex): it
     // earns its key trust in the account.
